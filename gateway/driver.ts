@@ -1,0 +1,24 @@
+import type { Sample } from './types.js';
+
+/**
+ * What every protocol driver gives the sampler: one instance per device, its points bound at
+ * creation (so a driver can plan its requests once).
+ */
+export interface Driver {
+  readonly deviceId: string;
+  /**
+   * Identity of the physical link this device uses (a serial bus, a TCP connection to a gateway).
+   * Devices with the same linkId share it; the sampler keeps one request in flight per link.
+   */
+  readonly linkId: string;
+  /** Opens (or joins) the link. Throws DriverError. */
+  connect(signal: AbortSignal): Promise<void>;
+  /**
+   * Reads every bound point: exactly one sample per point, in point order. A point fault is a
+   * bad-quality sample; a link fault throws DriverError.
+   */
+  read(signal: AbortSignal): Promise<Sample[]>;
+  /** Drops the link after a fault, so the next connect() starts fresh. */
+  reset(): Promise<void>;
+  close(): Promise<void>;
+}
