@@ -1,0 +1,61 @@
+import type { PointValue, Quality, Reading, Sample } from '../types.js';
+
+/** A stored event (alarm transitions, retention drops, ...); events have their own seq stream. */
+export interface StoredEvent {
+  seq: number;
+  ts: number;
+  type: string;
+  data: Record<string, unknown>;
+}
+
+/** What subscribers hear after a transaction commits. */
+export interface CommittedBatch {
+  readings: Reading[];
+  events: StoredEvent[];
+}
+
+export interface LatestValue {
+  pointId: string;
+  seq: number;
+  ts: number;
+  value: PointValue;
+  quality: Quality;
+  reason?: string;
+}
+
+export interface StoreStats {
+  /** highest committed reading seq (0 when none) */
+  lastReadingSeq: number;
+  lastEventSeq: number;
+  readingCount: number;
+  /** bytes used by the database file and its WAL */
+  databaseBytes: number;
+  /** samples accepted but not yet committed */
+  pending: number;
+  commits: number;
+  droppedByRetention: number;
+}
+
+export interface Store {
+  /** Queues samples; they commit within commitIntervalMs (or sooner when maxBatch is reached). */
+  append(samples: readonly Sample[]): void;
+  /** Queues an event; it commits with the next transaction. */
+  appendEvent(type: string, data: Record<string, unknown>, ts?: number): void;
+  /** Commits everything queued now. */
+  flush(): void;
+  /** Called after each commit, with what it committed. Returns an unsubscribe function. */
+  onCommit(listener: (batch: CommittedBatch) => void): () => void;
+  /** The latest committed value of every point (the latest-value view). */
+  latest(): LatestValue[];
+  latestOf(pointId: string): LatestValue | undefined;
+  /** Readings of one point with from <= ts <= to, oldest first, at most `limit`. */
+  history(pointId: string, from: number, to: number, limit?: number): Reading[];
+  /** Readings with seq > after, in seq order (the sync outbox and pull API read this). */
+  readingsAfter(after: number, limit: number): Reading[];
+  eventsAfter(after: number, limit: number): StoredEvent[];
+  /** Applies the retention policy now (it also runs on a timer). */
+  enforceRetention(now?: number): void;
+  stats(): StoreStats;
+  /** Commits what is queued and closes the database. */
+  close(): void;
+}

@@ -1,0 +1,56 @@
+/**
+ * Integration tests talk to real peers (pymodbus, socat, mosquitto, chromium) installed from
+ * Debian. In CI (CI=true) a missing peer is a failure; on a laptop the test is skipped with a
+ * clear message.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+
+export interface PeerCheck {
+  name: string;
+  available: boolean;
+  why?: string;
+}
+
+function commandExists(cmd: string): boolean {
+  try {
+    execFileSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The Debian python, not a pyenv or venv one: pymodbus comes from python3-pymodbus. */
+export const SYSTEM_PYTHON = '/usr/bin/python3';
+
+const checks: Record<string, () => PeerCheck> = {
+  socat: () => ({ name: 'socat', available: commandExists('socat'), why: 'apt-get install socat' }),
+  mosquitto: () => ({
+    name: 'mosquitto',
+    available: existsSync('/usr/sbin/mosquitto') || commandExists('mosquitto'),
+    why: 'apt-get install mosquitto mosquitto-clients',
+  }),
+  chromium: () => ({ name: 'chromium', available: existsSync('/usr/bin/chromium'), why: 'apt-get install chromium' }),
+  pymodbus: () => {
+    let available = false;
+    try {
+      execFileSync(SYSTEM_PYTHON, ['-c', 'import pymodbus'], { stdio: 'ignore' });
+      available = true;
+    } catch {}
+    return { name: 'pymodbus', available, why: 'apt-get install python3-pymodbus' };
+  },
+};
+
+/**
+ * Returns true when every named peer is present. In CI it throws instead of returning false, so a
+ * missing install step fails the run rather than silently skipping tests.
+ */
+export function peersAvailable(...names: (keyof typeof checks)[]): boolean {
+  const missing = names.map((n) => checks[n]!()).filter((c) => !c.available);
+  if (missing.length === 0) return true;
+  const text = missing.map((m) => `${m.name} (${m.why})`).join(', ');
+  if (process.env.CI === 'true') throw new Error(`CI is missing test peers: ${text}`);
+  console.warn(`skipping integration tests: missing ${text}`);
+  return false;
+}
