@@ -33,7 +33,16 @@ export interface StoreStats {
   /** samples accepted but not yet committed */
   pending: number;
   commits: number;
+  /** readings deleted by retention (age or size budget), over the life of the database */
   droppedByRetention: number;
+  /** events deleted by the size budget once no reading was left */
+  eventsDroppedByRetention: number;
+  /** failed commit attempts since open (each retried with the samples kept queued) */
+  commitErrors: number;
+  /** why the last commit failed; null once commits succeed again */
+  lastError: string | null;
+  /** queued samples dropped because commits kept failing and the queue hit its hard cap */
+  droppedByOverflow: number;
 }
 
 export interface Store {

@@ -1,0 +1,192 @@
+/**
+ * Loads a site config: YAML → shape checks (zod) → profiles merged → cross-field checks →
+ * SiteConfig. Every problem is collected (never stopping at the first) and located as
+ * `file:line path`, so `gateway check` can list them all at once.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { DEFAULT_MAX_GAP, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, resolveModbusPoints } from '../drivers/modbus/config-schema.js';
+import { ConfigError, type ConfigProblem } from '../gateway/errors.js';
+import {
+  createProfileLibrary,
+  defaultProfilesDirs,
+  dropDuplicateKeys,
+  type LoadedProfile,
+  mergePoints,
+  parsePointList,
+  type ProfileLibrary,
+} from './profiles.js';
+import { DRIVERS, type DriverName, deviceSchemas, describe, parseAt, siteSchema } from './schema.js';
+import type { DeviceConfig, SiteConfig } from './types.js';
+import { parseYamlSource, type YamlSource } from './yaml-source.js';
+
+export interface ParseOptions {
+  /** folders searched for profiles, in order (default: `profiles/` beside the file, then the built-in ones) */
+  profilesDirs?: string[];
+}
+
+export interface CheckResult {
+  /** present only when there are no problems */
+  config?: SiteConfig;
+  problems: ConfigProblem[];
+}
+
+/** Loads and checks a site config file; throws ConfigError listing every problem. */
+export function loadSiteConfig(file: string): SiteConfig {
+  const { config, problems } = checkSiteConfig(file);
+  if (!config) throw new ConfigError(problems);
+  return config;
+}
+
+/** Like loadSiteConfig, but returns the problems instead of throwing (for `gateway check`). */
+export function checkSiteConfig(file: string): CheckResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code ?? String(err);
+    return { problems: [{ file, line: 0, path: '', message: `cannot read the file (${why})` }] };
+  }
+  return parseSiteConfig(text, file);
+}
+
+/** Checks config text as if read from `file` (relative paths in it are taken from that file's folder). */
+export function parseSiteConfig(text: string, file: string, opts: ParseOptions = {}): CheckResult {
+  const src = parseYamlSource(text, file);
+  if (src.syntaxProblems.length > 0) return { problems: src.syntaxProblems };
+  if (src.value === undefined || src.value === null) {
+    return { problems: [{ file, line: 0, path: '', message: 'the file is empty' }] };
+  }
+  const top = parseAt(siteSchema, src.value, src, []);
+  const problems = [...top.problems];
+  const library = createProfileLibrary(opts.profilesDirs ?? defaultProfilesDirs(file));
+  const rawDevices = (src.value as { devices?: unknown }).devices;
+  const devices = checkDevices(Array.isArray(rawDevices) ? rawDevices : [], src, library, problems);
+
+  const unique = dedupe(problems);
+  if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
+  const { gateway, http, storage } = top.data;
+  return {
+    problems: [],
+    config: {
+      file,
+      gateway: { ...gateway, dataDir: resolve(dirname(file), gateway.dataDir) },
+      http,
+      storage,
+      devices,
+    },
+  };
+}
+
+function checkDevices(raw: unknown[], src: YamlSource, library: ProfileLibrary, problems: ConfigProblem[]): DeviceConfig[] {
+  const devices: DeviceConfig[] = [];
+  const ids = new Map<string, number>();
+  const reportedProfiles = new Set<string>();
+  raw.forEach((item, i) => {
+    const path = ['devices', i];
+    if (!item || typeof item !== 'object' || Array.isArray(item)) {
+      problems.push(src.problem(path, `expected a mapping, got ${describe(item)}`));
+      return;
+    }
+    const dev = item as Record<string, unknown>;
+    if (typeof dev.id === 'string') {
+      const first = ids.get(dev.id);
+      if (first !== undefined) problems.push(src.problem([...path, 'id'], `duplicate id "${dev.id}" (also devices[${first}])`));
+      else ids.set(dev.id, i);
+    }
+    const driver = dev.driver as DriverName;
+    if (!DRIVERS.includes(driver)) {
+      const message = dev.driver === undefined ? 'required' : `expected one of ${DRIVERS.join(', ')}, got ${describe(dev.driver)}`;
+      problems.push(src.problem([...path, 'driver'], message));
+      return;
+    }
+    const device = checkModbusDevice(dev, i, src, library, reportedProfiles, problems);
+    if (device) devices.push(device);
+  });
+  return devices;
+}
+
+function checkModbusDevice(
+  dev: Record<string, unknown>,
+  i: number,
+  src: YamlSource,
+  library: ProfileLibrary,
+  reportedProfiles: Set<string>,
+  problems: ConfigProblem[],
+): DeviceConfig | undefined {
+  const path = ['devices', i];
+  const shape = parseAt(deviceSchemas.modbus, dev, src, path);
+  problems.push(...shape.problems);
+
+  let profile: LoadedProfile | undefined;
+  if (typeof dev.profile === 'string') {
+    const lookup = library.get(dev.profile);
+    if ('missing' in lookup) problems.push(src.problem([...path, 'profile'], lookup.missing));
+    else profile = lookup.found;
+  }
+  if (profile && profile.problems.length > 0 && !reportedProfiles.has(profile.file)) {
+    // A shared profile's problems are listed once, under its own file; say here who uses it.
+    reportedProfiles.add(profile.file);
+    const n = profile.problems.length;
+    problems.push(src.problem([...path, 'profile'], `profile "${profile.name}" has ${n} problem${n === 1 ? '' : 's'} (in ${profile.file})`));
+    problems.push(...profile.problems);
+  }
+
+  const ownPoints = dropDuplicateKeys(parsePointList(dev.points, src, [...path, 'points'], problems), problems);
+  const merged = mergePoints(profile?.points ?? [], ownPoints);
+  if (merged.length === 0 && dev.points !== undefined && !Array.isArray(dev.points)) return undefined;
+  if (merged.length === 0 && (dev.profile === undefined || profile)) {
+    problems.push(src.problem(path, 'has no points (give it a profile or points)'));
+  }
+
+  const header = profile?.header;
+  const d = shape.data;
+  const deviceId = typeof dev.id === 'string' ? dev.id : `devices[${i}]`;
+  const wordOrder = d?.wordOrder ?? header?.wordOrder ?? 'ABCD';
+  const maxRegisters = d?.maxRegisters ?? header?.maxRegisters ?? MAX_REGISTERS_PER_REQUEST;
+  const checked = resolveModbusPoints(merged, {
+    deviceId,
+    wordOrder,
+    maxRegisters,
+    maxRegistersWhere: src.problem([...path, 'maxRegisters'], ''),
+  });
+  problems.push(...checked.problems.map((p) => ({ ...p.where, message: p.message })));
+  if (!d) return undefined;
+
+  if (header && header.driver !== d.driver) {
+    problems.push(src.problem([...path, 'profile'], `profile "${profile!.name}" is for driver ${header.driver}, not ${d.driver}`));
+  }
+  const device: DeviceConfig = {
+    id: d.id,
+    name: d.name ?? d.id,
+    kind: d.kind ?? header?.kind ?? 'other',
+    driver: d.driver,
+    connection: d.connection,
+    pollIntervalMs: d.pollIntervalMs,
+    wordOrder,
+    maxRegisters,
+    maxBits: d.maxBits ?? header?.maxBits ?? MAX_BITS_PER_REQUEST,
+    maxGap: d.maxGap ?? header?.maxGap ?? DEFAULT_MAX_GAP,
+    points: checked.points,
+  };
+  if (d.location !== undefined) device.location = d.location;
+  if (d.profile !== undefined) device.profile = d.profile;
+  return device;
+}
+
+function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const k = `${p.file}\0${p.line}\0${p.path}\0${p.message}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/** The site file's problems by line, then each profile's (in the order first met), by line. */
+function sortProblems(problems: readonly ConfigProblem[], siteFile: string): ConfigProblem[] {
+  const fileOrder = new Map<string, number>([[siteFile, 0]]);
+  for (const p of problems) if (!fileOrder.has(p.file)) fileOrder.set(p.file, fileOrder.size);
+  return [...problems].sort((a, b) => fileOrder.get(a.file)! - fileOrder.get(b.file)! || a.line - b.line);
+}

@@ -1,0 +1,227 @@
+/**
+ * The YAML shape of a site config and of a device profile (zod), and the translation of zod
+ * issues into short located problems. Sections are strict: an unknown key is a problem, since a
+ * misspelt key would otherwise be silently ignored.
+ */
+import { z } from 'zod';
+import { modbusDeviceShape, modbusLimitsShape } from '../drivers/modbus/config-schema.js';
+import type { ConfigProblem } from '../gateway/errors.js';
+import { DEVICE_KINDS } from './types.js';
+import type { PathSegment, YamlSource } from './yaml-source.js';
+
+const ID = /^[a-z0-9_-]+$/;
+const ID_RULE = 'has characters other than a-z, 0-9, _ and -';
+export const idString = () => z.string().regex(ID, ID_RULE);
+/** Profile names become file names; keep them to one safe path segment. */
+export const profileName = () => z.string().regex(/^[a-z0-9_][a-z0-9_.-]*$/, 'is not a profile name (a-z, 0-9, _ . -)');
+
+export const gatewaySchema = z.strictObject({
+  id: idString(),
+  dataDir: z.string().min(1).default('./data'),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+});
+
+export const httpSchema = z.strictObject({
+  host: z.string().min(1).default('0.0.0.0'),
+  // 0 asks the OS for a free port (tests)
+  port: z.int().min(0).max(65535).default(8080),
+});
+
+export const storageSchema = z.strictObject({
+  commitIntervalMs: z.int().min(1).max(60_000).default(200),
+  maxBatch: z.int().min(1).max(1_000_000).default(5000),
+  synchronous: z.enum(['full', 'normal']).default('full'),
+  retention: z
+    .strictObject({
+      maxAgeDays: z.number().min(0).default(30),
+      maxSizeMB: z.number().min(0).default(2048),
+    })
+    .prefault({}),
+});
+
+/** Device points are checked one by one (by the driver's point schema), so a bad one hides nothing. */
+const deviceCommonShape = {
+  id: idString(),
+  name: z.string().min(1).optional(),
+  kind: z.enum(DEVICE_KINDS).optional(),
+  location: z.string().optional(),
+  pollIntervalMs: z.int().min(100).max(86_400_000).default(1000),
+  profile: profileName().optional(),
+  points: z.array(z.unknown()).optional(),
+};
+
+/** One device schema per driver; a new driver adds its entry. */
+export const deviceSchemas = {
+  modbus: z.strictObject({ ...deviceCommonShape, driver: z.literal('modbus'), ...modbusDeviceShape }),
+};
+export type DriverName = keyof typeof deviceSchemas;
+export const DRIVERS = Object.keys(deviceSchemas) as DriverName[];
+
+export const siteSchema = z.strictObject({
+  gateway: gatewaySchema,
+  http: httpSchema.prefault({}),
+  storage: storageSchema.prefault({}),
+  devices: z.array(z.unknown()),
+});
+
+export const profileSchema = z.strictObject({
+  name: z.string().min(1),
+  description: z.string().optional(),
+  kind: z.enum(DEVICE_KINDS).optional(),
+  driver: z.enum(DRIVERS as [DriverName, ...DriverName[]]),
+  ...modbusLimitsShape,
+  points: z.array(z.unknown()),
+});
+export type ProfileHeader = z.infer<typeof profileSchema>;
+
+/** Parses `value` (found at `base` in `src`); returns the data or the located problems. */
+export function parseAt<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  src: YamlSource,
+  base: readonly PathSegment[],
+): { data?: z.output<S>; problems: ConfigProblem[] } {
+  const result = schema.safeParse(value, { reportInput: true });
+  if (result.success) return { data: result.data, problems: [] };
+  return { problems: result.error.issues.flatMap((issue) => issueProblems(issue, schema, src, base)) };
+}
+
+function issueProblems(
+  issue: z.core.$ZodIssue,
+  schema: z.ZodType,
+  src: YamlSource,
+  base: readonly PathSegment[],
+): ConfigProblem[] {
+  const path = [...base, ...(issue.path as PathSegment[])];
+  if (issue.code === 'unrecognized_keys') {
+    const known = knownKeys(schema, issue.path as PathSegment[]);
+    return issue.keys.map((key) => {
+      const near = closest(key, known);
+      return src.problem([...path, key], `unknown key "${key}"${near ? ` (did you mean "${near}"?)` : ''}`, 'key');
+    });
+  }
+  if (issue.code === 'invalid_union' && 'discriminator' in issue && issue.discriminator) {
+    const value = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+    const options = (issue as { options?: unknown[] }).options ?? [];
+    return [src.problem(path, value === undefined ? 'required' : `expected one of ${options.join(', ')}, got ${describe(value)}`)];
+  }
+  return [src.problem(path, issueMessage(issue))];
+}
+
+function issueMessage(issue: z.core.$ZodIssue): string {
+  const input = (issue as { input?: unknown }).input;
+  switch (issue.code) {
+    case 'invalid_type':
+      return input === undefined ? 'required' : `expected ${typeName(issue.expected)}, got ${describe(input)}`;
+    case 'invalid_value':
+      if (input === undefined) return 'required';
+      return issue.values.length === 1
+        ? `expected ${describe(issue.values[0])}, got ${describe(input)}`
+        : `expected one of ${issue.values.join(', ')}, got ${describe(input)}`;
+    case 'too_big':
+      if (issue.origin === 'number') return issue.inclusive ? `${input} exceeds ${issue.maximum}` : `${input} must be below ${issue.maximum}`;
+      return `longer than ${issue.maximum}`;
+    case 'too_small':
+      if (issue.origin === 'number') return issue.inclusive ? `${input} is below ${issue.minimum}` : `${input} must be above ${issue.minimum}`;
+      return issue.minimum === 1 && issue.origin === 'string' ? 'must not be empty' : `shorter than ${issue.minimum}`;
+    case 'invalid_format':
+      return `${describe(input)} ${issue.message}`;
+    case 'invalid_union': {
+      const expected = issue.errors.flatMap((branch) =>
+        branch.length === 1 && branch[0]!.code === 'invalid_type' ? [typeName(branch[0]!.expected)] : [],
+      );
+      if (expected.length === issue.errors.length) return `expected ${expected.join(' or ')}, got ${describe(input)}`;
+      return `invalid value ${describe(input)}`;
+    }
+    default:
+      return issue.message;
+  }
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  number: 'a number',
+  int: 'a whole number',
+  boolean: 'true or false',
+  array: 'a list',
+  object: 'a mapping',
+  record: 'a mapping',
+};
+
+function typeName(expected: string): string {
+  return TYPE_NAMES[expected] ?? expected;
+}
+
+/** How a value reads in a message; never long, never more than the user wrote. */
+export function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 37)}...` : value);
+  return String(value);
+}
+
+interface LooseDef {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  in?: z.ZodType;
+  out?: z.ZodType;
+  element?: z.ZodType;
+  options?: z.ZodType[];
+  valueType?: z.ZodType;
+}
+
+/** The keys an object schema at `path` accepts (all options' keys, for a union). */
+function knownKeys(schema: z.ZodType, path: readonly PathSegment[]): string[] {
+  let nodes: z.ZodType[] = [schema];
+  const unwrap = (s: z.ZodType): z.ZodType[] => {
+    const def = s._zod.def as unknown as LooseDef;
+    if (def.innerType) return unwrap(def.innerType);
+    // z.preprocess is a pipe from a transform into the real schema; a transform output is not.
+    if (def.type === 'pipe') return unwrap(def.in!._zod.def.type === 'transform' ? def.out! : def.in!);
+    if (def.options) return def.options.flatMap(unwrap);
+    return [s];
+  };
+  for (const seg of path) {
+    nodes = nodes.flatMap(unwrap).flatMap((s) => {
+      const def = s._zod.def as unknown as LooseDef;
+      if (def.type === 'object' && typeof seg === 'string' && def.shape?.[seg]) return [def.shape[seg]];
+      if (def.type === 'array' && def.element) return [def.element];
+      if (def.type === 'record' && def.valueType) return [def.valueType];
+      return [];
+    });
+  }
+  const keys = nodes.flatMap(unwrap).flatMap((s) => Object.keys((s._zod.def as unknown as LooseDef).shape ?? {}));
+  return [...new Set(keys)];
+}
+
+/** The known key a typo most likely meant (edit distance ≤ 2, or a case-only difference). */
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const c of candidates) {
+    const d = c.toLowerCase() === word.toLowerCase() ? 0 : editDistance(word, c);
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return bestDistance <= Math.min(2, Math.max(1, Math.floor(word.length / 3))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let prevPrev: number[] = [];
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      // a transposition ("adrdess") counts as one edit
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d = Math.min(d, (prevPrev[j - 2] ?? 0) + 1);
+      row.push(d);
+    }
+    prevPrev = prev;
+    prev = row;
+  }
+  return prev[b.length]!;
+}

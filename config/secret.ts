@@ -1,0 +1,57 @@
+/**
+ * Passwords and tokens from the config. A Secret never prints its value (logs, JSON, the config
+ * page, util.inspect); code that needs it calls reveal() at the one place it is used.
+ */
+import { z } from 'zod';
+
+const HIDDEN = '[secret]';
+/** `${NAME}`: the whole value names an environment variable, so the file itself holds no secret. */
+const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+export class Secret {
+  readonly #value: string;
+
+  constructor(value: string) {
+    this.#value = value;
+  }
+
+  reveal(): string {
+    return this.#value;
+  }
+
+  toString(): string {
+    return HIDDEN;
+  }
+
+  toJSON(): string {
+    return HIDDEN;
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return HIDDEN;
+  }
+}
+
+export interface SecretStringOptions {
+  /** where `${NAME}` is looked up; process.env (read at parse time) when not given */
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * A config field holding a secret: a literal string, or `${NAME}` resolved from the environment
+ * when the config is loaded. A missing variable is a config problem; the message never includes
+ * any value.
+ */
+export function secretString(options: SecretStringOptions = {}) {
+  return z.string().transform((text, ctx) => {
+    const ref = ENV_REF.exec(text);
+    if (!ref) return new Secret(text);
+    const name = ref[1]!;
+    const value = (options.env ?? process.env)[name];
+    if (value === undefined) {
+      ctx.addIssue({ code: 'custom', message: `environment variable ${name} is not set` });
+      return z.NEVER;
+    }
+    return new Secret(value);
+  });
+}

@@ -1,0 +1,383 @@
+/**
+ * The narrow face of modbus-serial: open one physical link, read bits or registers from any unit
+ * on it, close. Nothing outside this file sees modbus-serial, so tests can put a real peer or a
+ * fake behind the same interface.
+ *
+ * Framing per transport (the PDU, the codec and the planner are shared):
+ * - tcp: MBAP header, transaction ids (connectTCP);
+ * - rtu: unit + PDU + CRC on a serial port (connectRTUBuffered);
+ * - rtu-over-tcp: the same RTU frames, CRC included, over a TCP socket, as serial device servers
+ *   in "transparent"/"raw" mode speak it. modbus-serial calls this port "telnet" (connectTelnet);
+ *   its connectTcpRTUBuffered sends MBAP headers, which such servers do not understand.
+ */
+import ModbusRTU from 'modbus-serial';
+import type { ModbusConnection } from '../../config/types.js';
+import { GatewayError } from '../../gateway/errors.js';
+import type { Logger } from '../../gateway/logger.js';
+
+export type ModbusFraming = ModbusConnection['transport'];
+export type BitTable = 'coil' | 'discrete';
+export type RegisterTable = 'holding' | 'input';
+
+/** What went wrong with one request, in the terms the driver decides on. */
+export type ModbusFault = 'timeout' | 'comm' | 'exception' | 'bad-frame';
+
+export class ModbusRequestError extends GatewayError {
+  override name = 'ModbusRequestError';
+  constructor(
+    message: string,
+    readonly fault: ModbusFault,
+    /** the exception code, for fault 'exception' */
+    readonly exceptionCode?: number,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface ModbusClient {
+  readonly framing: ModbusFraming;
+  readonly isOpen: boolean;
+  /** requests in a row, on any unit, that got no answer at all (reset by any answer) */
+  readonly timeoutsInARow: number;
+  readBits(
+    unitId: number,
+    table: BitTable,
+    address: number,
+    count: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<boolean[]>;
+  readRegisters(
+    unitId: number,
+    table: RegisterTable,
+    address: number,
+    count: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<number[]>;
+  close(): Promise<void>;
+  /** Called once when the link goes down on its own (peer closed, cable pulled). */
+  onClose?(listener: (cause?: Error) => void): void;
+}
+
+export interface OpenClientOptions {
+  /** how long opening may take */
+  timeoutMs: number;
+  signal?: AbortSignal;
+  logger?: Logger;
+}
+
+export type OpenModbusClient = (link: ModbusConnection, options: OpenClientOptions) => Promise<ModbusClient>;
+
+/** The parts of modbus-serial's ModbusRTU this file uses (its typings omit the callback API). */
+interface RawResult {
+  data: Array<number | boolean>;
+  buffer: Buffer;
+}
+type RawCallback = (err: unknown, res?: RawResult) => void;
+interface RawPort {
+  _client?: NodeJS.EventEmitter & { setKeepAlive?(enable: boolean, delay: number): void };
+  /** RTUBufferedPort and TelnetPort collect bytes here until a whole frame is in */
+  _buffer?: Buffer;
+}
+interface RawModbus extends NodeJS.EventEmitter {
+  _port?: RawPort;
+  isOpen: boolean;
+  setTimeout(ms: number): void;
+  connectTCP(host: string, options: { port: number }): Promise<void>;
+  connectTelnet(host: string, options: { port: number }): Promise<void>;
+  connectRTUBuffered(path: string, options: Record<string, unknown>): Promise<void>;
+  writeFC1(unit: number, address: number, count: number, next: RawCallback): void;
+  writeFC2(unit: number, address: number, count: number, next: RawCallback): void;
+  writeFC3(unit: number, address: number, count: number, next: RawCallback): void;
+  writeFC4(unit: number, address: number, count: number, next: RawCallback): void;
+  close(next: (err?: unknown) => void): void;
+  destroy(next: () => void): void;
+}
+
+/** RTU has no transaction ids: after a lost or broken reply the line must go quiet this long. */
+const MIN_SETTLE_MS = 20;
+const MAX_SETTLE_MS = 1000;
+/** Beyond modbus-serial's own timer, in case a request never reaches the port's write. */
+const BACKSTOP_MS = 1000;
+const KEEPALIVE_MS = 10_000;
+
+export const openModbusClient: OpenModbusClient = async (link, options) => {
+  // A CommonJS package whose typings declare a default export: under NodeNext that is `.default`,
+  // which modbus-serial sets to itself at run time.
+  const raw = new ModbusRTU.default() as unknown as RawModbus;
+  // modbus-serial re-emits serial port errors on itself; without a listener they would crash.
+  raw.on('error', (err: unknown) => options.logger?.debug('modbus link error', { error: describe(err) }));
+  const opening = connect(raw, link);
+  opening.catch(() => undefined);
+  try {
+    await withDeadline(opening, options.timeoutMs, options.signal, `opening ${describeLink(link)}`);
+  } catch (err) {
+    await shutdown(raw, link.transport);
+    if (options.signal?.aborted && err === options.signal.reason) throw err;
+    if (err instanceof ModbusRequestError) throw err;
+    throw new ModbusRequestError(`cannot open ${describeLink(link)}: ${describe(err)}`, 'comm', undefined, { cause: err });
+  }
+  return createClient(raw, link.transport, options.logger);
+};
+
+function connect(raw: RawModbus, link: ModbusConnection): Promise<void> {
+  switch (link.transport) {
+    case 'tcp':
+      return raw.connectTCP(link.host, { port: link.port });
+    case 'rtu-over-tcp':
+      return raw.connectTelnet(link.host, { port: link.port });
+    case 'rtu':
+      return raw.connectRTUBuffered(link.serialPort, {
+        baudRate: link.baudRate,
+        parity: link.parity,
+        dataBits: link.dataBits,
+        stopBits: link.stopBits,
+      });
+  }
+}
+
+export function describeLink(link: ModbusConnection): string {
+  return link.transport === 'rtu' ? `serial port ${link.serialPort}` : `${link.transport} ${link.host}:${link.port}`;
+}
+
+function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): ModbusClient {
+  const rtuFraming = framing !== 'tcp';
+  const stream = raw._port?._client;
+  let closed = false;
+  let closeCause: Error | undefined;
+  let shutdownDone: Promise<void> | undefined;
+  const closeListeners: ((cause?: Error) => void)[] = [];
+  let failInFlight: ((err: ModbusRequestError) => void) | undefined;
+  let tail: Promise<unknown> = Promise.resolve();
+  let timeoutsInARow = 0;
+  // RTU resynchronisation state: when the last byte arrived, and whether the line must settle.
+  let lastRxAt = 0;
+  let settleMs = 0;
+
+  const markClosed = (cause?: Error) => {
+    if (closed) return;
+    closed = true;
+    closeCause = cause;
+    failInFlight?.(new ModbusRequestError('the link closed during the request', 'comm', undefined, { cause }));
+    for (const listener of closeListeners.splice(0)) listener(cause);
+  };
+  raw.on('close', () => markClosed());
+  stream?.on('close', () => markClosed());
+  stream?.on('error', (err: Error) => {
+    closeCause ??= err;
+  });
+  if (rtuFraming) stream?.on('data', () => (lastRxAt = Date.now()));
+  if (framing !== 'rtu') stream?.setKeepAlive?.(true, KEEPALIVE_MS);
+
+  const needSettle = (timeoutMs: number) => {
+    if (!rtuFraming) return;
+    settleMs = Math.min(MAX_SETTLE_MS, Math.max(MIN_SETTLE_MS, timeoutMs));
+    lastRxAt = Math.max(lastRxAt, Date.now());
+  };
+
+  /**
+   * A reply that arrives after its request timed out would be taken as the answer to the next
+   * request (modbus-serial keeps one transaction slot on RTU ports and matches on unit + function
+   * only). So after a timeout or a broken frame, wait until the line has been quiet for a while,
+   * and before every request throw away whatever bytes are already waiting: nothing sent before
+   * our request can be its answer.
+   */
+  const settle = async (signal: AbortSignal) => {
+    while (settleMs > 0) {
+      const quietFor = Date.now() - lastRxAt;
+      if (quietFor >= settleMs) settleMs = 0;
+      else await sleep(settleMs - quietFor, signal);
+    }
+    const port = raw._port;
+    if (port?._buffer !== undefined && port._buffer.length > 0) {
+      logger?.debug('discarding stray bytes before a request', { bytes: port._buffer.length });
+      port._buffer = Buffer.alloc(0);
+    }
+  };
+
+  const request = (
+    fc: 1 | 2 | 3 | 4,
+    unitId: number,
+    address: number,
+    count: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<RawResult> => {
+    const run = async (): Promise<RawResult> => {
+      signal.throwIfAborted();
+      if (closed || !raw.isOpen) {
+        throw new ModbusRequestError('the link is closed', 'comm', undefined, { cause: closeCause });
+      }
+      if (rtuFraming) await settle(signal);
+      return new Promise<RawResult>((resolve, reject) => {
+        let done = false;
+        const finish = (settleWith: () => void) => {
+          if (done) return;
+          done = true;
+          clearTimeout(backstop);
+          signal.removeEventListener('abort', onAbort);
+          failInFlight = undefined;
+          settleWith();
+        };
+        const onAbort = () => {
+          needSettle(timeoutMs);
+          finish(() => reject(signal.reason));
+        };
+        const backstop = setTimeout(() => {
+          timeoutsInARow += 1;
+          needSettle(timeoutMs);
+          finish(() => reject(new ModbusRequestError(`no answer from unit ${unitId} in ${timeoutMs} ms`, 'timeout')));
+        }, timeoutMs + BACKSTOP_MS);
+        signal.addEventListener('abort', onAbort, { once: true });
+        failInFlight = (err) => finish(() => reject(err));
+
+        raw.setTimeout(timeoutMs);
+        const callback: RawCallback = (err, res) => {
+          if (done) return; // a duplicate or late frame for a request already settled
+          const failure = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
+          if (failure?.fault === 'timeout') timeoutsInARow += 1;
+          else timeoutsInARow = 0;
+          if (failure && failure.fault !== 'exception' && failure.fault !== 'comm') needSettle(timeoutMs);
+          finish(() => (failure ? reject(failure) : resolve(res as RawResult)));
+        };
+        try {
+          raw[`writeFC${fc}`](unitId, address, count, callback);
+        } catch (err) {
+          callback(err);
+        }
+      });
+    };
+    // One request at a time per link: RTU has no way to tell two answers apart, and most TCP
+    // gateways in front of a bus serialise anyway.
+    const result = tail.then(run, run);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  return {
+    framing,
+    get isOpen() {
+      return !closed && raw.isOpen;
+    },
+    get timeoutsInARow() {
+      return timeoutsInARow;
+    },
+    async readBits(unitId, table, address, count, timeoutMs, signal) {
+      const res = await request(table === 'coil' ? 1 : 2, unitId, address, count, timeoutMs, signal);
+      return (res.data as boolean[]).slice(0, count);
+    },
+    async readRegisters(unitId, table, address, count, timeoutMs, signal) {
+      const res = await request(table === 'holding' ? 3 : 4, unitId, address, count, timeoutMs, signal);
+      return res.data as number[];
+    },
+    close() {
+      markClosed();
+      shutdownDone ??= shutdown(raw, framing);
+      return shutdownDone;
+    },
+    onClose(listener) {
+      if (closed) listener(closeCause);
+      else closeListeners.push(listener);
+    },
+  };
+}
+
+/** modbus-serial checks CRC, length, unit and function; the byte count inside is left to us. */
+function checkResult(fc: number, count: number, res: RawResult | undefined): ModbusRequestError | undefined {
+  if (res === undefined || !Array.isArray(res.data)) return new ModbusRequestError('empty reply', 'bad-frame');
+  const expectedBytes = fc <= 2 ? Math.ceil(count / 8) : count * 2;
+  if (res.buffer.length !== expectedBytes) {
+    return new ModbusRequestError(`reply carries ${res.buffer.length} bytes, expected ${expectedBytes}`, 'bad-frame');
+  }
+  return undefined;
+}
+
+function classify(err: unknown, unitId: number, timeoutMs: number): ModbusRequestError {
+  const e = (typeof err === 'object' && err !== null ? err : {}) as {
+    name?: string;
+    message?: string;
+    errno?: string;
+    modbusCode?: number;
+  };
+  const cause = err instanceof Error ? err : new Error(e.message ?? String(err));
+  if (typeof e.modbusCode === 'number') {
+    return new ModbusRequestError(`unit ${unitId}: ${e.message}`, 'exception', e.modbusCode, { cause });
+  }
+  if (e.name === 'TransactionTimedOutError' || e.errno === 'ETIMEDOUT') {
+    return new ModbusRequestError(`no answer from unit ${unitId} in ${timeoutMs} ms`, 'timeout', undefined, { cause });
+  }
+  const message = e.message ?? String(err);
+  if (err instanceof RangeError || /CRC error|Data length error|Unexpected data error/.test(message)) {
+    return new ModbusRequestError(`unit ${unitId}: bad reply frame (${message})`, 'bad-frame', undefined, { cause });
+  }
+  return new ModbusRequestError(`unit ${unitId}: ${message}`, 'comm', undefined, { cause });
+}
+
+async function shutdown(raw: RawModbus, framing: ModbusFraming): Promise<void> {
+  await new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, 1000);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    try {
+      // A TCP socket is destroyed rather than ended: a peer that never closes its side must not
+      // hold us up. modbus-serial's destroy() does nothing for serial ports, so those are closed.
+      if (framing === 'rtu') raw.close(done);
+      else raw.destroy(done);
+    } catch {
+      done();
+    }
+  });
+}
+
+function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal | undefined, what: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    signal?.throwIfAborted();
+    const timer = setTimeout(() => {
+      cleanup();
+      reject(new ModbusRequestError(`${what} took longer than ${ms} ms`, 'timeout'));
+    }, ms);
+    const onAbort = () => {
+      cleanup();
+      reject(signal?.reason);
+    };
+    const cleanup = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        cleanup();
+        resolve(value);
+      },
+      (err) => {
+        cleanup();
+        reject(err);
+      },
+    );
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function describe(err: unknown): string {
+  if (err instanceof Error) return err.message;
+  if (typeof err === 'object' && err !== null && 'message' in err) return String((err as { message: unknown }).message);
+  return String(err);
+}

@@ -1,0 +1,165 @@
+/**
+ * The Modbus driver: one per device, its read plan made once from its points. The same planner
+ * and codec serve TCP, RTU and RTU over TCP; only the link (see client.ts) differs.
+ */
+import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { Driver } from '../../gateway/driver.js';
+import { DriverError, errorMessage } from '../../gateway/errors.js';
+import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { badSample, type Sample } from '../../gateway/types.js';
+import { describeLink, type ModbusClient, ModbusRequestError } from './client.js';
+import { decodeBits, decodeRegisters } from './codec.js';
+import { exceptionReason, isGatewayException } from './exceptions.js';
+import { linkIdOf, type ModbusLinkPool } from './link-pool.js';
+import { MAX_READ_BITS, MAX_READ_REGISTERS, planReads, type ReadRequest } from './planner.js';
+import { isBitTable, type ModbusPoint, pointWidth } from './point.js';
+
+export interface ModbusDriverOptions {
+  /** shared by every Modbus device of the gateway, so devices on one link share it */
+  links: ModbusLinkPool;
+  logger?: Logger;
+  now?: () => number;
+}
+
+const ILLEGAL_ADDRESS = 0x02;
+
+export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDriverOptions): Driver {
+  const { links } = options;
+  const connection = device.connection;
+  const { unitId, timeoutMs } = connection;
+  const linkId = linkIdOf(connection);
+  const where = describeLink(connection);
+  const log = (options.logger ?? silentLogger).child({ device: device.id });
+  const now = options.now ?? Date.now;
+
+  const slot = new Map<ModbusPoint, number>();
+  for (const [i, point] of device.points.entries()) slot.set(point, i);
+  // A point the protocol cannot read in one request (a string without a length, or longer than
+  // one request) would make the whole block fail; the loader should have caught it.
+  const readable = device.points.filter((p) => {
+    const width = pointWidth(p);
+    return width > 0 && width <= (isBitTable(p.table) ? MAX_READ_BITS : MAX_READ_REGISTERS);
+  });
+  let plan = planReads(readable, {
+    maxRegisters: device.maxRegisters,
+    maxBits: device.maxBits,
+    maxGap: device.maxGap,
+  });
+
+  let client: ModbusClient | undefined;
+  let holding = false;
+
+  const fail = (message: string, reason: string, cause?: unknown) =>
+    new DriverError(`${device.id}: ${message}`, device.id, reason, true, cause === undefined ? undefined : { cause });
+
+  const letGo = async () => {
+    client = undefined;
+    if (!holding) return;
+    holding = false;
+    await links.release(device.id, linkId);
+  };
+
+  async function runRequest(
+    link: ModbusClient,
+    request: ReadRequest,
+    signal: AbortSignal,
+    samples: (Sample | undefined)[],
+  ): Promise<void> {
+    const put = (point: ModbusPoint, sample: Sample) => {
+      samples[slot.get(point) as number] = sample;
+    };
+    try {
+      if (isBitTable(request.table)) {
+        const table = request.table as 'coil' | 'discrete';
+        const bits = await link.readBits(unitId, table, request.address, request.count, timeoutMs, signal);
+        const ts = now();
+        for (const point of request.points) put(point, { pointId: point.id, ts, ...decodeBits(point, bits, request.address) });
+      } else {
+        const table = request.table as 'holding' | 'input';
+        const registers = await link.readRegisters(unitId, table, request.address, request.count, timeoutMs, signal);
+        const ts = now();
+        for (const point of request.points) {
+          put(point, { pointId: point.id, ts, ...decodeRegisters(point, registers, request.address) });
+        }
+      }
+      return;
+    } catch (err) {
+      if (signal.aborted && err === signal.reason) throw err;
+      if (!(err instanceof ModbusRequestError)) {
+        links.markBroken(linkId, link);
+        throw fail(`${where}: ${errorMessage(err)}`, 'comm', err);
+      }
+      const code = err.exceptionCode;
+      switch (err.fault) {
+        case 'timeout':
+          // On a shared bus one silent device says nothing about the link; when every device on
+          // it has gone silent in a row (or it is ours alone), the connection itself is suspect.
+          if (link.timeoutsInARow >= Math.max(1, links.holders(linkId))) links.markBroken(linkId, link);
+          throw fail(err.message, 'timeout', err);
+        case 'comm':
+          links.markBroken(linkId, link);
+          throw fail(`${where}: ${err.message}`, 'comm', err);
+        case 'exception':
+          if (code !== undefined && isGatewayException(code)) throw fail(err.message, exceptionReason(code), err);
+          if (code === ILLEGAL_ADDRESS) {
+            const parts = splitRequest(request);
+            if (parts.length > 1) {
+              // Remembered: one missing register must not cost its neighbours every poll.
+              plan = plan.flatMap((r) => (r === request ? parts : [r]));
+              log.info('device rejected a merged read; reading its points one by one', {
+                table: request.table,
+                address: request.address,
+                count: request.count,
+              });
+              for (const part of parts) await runRequest(link, part, signal, samples);
+              return;
+            }
+          }
+          break;
+        case 'bad-frame':
+          log.debug('bad reply frame', { error: err.message });
+          break;
+      }
+      const ts = now();
+      const reason = err.fault === 'exception' ? exceptionReason(code ?? 0) : 'bad-frame';
+      for (const point of request.points) put(point, badSample(point.id, ts, reason));
+    }
+  }
+
+  return {
+    deviceId: device.id,
+    linkId,
+
+    async connect(signal) {
+      if (client?.isOpen && holding) return;
+      client = await links.acquire(device.id, connection, signal);
+      holding = true;
+    },
+
+    async read(signal) {
+      signal.throwIfAborted();
+      const link = client;
+      if (link === undefined || !link.isOpen) throw fail(`not connected to ${where}`, 'comm');
+      const samples = new Array<Sample | undefined>(device.points.length);
+      for (const request of plan) await runRequest(link, request, signal, samples);
+      const ts = now();
+      return device.points.map((point, i) => samples[i] ?? badSample(point.id, ts, 'config'));
+    },
+
+    reset: letGo,
+    close: letGo,
+  };
+}
+
+/** One request per register location, so points sharing a register (bit fields) still share. */
+function splitRequest(request: ReadRequest): ReadRequest[] {
+  const parts = new Map<string, ReadRequest>();
+  for (const point of request.points) {
+    const count = pointWidth(point);
+    const key = `${point.address}:${count}`;
+    const part = parts.get(key);
+    if (part) part.points.push(point);
+    else parts.set(key, { table: request.table, address: point.address, count, points: [point] });
+  }
+  return [...parts.values()].sort((a, b) => a.address - b.address);
+}

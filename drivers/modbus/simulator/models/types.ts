@@ -1,0 +1,35 @@
+/** What a simulated device model is: engineering values by point key, moved over time. */
+import type { ModbusDeviceConfig } from '../../../../config/types.js';
+import type { PointValue } from '../../../../gateway/types.js';
+import type { Rng } from '../random.js';
+import type { ScenarioState } from '../scenarios.js';
+
+export type PointValues = Record<string, PointValue>;
+
+export interface DeviceModel {
+  /**
+   * Values at nowMs (ms since the epoch). `held` has the points a client wrote or a test holds
+   * (e.g. a setpoint, an outlet switched off), so the model can react to them; the site does not
+   * overwrite held points whatever the model returns. Keys without a point are ignored.
+   */
+  update(nowMs: number, scenarios: ScenarioState, held: Readonly<PointValues>): PointValues;
+}
+
+export interface ModelContext {
+  device: ModbusDeviceConfig;
+  rng: Rng;
+}
+
+export type ModelFactory = (ctx: ModelContext) => DeviceModel;
+
+/** Elapsed ms between updates; the first update is at dt 0. */
+export function createClock(): (nowMs: number) => number {
+  let last: number | undefined;
+  return (nowMs) => {
+    const dt = last === undefined ? 0 : Math.max(0, nowMs - last);
+    last = nowMs;
+    return dt;
+  };
+}
+
+export const HOUR_MS = 3_600_000;

@@ -1,0 +1,56 @@
+/** What the API and pages know about each device and point, derived once from the config. */
+import type { DeviceConfig, DeviceKind } from '../config/types.js';
+
+export interface PointInfo {
+  id: string;
+  deviceId: string;
+  key: string;
+  name: string;
+  unit: string | null;
+}
+
+export interface DeviceInfo {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  location: string | null;
+  driver: string;
+  profile: string | null;
+  pollIntervalMs: number;
+  pointIds: string[];
+}
+
+export interface Catalog {
+  devices: DeviceInfo[];
+  points: PointInfo[];
+  device(id: string): DeviceInfo | undefined;
+  point(id: string): PointInfo | undefined;
+}
+
+export function createCatalog(devices: readonly DeviceConfig[]): Catalog {
+  const deviceInfos: DeviceInfo[] = [];
+  const pointInfos: PointInfo[] = [];
+  for (const d of devices) {
+    deviceInfos.push({
+      id: d.id,
+      name: d.name,
+      kind: d.kind,
+      location: d.location ?? null,
+      driver: d.driver,
+      profile: d.profile ?? null,
+      pollIntervalMs: d.pollIntervalMs,
+      pointIds: d.points.map((p) => p.id),
+    });
+    for (const p of d.points) {
+      pointInfos.push({ id: p.id, deviceId: d.id, key: p.key, name: p.name, unit: p.unit ?? null });
+    }
+  }
+  const byDevice = new Map(deviceInfos.map((d) => [d.id, d]));
+  const byPoint = new Map(pointInfos.map((p) => [p.id, p]));
+  return {
+    devices: deviceInfos,
+    points: pointInfos,
+    device: (id) => byDevice.get(id),
+    point: (id) => byPoint.get(id),
+  };
+}

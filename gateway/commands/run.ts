@@ -1,0 +1,15 @@
+import { loadSiteConfig } from '../../config/index.js';
+import { startGateway } from '../start-gateway.js';
+import { packageVersion } from '../version.js';
+import { cliLogger, untilSignal } from './shared.js';
+
+/** `gateway run --config FILE`: refuses to start on any config problem (ConfigError). */
+export async function runCommand(file: string): Promise<number> {
+  const config = loadSiteConfig(file);
+  const logger = cliLogger(config.gateway.logLevel);
+  const gateway = await startGateway(config, { logger, version: packageVersion() });
+  const signal = await untilSignal();
+  logger.info('stopping', { signal });
+  await gateway.stop();
+  return 0;
+}

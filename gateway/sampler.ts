@@ -1,0 +1,176 @@
+/**
+ * The sampler owns timing: a drift-free schedule per device, one request in flight per physical
+ * link, backoff after failures, and comm-loss detection. Drivers only know protocols.
+ */
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
+import { type DeviceStatus, initialStatus } from './device-status.js';
+import type { Driver } from './driver.js';
+import { DriverError, errorMessage } from './errors.js';
+import { createLinkLock, type LinkLock } from './link-lock.js';
+import type { Logger } from './logger.js';
+import { badSample, type Sample } from './types.js';
+
+export interface SampledDevice {
+  driver: Driver;
+  pollIntervalMs: number;
+  /** the device's point ids, for the bad samples written when it goes down */
+  pointIds: readonly string[];
+}
+
+export interface SamplerOptions {
+  devices: readonly SampledDevice[];
+  /** receives every poll's samples (the store's append) */
+  sink: (samples: Sample[]) => void;
+  logger: Logger;
+  backoff?: BackoffPolicy;
+  /** consecutive failed polls before a device counts as down (default 2) */
+  downAfterFailures?: number;
+  /** a poll that has not finished after this long is aborted (default 10 × interval, ≥ 5 s) */
+  pollDeadlineMs?: (device: SampledDevice) => number;
+  linkLock?: LinkLock;
+  now?: () => number;
+}
+
+export interface Sampler {
+  start(): void;
+  /** Stops scheduling, aborts polls in flight and closes the drivers. */
+  stop(): Promise<void>;
+  status(): DeviceStatus[];
+  statusOf(deviceId: string): DeviceStatus | undefined;
+}
+
+export function createSampler(options: SamplerOptions): Sampler {
+  const now = options.now ?? Date.now;
+  const backoff = options.backoff ?? DEFAULT_BACKOFF;
+  const downAfter = options.downAfterFailures ?? 2;
+  const deadlineOf = options.pollDeadlineMs ?? ((d: SampledDevice) => Math.max(5000, d.pollIntervalMs * 10));
+  const linkLock = options.linkLock ?? createLinkLock();
+  const stopController = new AbortController();
+  const runners = options.devices.map((device) => createDeviceRunner(device));
+
+  function createDeviceRunner(device: SampledDevice) {
+    const { driver, pollIntervalMs } = device;
+    const log = options.logger.child({ device: driver.deviceId });
+    const status = initialStatus(driver.deviceId);
+    let timer: NodeJS.Timeout | undefined;
+    let epoch = 0;
+    let slot = 0;
+    let connected = false;
+    let running: Promise<void> = Promise.resolve();
+
+    const schedule = (at: number) => {
+      if (stopController.signal.aborted) return;
+      timer = setTimeout(() => {
+        running = poll();
+      }, Math.max(0, at - now()));
+    };
+
+    /** Next slot on the fixed grid epoch + k × interval, skipping (and counting) missed ones. */
+    const nextSlotAfter = (t: number) => {
+      const due = epoch + (slot + 1) * pollIntervalMs;
+      if (due > t) {
+        slot += 1;
+        return due;
+      }
+      const k = Math.floor((t - epoch) / pollIntervalMs) + 1;
+      status.overruns += k - slot - 1;
+      slot = k;
+      return epoch + k * pollIntervalMs;
+    };
+
+    const poll = async () => {
+      const started = now();
+      status.lastAttempt = started;
+      const signal = AbortSignal.any([stopController.signal, AbortSignal.timeout(deadlineOf(device))]);
+      try {
+        const samples = await linkLock.run(driver.linkId, async () => {
+          // The wait for a shared link may outlast the poll deadline or a stop.
+          signal.throwIfAborted();
+          if (!connected) {
+            await driver.connect(signal);
+            connected = true;
+          }
+          return driver.read(signal);
+        });
+        if (stopController.signal.aborted) return;
+        options.sink(samples);
+        onSuccess(samples, started);
+        schedule(nextSlotAfter(now()));
+      } catch (err) {
+        if (stopController.signal.aborted) return;
+        await onFailure(err);
+        const retryAt = now() + backoffDelay(backoff, status.consecutiveFailures);
+        status.retryAt = retryAt;
+        // Back off, but stay on the device's grid so recovery resumes the normal rhythm.
+        schedule(Math.max(retryAt, nextSlotAfter(now())));
+      }
+    };
+
+    const onSuccess = (samples: Sample[], started: number) => {
+      const t = now();
+      const wasDown = status.state === 'down';
+      status.polls += 1;
+      status.lastSuccess = t;
+      status.lastPollMs = t - started;
+      status.consecutiveFailures = 0;
+      status.retryAt = null;
+      status.state = samples.every((s) => s.quality === 'good') ? 'up' : 'degraded';
+      if (wasDown) log.info('device back up');
+    };
+
+    const onFailure = async (err: unknown) => {
+      status.errorCount += 1;
+      status.consecutiveFailures += 1;
+      status.lastError = errorMessage(err);
+      connected = false;
+      try {
+        await driver.reset();
+      } catch (resetErr) {
+        log.debug('reset failed', { error: errorMessage(resetErr) });
+      }
+      if (status.consecutiveFailures >= downAfter && status.state !== 'down') {
+        status.state = 'down';
+        const reason = err instanceof DriverError ? err.reason : 'comm';
+        // One bad sample per point marks the outage in history and the latest view; nothing
+        // more is written until the device answers again.
+        const t = now();
+        options.sink(device.pointIds.map((id) => badSample(id, t, reason)));
+        log.warn('device down', { error: status.lastError, failures: status.consecutiveFailures });
+      } else if (status.state === 'up') {
+        status.state = 'degraded';
+      }
+      if (err instanceof DriverError && !err.retryable && status.consecutiveFailures === 1) {
+        log.error('device cannot work until its config changes', { error: status.lastError });
+      }
+    };
+
+    return {
+      status,
+      start() {
+        epoch = now();
+        slot = 0;
+        running = poll();
+      },
+      async stop() {
+        clearTimeout(timer);
+        await running.catch(() => undefined);
+        await driver.close().catch((err) => log.debug('close failed', { error: errorMessage(err) }));
+      },
+    };
+  }
+
+  return {
+    start() {
+      for (const runner of runners) runner.start();
+    },
+    async stop() {
+      stopController.abort();
+      await Promise.all(runners.map((r) => r.stop()));
+    },
+    status: () => runners.map((r) => ({ ...r.status })),
+    statusOf(deviceId) {
+      const r = runners.find((x) => x.status.deviceId === deviceId);
+      return r ? { ...r.status } : undefined;
+    },
+  };
+}

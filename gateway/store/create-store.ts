@@ -1,0 +1,313 @@
+/**
+ * The store: the only writer to the SQLite file. Samples queue in memory and commit in batches
+ * (one transaction per commit); subscribers hear about them only after COMMIT returned. With
+ * synchronous=FULL that means the batch is on disk; with NORMAL it survives a crash or kill -9 but
+ * the last commits may be lost on power loss.
+ */
+import { statSync } from 'node:fs';
+import { errorMessage, GatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Reading, Sample } from '../types.js';
+import { createCommitBus } from './commit-bus.js';
+import { createLatestView } from './latest-view.js';
+import { createMeta } from './meta.js';
+import { createPointRegistry } from './point-registry.js';
+import { createQueries } from './queries.js';
+import { createRetention, type RetentionPolicy } from './retention.js';
+import { openDatabase } from './schema.js';
+import type { Store, StoreStats } from './types.js';
+import { isPointValue, isQuality } from './value-codec.js';
+import { createWriter, type PendingEvent } from './writer.js';
+
+export interface StoreOptions {
+  file: string;
+  synchronous: 'full' | 'normal';
+  /** longest a sample waits before its transaction commits */
+  commitIntervalMs: number;
+  /** a commit starts as soon as this many samples are queued */
+  maxBatch: number;
+  retention: RetentionPolicy;
+  logger: Logger;
+  now?: () => number;
+  /** default 1000; a commit blocked longer than this by another connection fails and is retried */
+  busyTimeoutMs?: number;
+  /** SQLite page cache, default 8 MiB */
+  cacheKiB?: number;
+  /** how often the latest-value table is checkpointed, default 5000 (0: only at close) */
+  latestCheckpointMs?: number;
+  /** how often retention runs, default 60000 (0: only when enforceRetention is called) */
+  retentionIntervalMs?: number;
+  /** rows deleted per retention transaction, default 10000 */
+  retentionChunk?: number;
+  /**
+   * Hard cap on queued samples while commits keep failing (disk full, locked). Beyond it the
+   * oldest queued samples are dropped, counted and recorded as a `store.overflow` event, because
+   * running out of memory would lose everything. Default 200000.
+   */
+  maxQueue?: number;
+  /**
+   * What happens when maxBatch samples are queued: `immediate` commits on the next event-loop
+   * turn (appends from the same turn join the batch), `sync` commits inside append().
+   */
+  batchCommit?: 'immediate' | 'sync';
+}
+
+export function createStore(options: StoreOptions): Store {
+  const { logger } = options;
+  const now = options.now ?? Date.now;
+  const maxBatch = Math.max(1, Math.floor(options.maxBatch));
+  const maxQueue = Math.max(maxBatch * 2, options.maxQueue ?? 200_000);
+  // When appends outrun the event loop (a tight loop), commit inside append rather than let the queue grow.
+  const syncCap = Math.min(maxQueue, Math.max(maxBatch * 8, 10_000));
+  const batchCommit = options.batchCommit ?? 'immediate';
+
+  const db = openDatabase(options.file, {
+    synchronous: options.synchronous,
+    busyTimeoutMs: options.busyTimeoutMs ?? 1000,
+    cacheKiB: options.cacheKiB ?? 8192,
+    logger,
+  });
+  const meta = createMeta(db);
+  const points = createPointRegistry(db);
+  const writer = createWriter(db, meta, points);
+  const latest = createLatestView(db, meta, points);
+  const queries = createQueries(db, points);
+  const bus = createCommitBus(logger);
+
+  let queue: Sample[] = [];
+  let events: PendingEvent[] = [];
+  let overflowPending = 0;
+  let readingCount = Number(db.prepare('SELECT count(*) FROM readings').pluck().get());
+  let droppedReadings = meta.get('dropped_readings');
+  let droppedEvents = meta.get('dropped_events');
+  let commits = 0;
+  let commitErrors = 0;
+  let overflowDropped = 0;
+  let lastError: string | null = null;
+  let closed = false;
+  let commitTimer: NodeJS.Timeout | undefined;
+  let commitImmediate: NodeJS.Immediate | undefined;
+  const invalidReported = new Set<string>();
+
+  const retention = createRetention({
+    db,
+    file: options.file,
+    writer,
+    meta,
+    policy: options.retention,
+    chunk: Math.max(1, options.retentionChunk ?? 10_000),
+    logger,
+    now,
+    beforeDelete: () => checkpointLatest(),
+    dropped(stream, count, stored) {
+      if (stream === 'readings') {
+        droppedReadings += count;
+        readingCount -= count;
+      } else droppedEvents += count;
+      bus.publish({ readings: [], events: stored });
+    },
+  });
+
+  function checkpointLatest(): void {
+    try {
+      latest.checkpoint(writer.lastReadingSeq());
+    } catch (err) {
+      // Not fatal: on the next open the view is rebuilt from the readings after the last checkpoint.
+      logger.warn('latest-value checkpoint failed', { err: errorMessage(err) });
+    }
+  }
+
+  function clearCommitTimers(): void {
+    if (commitTimer) clearTimeout(commitTimer);
+    if (commitImmediate) clearImmediate(commitImmediate);
+    commitTimer = undefined;
+    commitImmediate = undefined;
+  }
+
+  function armTimer(): void {
+    if (commitTimer || closed) return;
+    commitTimer = setTimeout(() => {
+      commitTimer = undefined;
+      commitQueued();
+    }, options.commitIntervalMs);
+    commitTimer.unref();
+  }
+
+  /** Commits everything queued in one transaction. On failure everything stays queued. */
+  function commitQueued(): boolean {
+    clearCommitTimers();
+    if (queue.length === 0 && events.length === 0 && overflowPending === 0) return true;
+    const samples = queue;
+    const pending = overflowPending > 0 ? [...events, overflowEvent()] : events;
+    let result: ReturnType<typeof writer.commit>;
+    try {
+      result = writer.commit(samples, pending);
+    } catch (err) {
+      commitErrors++;
+      const message = errorMessage(err);
+      if (message !== lastError) logger.error('commit failed; samples stay queued and will be retried', { err: message, pending: samples.length });
+      lastError = message;
+      armTimer();
+      return false;
+    }
+    queue = [];
+    events = [];
+    overflowPending = 0;
+    commits++;
+    readingCount += samples.length;
+    if (lastError !== null) logger.info('commits succeed again', { after: lastError });
+    lastError = null;
+    latest.apply(samples, result.firstSeq, result.pointIds);
+    if (bus.size > 0) bus.publish({ readings: toReadings(samples, result.firstSeq), events: result.events });
+    return true;
+  }
+
+  function overflowEvent(): PendingEvent {
+    return { ts: now(), type: 'store.overflow', data: { dropped: overflowPending, reason: lastError } };
+  }
+
+  function afterQueued(): void {
+    if (lastError !== null) {
+      // Commits are failing: retry on the timer only, so a locked or full disk does not stall
+      // every append for busyTimeoutMs.
+      if (queue.length > maxQueue) shedOldest();
+      armTimer();
+    } else if (queue.length >= syncCap) commitQueued();
+    else if (queue.length >= maxBatch) {
+      if (batchCommit === 'sync') commitQueued();
+      else if (!commitImmediate) {
+        commitImmediate = setImmediate(() => {
+          commitImmediate = undefined;
+          commitQueued();
+        });
+      }
+    } else armTimer();
+  }
+
+  function shedOldest(): void {
+    const excess = queue.length - maxQueue;
+    queue.splice(0, excess);
+    overflowPending += excess;
+    overflowDropped += excess;
+    logger.error('queue full while commits fail; dropping the oldest samples', { dropped: excess, err: lastError });
+  }
+
+  function checked(s: Sample): Sample {
+    if (typeof s.pointId !== 'string' || s.pointId === '') throw new TypeError('a sample needs a pointId');
+    const tsOk = typeof s.ts === 'number' && Number.isFinite(s.ts);
+    const reasonOk = s.reason == null || typeof s.reason === 'string';
+    if (tsOk && isPointValue(s.value) && isQuality(s.quality) && reasonOk) return s;
+    if (!invalidReported.has(s.pointId)) {
+      invalidReported.add(s.pointId);
+      logger.warn('invalid sample stored as bad quality', { pointId: s.pointId, ts: s.ts, quality: s.quality });
+    }
+    return { pointId: s.pointId, ts: tsOk ? s.ts : now(), value: null, quality: 'bad', reason: 'invalid-sample' };
+  }
+
+  function assertOpen(): void {
+    if (closed) throw new GatewayError('the store is closed');
+  }
+
+  const checkpointTimer = timer(options.latestCheckpointMs ?? 5000, checkpointLatest);
+  let retentionPass: Generator<void, void> | undefined;
+  const retentionTimer = timer(options.retentionIntervalMs ?? 60_000, () => {
+    if (retentionPass) return;
+    retentionPass = retention.steps(now());
+    const step = () => {
+      if (closed || !retentionPass) return;
+      try {
+        if (retentionPass.next().done) retentionPass = undefined;
+        else setImmediate(step).unref();
+      } catch (err) {
+        retentionPass = undefined;
+        logger.error('retention pass failed; it runs again on the next tick', { err: errorMessage(err) });
+      }
+    };
+    step();
+  });
+
+  return {
+    append(samples) {
+      assertOpen();
+      for (const s of samples) queue.push(checked(s));
+      if (samples.length > 0) afterQueued();
+    },
+    appendEvent(type, data, ts) {
+      assertOpen();
+      events.push({ ts: ts ?? now(), type, data });
+      armTimer();
+    },
+    flush() {
+      assertOpen();
+      if (!commitQueued()) throw new GatewayError(`commit failed, ${queue.length} samples stay queued: ${lastError}`);
+    },
+    onCommit: (listener) => bus.subscribe(listener),
+    latest: () => latest.all(),
+    latestOf: (pointId) => latest.of(pointId),
+    history: (pointId, from, to, limit = 10_000) => queries.history(pointId, from, to, limit),
+    readingsAfter: (after, limit) => queries.readingsAfter(after, limit),
+    eventsAfter: (after, limit) => queries.eventsAfter(after, limit),
+    enforceRetention(at) {
+      assertOpen();
+      for (const _ of retention.steps(at ?? now()));
+    },
+    stats(): StoreStats {
+      return {
+        lastReadingSeq: writer.lastReadingSeq(),
+        lastEventSeq: writer.lastEventSeq(),
+        readingCount,
+        databaseBytes: fileSize(options.file) + fileSize(`${options.file}-wal`),
+        pending: queue.length,
+        commits,
+        droppedByRetention: droppedReadings,
+        eventsDroppedByRetention: droppedEvents,
+        commitErrors,
+        lastError,
+        droppedByOverflow: overflowDropped,
+      };
+    },
+    close() {
+      if (closed) return;
+      const flushed = commitQueued();
+      closed = true;
+      clearCommitTimers();
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      if (retentionTimer) clearInterval(retentionTimer);
+      retentionPass = undefined;
+      checkpointLatest();
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        logger.warn('WAL checkpoint at close failed', { err: errorMessage(err) });
+      }
+      db.close();
+      if (!flushed) throw new GatewayError(`closed with ${queue.length} samples not committed: ${lastError}`);
+    },
+  };
+}
+
+function timer(intervalMs: number, fn: () => void): NodeJS.Timeout | undefined {
+  if (!(intervalMs > 0)) return undefined;
+  const t = setInterval(fn, intervalMs);
+  t.unref();
+  return t;
+}
+
+function toReadings(samples: readonly Sample[], firstSeq: number): Reading[] {
+  const out = new Array<Reading>(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    const r: Reading = { seq: firstSeq + i, pointId: s.pointId, ts: s.ts, value: s.value, quality: s.quality };
+    if (s.reason != null) r.reason = s.reason;
+    out[i] = r;
+  }
+  return out;
+}
+
+function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    return 0;
+  }
+}

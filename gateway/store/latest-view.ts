@@ -1,0 +1,96 @@
+/**
+ * The latest value of every point, in memory, updated after each commit. The `latest` table is
+ * only a checkpoint of it (changed points, every few seconds and at close) so the hot path never
+ * upserts per reading. On open the checkpoint is loaded and the readings committed after it are
+ * replayed, so a kill -9 between checkpoints still yields the right view.
+ *
+ * A reading replaces the current value unless its timestamp is older: a late, back-dated sample
+ * (a device buffer flushed after a reconnect) must not hide a newer value.
+ */
+import type { Sample } from '../types.js';
+import type { Meta } from './meta.js';
+import type { PointRegistry } from './point-registry.js';
+import type { Db } from './schema.js';
+import type { LatestValue } from './types.js';
+import { bindValue, decodeQuality, decodeValue, qualityCode } from './value-codec.js';
+
+export interface LatestView {
+  apply(samples: readonly Sample[], firstSeq: number, pointIds: Int32Array): void;
+  all(): LatestValue[];
+  of(pointId: string): LatestValue | undefined;
+  /** Writes the changed points and the seq they reflect; must not run inside another transaction. */
+  checkpoint(lastCommittedSeq: number): number;
+}
+
+type Row = [seq: number, ts: number, point: number, value: unknown, quality: number, reason: string | null];
+
+export function createLatestView(db: Db, meta: Meta, points: PointRegistry): LatestView {
+  const byId = new Map<number, LatestValue>();
+  const dirty = new Set<number>();
+
+  function put(id: number, seq: number, ts: number, value: LatestValue['value'], quality: LatestValue['quality'], reason: string | null | undefined): boolean {
+    const current = byId.get(id);
+    if (current !== undefined) {
+      if (ts < current.ts) return false;
+      current.seq = seq;
+      current.ts = ts;
+      current.value = value;
+      current.quality = quality;
+      if (reason == null) delete current.reason;
+      else current.reason = reason;
+      return true;
+    }
+    const pointId = points.nameOf(id);
+    if (pointId === undefined) return false;
+    const entry: LatestValue = { pointId, seq, ts, value, quality };
+    if (reason != null) entry.reason = reason;
+    byId.set(id, entry);
+    return true;
+  }
+
+  for (const r of db.prepare('SELECT seq, ts, point, value, quality, reason FROM latest').raw().iterate() as Iterable<Row>) {
+    put(r[2], r[0], r[1], decodeValue(r[3], r[4]), decodeQuality(r[4]), r[5]);
+  }
+  const replay = db.prepare('SELECT seq, ts, point, value, quality, reason FROM readings WHERE seq > ? ORDER BY seq');
+  for (const r of replay.raw().iterate(meta.get('latest_seq')) as Iterable<Row>) {
+    if (put(r[2], r[0], r[1], decodeValue(r[3], r[4]), decodeQuality(r[4]), r[5])) dirty.add(r[2]);
+  }
+
+  const upsert = db.prepare(
+    `INSERT INTO latest (point, seq, ts, value, quality, reason) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (point) DO UPDATE SET seq = excluded.seq, ts = excluded.ts, value = excluded.value,
+       quality = excluded.quality, reason = excluded.reason`,
+  );
+  const writeCheckpoint = db.transaction((seq: number) => {
+    for (const id of dirty) {
+      const e = byId.get(id);
+      if (e) upsert.run(id, e.seq, e.ts, bindValue(e.value), qualityCode(e.quality, e.value), e.reason ?? null);
+    }
+    meta.set('latest_seq', seq);
+  });
+  let checkpointedSeq = meta.get('latest_seq');
+
+  return {
+    apply(samples, firstSeq, pointIds) {
+      for (let i = 0; i < samples.length; i++) {
+        const s = samples[i]!;
+        const id = pointIds[i]!;
+        if (put(id, firstSeq + i, s.ts, s.value, s.quality, s.reason)) dirty.add(id);
+      }
+    },
+    all: () => [...byId.values()].map((e) => ({ ...e })),
+    of(pointId) {
+      const id = points.idOf(pointId);
+      const e = id === undefined ? undefined : byId.get(id);
+      return e ? { ...e } : undefined;
+    },
+    checkpoint(lastCommittedSeq) {
+      if (dirty.size === 0 && lastCommittedSeq === checkpointedSeq) return 0;
+      const n = dirty.size;
+      writeCheckpoint.immediate(lastCommittedSeq);
+      dirty.clear();
+      checkpointedSeq = lastCommittedSeq;
+      return n;
+    },
+  };
+}

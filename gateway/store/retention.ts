@@ -1,0 +1,185 @@
+/**
+ * Retention: readings older than maxAgeDays go first, then, if the database is over its size
+ * budget, the oldest readings by seq until it fits. Each chunk is its own short transaction that
+ * also writes a `retention.dropped` event naming the exact seq range, so nothing disappears
+ * silently and the writer is never blocked for long.
+ *
+ * Events (alarm history, earlier drops) are not removed by age, and the size budget only removes
+ * them once no reading is left: they are small and they are the audit trail.
+ *
+ * The work is a generator of chunk-sized steps: the timer runs one step per event-loop turn, an
+ * explicit call runs them all at once.
+ */
+import { statSync } from 'node:fs';
+import type { Logger } from '../logger.js';
+import type { Meta } from './meta.js';
+import type { Db } from './schema.js';
+import type { StoredEvent } from './types.js';
+import type { Writer } from './writer.js';
+
+export interface RetentionPolicy {
+  /** 0 keeps readings forever */
+  maxAgeDays: number;
+  /** 0 means no size budget */
+  maxSizeMB: number;
+}
+
+export interface RetentionDeps {
+  db: Db;
+  file: string;
+  writer: Writer;
+  meta: Meta;
+  policy: RetentionPolicy;
+  /** rows per deletion transaction */
+  chunk: number;
+  logger: Logger;
+  now: () => number;
+  /** runs once before the first deletion of a pass (the store checkpoints its latest view) */
+  beforeDelete(): void;
+  /** after each deletion commits */
+  dropped(stream: 'readings' | 'events', count: number, events: StoredEvent[]): void;
+}
+
+const DAY_MS = 86_400_000;
+/** Delete down to this share of the budget so the next pass does not start again at once. */
+const SIZE_TARGET = 0.9;
+
+type Stream = 'readings' | 'events';
+type Agg = [min: number | null, max: number | null, count: number];
+
+export function createRetention(deps: RetentionDeps) {
+  const { db, writer, meta, chunk } = deps;
+  const tsBoundary = db.prepare('SELECT ts FROM readings WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?').pluck();
+  const tsMaxBelow = db.prepare('SELECT max(ts) FROM readings WHERE ts < ?').pluck();
+  const tsAgg = db.prepare('SELECT min(seq), max(seq), count(*) FROM readings WHERE ts <= ?').raw();
+  const tsDelete = db.prepare('DELETE FROM readings WHERE ts <= ?');
+  const bySeq = {
+    readings: seqStatements('readings'),
+    events: seqStatements('events'),
+  };
+
+  function seqStatements(table: Stream) {
+    return {
+      boundary: db.prepare(`SELECT seq FROM ${table} ORDER BY seq LIMIT 1 OFFSET ?`).pluck(),
+      max: db.prepare(`SELECT max(seq) FROM ${table}`).pluck(),
+      agg: db.prepare(`SELECT min(seq), max(seq), count(*) FROM ${table} WHERE seq <= ?`).raw(),
+      del: db.prepare(`DELETE FROM ${table} WHERE seq <= ?`),
+    };
+  }
+
+  const pragmaNumber = (name: string) => Number(db.pragma(name, { simple: true }));
+
+  function walBytes(): number {
+    try {
+      return statSync(`${deps.file}-wal`).size;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** Pages holding data (free pages excluded) plus the WAL: what the budget is measured against. */
+  function usedBytes(): number {
+    return (pragmaNumber('page_count') - pragmaNumber('freelist_count')) * pragmaNumber('page_size') + walBytes();
+  }
+
+  function liveBytes(): number {
+    return (pragmaNumber('page_count') - pragmaNumber('freelist_count')) * pragmaNumber('page_size');
+  }
+
+  /** Deletes one chunk and records it; returns the number of rows deleted. */
+  function dropChunk(stream: Stream, reason: 'age' | 'size', agg: () => Agg, del: () => void): number {
+    const { result, events } = writer.transact((tx) => {
+      const [fromSeq, toSeq, count] = agg();
+      if (count === 0 || fromSeq === null || toSeq === null) return 0;
+      del();
+      const key = stream === 'readings' ? 'dropped_readings' : 'dropped_events';
+      meta.set(key, meta.get(key) + count);
+      tx.addEvent({ ts: deps.now(), type: 'retention.dropped', data: { reason, stream, fromSeq, toSeq, count } });
+      return count;
+    });
+    if (result > 0) {
+      deps.dropped(stream, result, events);
+      deps.logger.info('retention dropped rows', { ...events[0]?.data });
+    }
+    return result;
+  }
+
+  function dropOldestBySeq(stream: Stream): number {
+    const s = bySeq[stream];
+    const boundary = (s.boundary.get(chunk - 1) ?? s.max.get()) as number | null | undefined;
+    if (boundary == null) return 0;
+    return dropChunk(
+      stream,
+      'size',
+      () => s.agg.get(boundary) as Agg,
+      () => s.del.run(boundary),
+    );
+  }
+
+  function* ageSteps(now: number, started: () => void): Generator<void, void> {
+    if (!(deps.policy.maxAgeDays > 0)) return;
+    const cutoff = now - deps.policy.maxAgeDays * DAY_MS;
+    for (;;) {
+      const boundary = (tsBoundary.get(cutoff, chunk - 1) ?? tsMaxBelow.get(cutoff)) as number | null | undefined;
+      if (boundary == null) return;
+      started();
+      const n = dropChunk(
+        'readings',
+        'age',
+        () => tsAgg.get(boundary) as Agg,
+        () => tsDelete.run(boundary),
+      );
+      if (n === 0) return;
+      yield;
+    }
+  }
+
+  function* sizeSteps(started: () => void): Generator<void, void> {
+    if (!(deps.policy.maxSizeMB > 0)) return;
+    const budget = deps.policy.maxSizeMB * 1024 * 1024;
+    if (usedBytes() <= budget) return;
+    // A long WAL alone can push us over; giving it back costs no data.
+    checkpointWal();
+    if (usedBytes() <= budget) return;
+    const target = budget * SIZE_TARGET;
+    let droppedAny = false;
+    while (liveBytes() > target) {
+      started();
+      const n = dropOldestBySeq('readings') || dropOldestBySeq('events');
+      if (n === 0) {
+        deps.logger.warn('the size budget is smaller than an empty database', { maxSizeMB: deps.policy.maxSizeMB });
+        break;
+      }
+      droppedAny = true;
+      yield;
+    }
+    if (droppedAny) {
+      // Freed pages only leave the file after an incremental vacuum and a WAL checkpoint.
+      db.pragma('incremental_vacuum');
+      checkpointWal();
+      const after = usedBytes();
+      if (after > budget) deps.logger.warn('database still over its size budget', { bytes: after, budget });
+    }
+  }
+
+  function checkpointWal(): void {
+    const [row] = db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    if (row && row.busy !== 0) deps.logger.debug('WAL checkpoint could not finish: a reader holds it');
+  }
+
+  return {
+    usedBytes,
+    /** One pass of the policy as chunk-sized steps. */
+    *steps(now: number): Generator<void, void> {
+      let prepared = false;
+      const started = () => {
+        if (!prepared) deps.beforeDelete();
+        prepared = true;
+      };
+      yield* ageSteps(now, started);
+      yield* sizeSteps(started);
+    },
+  };
+}
+
+export type Retention = ReturnType<typeof createRetention>;
