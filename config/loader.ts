@@ -16,7 +16,7 @@ import {
   parsePointList,
   type ProfileLibrary,
 } from './profiles.js';
-import { DRIVERS, type DriverName, deviceSchemas, describe, parseAt, siteSchema } from './schema.js';
+import { DRIVERS, type DriverName, deviceSchemas, describe, isProfileName, parseAt, siteSchema } from './schema.js';
 import type { DeviceConfig, SiteConfig } from './types.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
@@ -119,7 +119,7 @@ function checkModbusDevice(
   problems.push(...shape.problems);
 
   let profile: LoadedProfile | undefined;
-  if (typeof dev.profile === 'string') {
+  if (typeof dev.profile === 'string' && isProfileName(dev.profile)) {
     const lookup = library.get(dev.profile);
     if ('missing' in lookup) problems.push(src.problem([...path, 'profile'], lookup.missing));
     else profile = lookup.found;
@@ -134,10 +134,12 @@ function checkModbusDevice(
 
   const ownPoints = dropDuplicateKeys(parsePointList(dev.points, src, [...path, 'points'], problems), problems);
   const merged = mergePoints(profile?.points ?? [], ownPoints);
-  if (merged.length === 0 && dev.points !== undefined && !Array.isArray(dev.points)) return undefined;
-  if (merged.length === 0 && (dev.profile === undefined || profile)) {
-    problems.push(src.problem(path, 'has no points (give it a profile or points)'));
-  }
+  // Only say "no points" when no other problem already explains it.
+  const explained =
+    (dev.points != null && !Array.isArray(dev.points)) ||
+    (Array.isArray(dev.points) && dev.points.length > ownPoints.length) ||
+    (dev.profile !== undefined && !profile);
+  if (merged.length === 0 && !explained) problems.push(src.problem(path, 'has no points (give it a profile or points)'));
 
   const header = profile?.header;
   const d = shape.data;

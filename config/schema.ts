@@ -13,7 +13,9 @@ const ID = /^[a-z0-9_-]+$/;
 const ID_RULE = 'has characters other than a-z, 0-9, _ and -';
 export const idString = () => z.string().regex(ID, ID_RULE);
 /** Profile names become file names; keep them to one safe path segment. */
-export const profileName = () => z.string().regex(/^[a-z0-9_][a-z0-9_.-]*$/, 'is not a profile name (a-z, 0-9, _ . -)');
+const PROFILE_NAME = /^[a-z0-9_][a-z0-9_.-]*$/;
+export const profileName = () => z.string().regex(PROFILE_NAME, 'is not a profile name (a-z, 0-9, _ . -)');
+export const isProfileName = (name: string) => PROFILE_NAME.test(name);
 
 export const gatewaySchema = z.strictObject({
   id: idString(),

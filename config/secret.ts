@@ -43,7 +43,12 @@ export interface SecretStringOptions {
  * any value.
  */
 export function secretString(options: SecretStringOptions = {}) {
-  return z.string().transform((text, ctx) => {
+  // z.unknown rather than z.string: a type error must not echo what was written (it may be the secret).
+  return z.unknown().transform((text, ctx) => {
+    if (typeof text !== 'string') {
+      ctx.addIssue({ code: 'custom', message: text === undefined ? 'required' : 'expected a string (value not shown)' });
+      return z.NEVER;
+    }
     const ref = ENV_REF.exec(text);
     if (!ref) return new Secret(text);
     const name = ref[1]!;

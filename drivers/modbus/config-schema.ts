@@ -174,9 +174,11 @@ function resolveOne(p: ModbusPointInput, d: Pick<PointDefaults<unknown>, 'device
   else address = p.address;
 
   if (refTable && p.table && refTable !== p.table) {
-    report(`"${p.address}" is a ${refTable} address, but table is ${p.table}`, 'address');
+    report(`"${p.address}" is in the ${refTable} table, but table is ${p.table}`, 'address');
   }
   const table = p.table ?? refTable;
+  // A bad reference string already explains the missing table.
+  if (!table && typeof p.address === 'string') return undefined;
   if (!table) {
     const looksLikeRef = typeof p.address === 'number' && parseReferenceAddress(String(p.address));
     report(looksLikeRef ? `required (or quote the address, "${p.address}", to use the 1-based reference style)` : 'required', 'table');

@@ -167,21 +167,23 @@ export function createStore(options: StoreOptions): Store {
   }
 
   function afterQueued(): void {
-    if (lastError !== null) {
-      // Commits are failing: retry on the timer only, so a locked or full disk does not stall
-      // every append for busyTimeoutMs.
-      if (queue.length > maxQueue) shedOldest();
-      armTimer();
-    } else if (queue.length >= syncCap) commitQueued();
-    else if (queue.length >= maxBatch) {
-      if (batchCommit === 'sync') commitQueued();
+    if (lastError === null) {
+      if (queue.length >= syncCap) commitQueued();
+      else if (queue.length < maxBatch) armTimer();
+      else if (batchCommit === 'sync') commitQueued();
       else if (!commitImmediate) {
         commitImmediate = setImmediate(() => {
           commitImmediate = undefined;
           commitQueued();
         });
       }
-    } else armTimer();
+    }
+    if (lastError !== null) {
+      // Commits are failing: retry on the timer only, so a locked or full disk does not stall
+      // every append for busyTimeoutMs, and keep memory bounded.
+      if (queue.length > maxQueue) shedOldest();
+      armTimer();
+    }
   }
 
   function shedOldest(): void {

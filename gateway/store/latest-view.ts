@@ -25,11 +25,18 @@ export interface LatestView {
 type Row = [seq: number, ts: number, point: number, value: unknown, quality: number, reason: string | null];
 
 export function createLatestView(db: Db, meta: Meta, points: PointRegistry): LatestView {
-  const byId = new Map<number, LatestValue>();
-  const dirty = new Set<number>();
+  // Point ids are small dense integers, so plain arrays beat maps on the per-reading path.
+  const byId: (LatestValue | undefined)[] = [];
+  const isDirty: boolean[] = [];
+  let dirty: number[] = [];
+  const markDirty = (id: number) => {
+    if (isDirty[id] === true) return;
+    isDirty[id] = true;
+    dirty.push(id);
+  };
 
   function put(id: number, seq: number, ts: number, value: LatestValue['value'], quality: LatestValue['quality'], reason: string | null | undefined): boolean {
-    const current = byId.get(id);
+    const current = byId[id];
     if (current !== undefined) {
       if (ts < current.ts) return false;
       current.seq = seq;
@@ -44,7 +51,7 @@ export function createLatestView(db: Db, meta: Meta, points: PointRegistry): Lat
     if (pointId === undefined) return false;
     const entry: LatestValue = { pointId, seq, ts, value, quality };
     if (reason != null) entry.reason = reason;
-    byId.set(id, entry);
+    byId[id] = entry;
     return true;
   }
 
@@ -53,7 +60,7 @@ export function createLatestView(db: Db, meta: Meta, points: PointRegistry): Lat
   }
   const replay = db.prepare('SELECT seq, ts, point, value, quality, reason FROM readings WHERE seq > ? ORDER BY seq');
   for (const r of replay.raw().iterate(meta.get('latest_seq')) as Iterable<Row>) {
-    if (put(r[2], r[0], r[1], decodeValue(r[3], r[4]), decodeQuality(r[4]), r[5])) dirty.add(r[2]);
+    if (put(r[2], r[0], r[1], decodeValue(r[3], r[4]), decodeQuality(r[4]), r[5])) markDirty(r[2]);
   }
 
   const upsert = db.prepare(
@@ -63,7 +70,7 @@ export function createLatestView(db: Db, meta: Meta, points: PointRegistry): Lat
   );
   const writeCheckpoint = db.transaction((seq: number) => {
     for (const id of dirty) {
-      const e = byId.get(id);
+      const e = byId[id];
       if (e) upsert.run(id, e.seq, e.ts, bindValue(e.value), qualityCode(e.quality, e.value), e.reason ?? null);
     }
     meta.set('latest_seq', seq);
@@ -75,20 +82,21 @@ export function createLatestView(db: Db, meta: Meta, points: PointRegistry): Lat
       for (let i = 0; i < samples.length; i++) {
         const s = samples[i]!;
         const id = pointIds[i]!;
-        if (put(id, firstSeq + i, s.ts, s.value, s.quality, s.reason)) dirty.add(id);
+        if (put(id, firstSeq + i, s.ts, s.value, s.quality, s.reason)) markDirty(id);
       }
     },
-    all: () => [...byId.values()].map((e) => ({ ...e })),
+    all: () => byId.filter((e) => e !== undefined).map((e) => ({ ...e })),
     of(pointId) {
       const id = points.idOf(pointId);
-      const e = id === undefined ? undefined : byId.get(id);
+      const e = id === undefined ? undefined : byId[id];
       return e ? { ...e } : undefined;
     },
     checkpoint(lastCommittedSeq) {
-      if (dirty.size === 0 && lastCommittedSeq === checkpointedSeq) return 0;
-      const n = dirty.size;
+      if (dirty.length === 0 && lastCommittedSeq === checkpointedSeq) return 0;
+      const n = dirty.length;
       writeCheckpoint.immediate(lastCommittedSeq);
-      dirty.clear();
+      for (const id of dirty) isDirty[id] = false;
+      dirty = [];
       checkpointedSeq = lastCommittedSeq;
       return n;
     },

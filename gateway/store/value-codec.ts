@@ -20,7 +20,7 @@ export function bindValue(value: PointValue): BoundValue {
 }
 
 export function qualityCode(quality: Quality, value: PointValue): number {
-  const code = QUALITY_CODE[quality];
+  const code = quality === 'good' ? 0 : quality === 'bad' ? 2 : 1;
   return typeof value === 'boolean' ? code | BOOLEAN_FLAG : code;
 }
 

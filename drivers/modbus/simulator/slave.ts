@@ -119,8 +119,8 @@ export function createSimulatedSlave(opts: SlaveOptions): ServedSlave {
     delayMs: 0,
     nextResponse: undefined,
     exceptionFor(table, address, code = 0x02) {
-      let byAddress = forced.get(table);
-      if (!byAddress) forced.set(table, (byAddress = new Map()));
+      const byAddress = forced.get(table) ?? new Map<number, number>();
+      forced.set(table, byAddress);
       byAddress.set(address, code);
     },
     clearFaults() {

@@ -1,0 +1,6 @@
+export { type CheckResult, checkSiteConfig, loadSiteConfig, type ParseOptions, parseSiteConfig } from './loader.js';
+export { builtinProfilesDir, type LoadedProfile, loadProfileFile } from './profiles.js';
+export { Secret, type SecretStringOptions, secretString } from './secret.js';
+export type * from './types.js';
+export { DEVICE_KINDS } from './types.js';
+export { formatPath, type PathSegment } from './yaml-source.js';

@@ -1,0 +1,19 @@
+/** Which model simulates a device: by its profile name, the generic one otherwise. */
+import type { ModbusDeviceConfig } from '../../../../config/types.js';
+import type { Rng } from '../random.js';
+import { createCracModel } from './crac.js';
+import { createGenericModel } from './generic.js';
+import { createPduModel } from './pdu.js';
+import type { DeviceModel, ModelFactory } from './types.js';
+import { createUpsModel } from './ups.js';
+
+export const MODELS: Readonly<Record<string, ModelFactory>> = {
+  'ups-generic': createUpsModel,
+  'pdu-generic': createPduModel,
+  'crac-generic': createCracModel,
+};
+
+export function createModel(device: ModbusDeviceConfig, rng: Rng): DeviceModel {
+  const factory = (device.profile && MODELS[device.profile]) || createGenericModel;
+  return factory({ device, rng });
+}

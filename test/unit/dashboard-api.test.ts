@@ -1,0 +1,131 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { DeviceConfig } from '../../config/types.js';
+import { createDashboardApp } from '../../dashboard/app.js';
+import { createCatalog } from '../../gateway/catalog.js';
+import { type DeviceStatus, initialStatus } from '../../gateway/device-status.js';
+import { silentLogger } from '../../gateway/logger.js';
+import { createStore } from '../../gateway/store/index.js';
+import type { Store } from '../../gateway/store/types.js';
+
+const devices = [
+  {
+    id: 'ups1',
+    name: 'UPS-1',
+    kind: 'ups',
+    driver: 'modbus',
+    connection: { transport: 'tcp', host: '127.0.0.1', port: 502, unitId: 1, timeoutMs: 1000 },
+    pollIntervalMs: 1000,
+    wordOrder: 'ABCD',
+    maxRegisters: 125,
+    maxBits: 2000,
+    maxGap: 8,
+    points: [
+      { id: 'ups1.load', key: 'load', name: 'Output load', unit: '%', table: 'holding', address: 0, type: 'uint16', wordOrder: 'ABCD' },
+      { id: 'ups1.on_battery', key: 'on_battery', name: 'On battery', table: 'holding', address: 1, type: 'uint16', bit: 1, wordOrder: 'ABCD' },
+    ],
+  },
+] satisfies DeviceConfig[];
+
+describe('JSON API', () => {
+  let dir: string;
+  let store: Store;
+  let statuses: DeviceStatus[];
+  const app = () =>
+    createDashboardApp({
+      gatewayId: 'gw-test',
+      version: '1.2.3',
+      startedAt: 1_000,
+      catalog: createCatalog(devices),
+      store,
+      deviceStatus: () => statuses,
+      logger: silentLogger,
+      now: () => 61_000,
+    });
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-api-'));
+    store = createStore({
+      file: join(dir, 'g.db'),
+      synchronous: 'normal',
+      commitIntervalMs: 10,
+      maxBatch: 1000,
+      retention: { maxAgeDays: 0, maxSizeMB: 0 },
+      logger: silentLogger,
+    });
+    statuses = [{ ...initialStatus('ups1'), state: 'up', lastSuccess: 60_000, polls: 5 }];
+  });
+  afterEach(() => {
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('GET /api/v1/health reports version, uptime and device states', async () => {
+    const res = await app().request('/api/v1/health');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body).toMatchObject({ status: 'ok', gatewayId: 'gw-test', version: '1.2.3', uptimeS: 60 });
+    expect(body.devices).toMatchObject({ total: 1, up: 1, down: 0 });
+    expect(body.store.lastReadingSeq).toBe(0);
+  });
+
+  it('GET /api/v1/devices gives comm status, last success and error count', async () => {
+    statuses = [{ ...initialStatus('ups1'), state: 'down', errorCount: 4, lastError: 'timed out' }];
+    const body = await (await app().request('/api/v1/devices')).json();
+    expect(body).toEqual([
+      expect.objectContaining({ id: 'ups1', name: 'UPS-1', kind: 'ups', status: 'down', lastSuccess: null, errorCount: 4, lastError: 'timed out', pointCount: 2 }),
+    ]);
+  });
+
+  it('GET /api/v1/points lists every point with its latest committed value', async () => {
+    store.append([
+      { pointId: 'ups1.load', ts: 50_000, value: 41.5, quality: 'good' },
+      { pointId: 'ups1.on_battery', ts: 50_000, value: true, quality: 'good' },
+    ]);
+    store.flush();
+    const body = await (await app().request('/api/v1/points')).json();
+    expect(body).toEqual([
+      { id: 'ups1.load', deviceId: 'ups1', key: 'load', name: 'Output load', unit: '%', value: 41.5, quality: 'good', reason: null, ts: 50_000 },
+      { id: 'ups1.on_battery', deviceId: 'ups1', key: 'on_battery', name: 'On battery', unit: null, value: true, quality: 'good', reason: null, ts: 50_000 },
+    ]);
+  });
+
+  it('GET /api/v1/points/{id}/history returns the range, oldest first', async () => {
+    for (let i = 0; i < 10; i++) store.append([{ pointId: 'ups1.load', ts: 10_000 + i * 1000, value: i, quality: 'good' }]);
+    store.append([{ pointId: 'ups1.on_battery', ts: 12_000, value: false, quality: 'good' }]);
+    store.flush();
+    const res = await app().request('/api/v1/points/ups1.load/history?from=12000&to=14000');
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as any;
+    expect(body.items.map((r: { ts: number; value: number }) => [r.ts, r.value])).toEqual([
+      [12_000, 2],
+      [13_000, 3],
+      [14_000, 4],
+    ]);
+    expect(body.truncated).toBe(false);
+  });
+
+  it.each([
+    ['/api/v1/points/ups1.load/history?from=abc', 400],
+    ['/api/v1/points/ups1.load/history?from=5000&to=1000', 400],
+    ['/api/v1/points/ups1.load/history?limit=0', 400],
+    ['/api/v1/points/nope.x/history', 404],
+    ['/api/v1/points/nope.x', 404],
+    ['/api/v1/devices/nope', 404],
+    ['/api/v1/nothing-here', 404],
+  ])('%s → %i with a JSON error', async (path, status) => {
+    const res = await app().request(path);
+    expect(res.status).toBe(status);
+    const body = (await res.json()) as any;
+    expect(body.error.message).toEqual(expect.any(String));
+  });
+
+  it('serves a status page that escapes device text', async () => {
+    const res = await app().request('/');
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(await res.text()).toContain('UPS-1');
+  });
+});
