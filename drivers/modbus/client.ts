@@ -96,9 +96,14 @@ interface RawModbus extends NodeJS.EventEmitter {
   destroy(next: () => void): void;
 }
 
-/** RTU has no transaction ids: after a lost or broken reply the line must go quiet this long. */
-const MIN_SETTLE_MS = 20;
+/** RTU has no transaction ids: after a lost reply the line must be quiet this long (see settle). */
 const MAX_SETTLE_MS = 1000;
+/**
+ * RTU ends a frame with silence. modbus-serial waits for the byte count it expects, so a short or
+ * unrecognisable reply would only surface as a timeout: once bytes have come and then stopped
+ * this long without a complete frame, the reply is broken.
+ */
+const FRAME_GAP_MS = 100;
 /** Beyond modbus-serial's own timer, in case a request never reaches the port's write. */
 const BACKSTOP_MS = 1000;
 const KEEPALIVE_MS = 10_000;
@@ -150,6 +155,7 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
   let shutdownDone: Promise<void> | undefined;
   const closeListeners: ((cause?: Error) => void)[] = [];
   let failInFlight: ((err: ModbusRequestError) => void) | undefined;
+  let bytesInFlight: (() => void) | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let timeoutsInARow = 0;
   // RTU resynchronisation state: when the last byte arrived, and whether the line must settle.
@@ -168,12 +174,19 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
   stream?.on('error', (err: Error) => {
     closeCause ??= err;
   });
-  if (rtuFraming) stream?.on('data', () => (lastRxAt = Date.now()));
+  if (rtuFraming) {
+    // Registered after modbus-serial's own listener, so a chunk that completes a frame has
+    // already settled the request when this runs.
+    stream?.on('data', () => {
+      lastRxAt = Date.now();
+      bytesInFlight?.();
+    });
+  }
   if (framing !== 'rtu') stream?.setKeepAlive?.(true, KEEPALIVE_MS);
 
-  const needSettle = (timeoutMs: number) => {
+  const needSettle = (quietMs: number) => {
     if (!rtuFraming) return;
-    settleMs = Math.min(MAX_SETTLE_MS, Math.max(MIN_SETTLE_MS, timeoutMs));
+    settleMs = Math.max(settleMs, Math.min(MAX_SETTLE_MS, quietMs));
     lastRxAt = Math.max(lastRxAt, Date.now());
   };
 
@@ -213,14 +226,28 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
       if (rtuFraming) await settle(signal);
       return new Promise<RawResult>((resolve, reject) => {
         let done = false;
+        let gap: NodeJS.Timeout | undefined;
         const finish = (settleWith: () => void) => {
           if (done) return;
           done = true;
           clearTimeout(backstop);
+          clearTimeout(gap);
           signal.removeEventListener('abort', onAbort);
           failInFlight = undefined;
+          bytesInFlight = undefined;
           settleWith();
         };
+        if (rtuFraming) {
+          bytesInFlight = () => {
+            clearTimeout(gap);
+            gap = setTimeout(() => {
+              timeoutsInARow = 0; // something answered: the link is alive
+              needSettle(FRAME_GAP_MS);
+              const err = new ModbusRequestError(`unit ${unitId}: the reply broke off or did not match`, 'bad-frame');
+              finish(() => reject(err));
+            }, FRAME_GAP_MS);
+          };
+        }
         const onAbort = () => {
           needSettle(timeoutMs);
           finish(() => reject(signal.reason));
@@ -239,7 +266,8 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
           const failure = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
           if (failure?.fault === 'timeout') timeoutsInARow += 1;
           else timeoutsInARow = 0;
-          if (failure && failure.fault !== 'exception' && failure.fault !== 'comm') needSettle(timeoutMs);
+          if (failure?.fault === 'timeout') needSettle(timeoutMs);
+          else if (failure?.fault === 'bad-frame') needSettle(FRAME_GAP_MS);
           finish(() => (failure ? reject(failure) : resolve(res as RawResult)));
         };
         try {

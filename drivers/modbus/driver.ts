@@ -92,9 +92,13 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
       const code = err.exceptionCode;
       switch (err.fault) {
         case 'timeout':
-          // On a shared bus one silent device says nothing about the link; when every device on
-          // it has gone silent in a row (or it is ours alone), the connection itself is suspect.
-          if (link.timeoutsInARow >= Math.max(1, links.holders(linkId))) links.markBroken(linkId, link);
+          // One silent device says nothing about a shared link. When every device on a TCP
+          // connection has gone silent in a row (or it is ours alone), the connection itself is
+          // suspect (half-open after a gateway reboot) and is reopened. A serial port is not:
+          // reopening it cannot wake a device, and a late reply is handled by the client.
+          if (connection.transport !== 'rtu' && link.timeoutsInARow >= Math.max(1, links.holders(linkId))) {
+            links.markBroken(linkId, link);
+          }
           throw fail(err.message, 'timeout', err);
         case 'comm':
           links.markBroken(linkId, link);
@@ -138,6 +142,10 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
 
     async read(signal) {
       signal.throwIfAborted();
+      if (holding && !client?.isOpen) {
+        // Another device on the link may have reopened it since ours broke: carry on with it.
+        client = links.current(linkId) ?? client;
+      }
       const link = client;
       if (link === undefined || !link.isOpen) throw fail(`not connected to ${where}`, 'comm');
       const samples = new Array<Sample | undefined>(device.points.length);

@@ -21,6 +21,8 @@ export interface ModbusLinkPool {
   markBroken(linkId: string, client: ModbusClient): void;
   /** How many devices hold the link. */
   holders(linkId: string): number;
+  /** The link's client if it is open now (another device may have reopened it). */
+  current(linkId: string): ModbusClient | undefined;
   /** Closes every link. */
   close(): Promise<void>;
 }
@@ -117,7 +119,7 @@ export function createModbusLinkPool(options: ModbusLinkPoolOptions = {}): Modbu
         const others = [...entry.holders].filter((id) => id !== deviceId);
         if (conflict && others.length > 0) {
           throw new DriverError(
-            `${describeLink(connection)} is shared with ${others.join(', ')}, which use ${conflict}`,
+            `${deviceId}: ${describeLink(connection)} is shared with ${others.join(', ')}, which use ${conflict}`,
             deviceId,
             'config',
             false,
@@ -139,7 +141,8 @@ export function createModbusLinkPool(options: ModbusLinkPoolOptions = {}): Modbu
         await removeHolder(deviceId, entry);
         if (signal.aborted && err === signal.reason) throw err;
         const timedOut = (err as { fault?: string }).fault === 'timeout';
-        throw new DriverError(errorMessage(err), deviceId, timedOut ? 'timeout' : 'comm', true, { cause: err });
+        const reason = timedOut ? 'timeout' : 'comm';
+        throw new DriverError(`${deviceId}: ${errorMessage(err)}`, deviceId, reason, true, { cause: err });
       }
     },
 
@@ -155,6 +158,11 @@ export function createModbusLinkPool(options: ModbusLinkPoolOptions = {}): Modbu
     },
 
     holders: (linkId) => entries.get(linkId)?.holders.size ?? 0,
+
+    current(linkId) {
+      const client = entries.get(linkId)?.client;
+      return client?.isOpen ? client : undefined;
+    },
 
     async close() {
       lifetime.abort(new Error('the Modbus link pool closed'));

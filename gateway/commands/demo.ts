@@ -22,7 +22,7 @@ export async function demoCommand(file = demoConfigPath(), controlPort = DEFAULT
       '',
       `  Demo site running. Dashboard: http://${host}:${gateway.port}/`,
       `  API:       http://${host}:${gateway.port}/api/v1/points`,
-      '  Scenarios: npx gateway scenario power-failure on   (or cooling-failure; "off" ends it)',
+      '  Scenarios: npm run scenario power-failure on   (or cooling-failure; "off" ends it)',
       '  Stop:      Ctrl-C',
       '',
     ].join('\n'),

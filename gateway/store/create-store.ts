@@ -6,51 +6,21 @@
  */
 import { statSync } from 'node:fs';
 import { errorMessage, GatewayError } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { Reading, Sample } from '../types.js';
+import type { Sample } from '../types.js';
 import { createCommitBus } from './commit-bus.js';
 import { createLatestView } from './latest-view.js';
 import { createMeta } from './meta.js';
 import { createPointRegistry } from './point-registry.js';
 import { createQueries } from './queries.js';
-import { createRetention, type RetentionPolicy } from './retention.js';
+import { createSampleGuard } from './sample-guard.js';
+import { createRetention } from './retention.js';
 import { openDatabase } from './schema.js';
+import type { StoreOptions } from './store-options.js';
 import type { Store, StoreStats } from './types.js';
-import { isPointValue, isQuality } from './value-codec.js';
-import { createWriter, type PendingEvent } from './writer.js';
+import { createWriter, type PendingEvent, toReadings } from './writer.js';
 
-export interface StoreOptions {
-  file: string;
-  synchronous: 'full' | 'normal';
-  /** longest a sample waits before its transaction commits */
-  commitIntervalMs: number;
-  /** a commit starts as soon as this many samples are queued */
-  maxBatch: number;
-  retention: RetentionPolicy;
-  logger: Logger;
-  now?: () => number;
-  /** default 1000; a commit blocked longer than this by another connection fails and is retried */
-  busyTimeoutMs?: number;
-  /** SQLite page cache, default 8 MiB */
-  cacheKiB?: number;
-  /** how often the latest-value table is checkpointed, default 5000 (0: only at close) */
-  latestCheckpointMs?: number;
-  /** how often retention runs, default 60000 (0: only when enforceRetention is called) */
-  retentionIntervalMs?: number;
-  /** rows deleted per retention transaction, default 10000 */
-  retentionChunk?: number;
-  /**
-   * Hard cap on queued samples while commits keep failing (disk full, locked). Beyond it the
-   * oldest queued samples are dropped, counted and recorded as a `store.overflow` event, because
-   * running out of memory would lose everything. Default 200000.
-   */
-  maxQueue?: number;
-  /**
-   * What happens when maxBatch samples are queued: `immediate` commits on the next event-loop
-   * turn (appends from the same turn join the batch), `sync` commits inside append().
-   */
-  batchCommit?: 'immediate' | 'sync';
-}
+/** Longest wait between commit retries while commits keep failing. */
+const MAX_RETRY_MS = 10_000;
 
 export function createStore(options: StoreOptions): Store {
   const { logger } = options;
@@ -82,12 +52,13 @@ export function createStore(options: StoreOptions): Store {
   let droppedEvents = meta.get('dropped_events');
   let commits = 0;
   let commitErrors = 0;
+  let failuresInARow = 0;
   let overflowDropped = 0;
   let lastError: string | null = null;
   let closed = false;
   let commitTimer: NodeJS.Timeout | undefined;
   let commitImmediate: NodeJS.Immediate | undefined;
-  const invalidReported = new Set<string>();
+  const checked = createSampleGuard(logger, now);
 
   const retention = createRetention({
     db,
@@ -126,10 +97,15 @@ export function createStore(options: StoreOptions): Store {
 
   function armTimer(): void {
     if (commitTimer || closed) return;
+    // While commits fail, back off: a locked database blocks each attempt for busyTimeoutMs.
+    const delay =
+      failuresInARow === 0
+        ? options.commitIntervalMs
+        : Math.max(options.commitIntervalMs, Math.min(options.commitIntervalMs * 2 ** failuresInARow, MAX_RETRY_MS));
     commitTimer = setTimeout(() => {
       commitTimer = undefined;
       commitQueued();
-    }, options.commitIntervalMs);
+    }, delay);
     commitTimer.unref();
   }
 
@@ -144,6 +120,7 @@ export function createStore(options: StoreOptions): Store {
       result = writer.commit(samples, pending);
     } catch (err) {
       commitErrors++;
+      failuresInARow++;
       const message = errorMessage(err);
       if (message !== lastError) logger.error('commit failed; samples stay queued and will be retried', { err: message, pending: samples.length });
       lastError = message;
@@ -153,6 +130,7 @@ export function createStore(options: StoreOptions): Store {
     queue = [];
     events = [];
     overflowPending = 0;
+    failuresInARow = 0;
     commits++;
     readingCount += samples.length;
     if (lastError !== null) logger.info('commits succeed again', { after: lastError });
@@ -194,18 +172,6 @@ export function createStore(options: StoreOptions): Store {
     logger.error('queue full while commits fail; dropping the oldest samples', { dropped: excess, err: lastError });
   }
 
-  function checked(s: Sample): Sample {
-    if (typeof s.pointId !== 'string' || s.pointId === '') throw new TypeError('a sample needs a pointId');
-    const tsOk = typeof s.ts === 'number' && Number.isFinite(s.ts);
-    const reasonOk = s.reason == null || typeof s.reason === 'string';
-    if (tsOk && isPointValue(s.value) && isQuality(s.quality) && reasonOk) return s;
-    if (!invalidReported.has(s.pointId)) {
-      invalidReported.add(s.pointId);
-      logger.warn('invalid sample stored as bad quality', { pointId: s.pointId, ts: s.ts, quality: s.quality });
-    }
-    return { pointId: s.pointId, ts: tsOk ? s.ts : now(), value: null, quality: 'bad', reason: 'invalid-sample' };
-  }
-
   function assertOpen(): void {
     if (closed) throw new GatewayError('the store is closed');
   }
@@ -236,6 +202,8 @@ export function createStore(options: StoreOptions): Store {
     },
     appendEvent(type, data, ts) {
       assertOpen();
+      // Fail here, at the caller, rather than inside every later commit.
+      JSON.stringify(data);
       events.push({ ts: ts ?? now(), type, data });
       armTimer();
     },
@@ -246,9 +214,18 @@ export function createStore(options: StoreOptions): Store {
     onCommit: (listener) => bus.subscribe(listener),
     latest: () => latest.all(),
     latestOf: (pointId) => latest.of(pointId),
-    history: (pointId, from, to, limit = 10_000) => queries.history(pointId, from, to, limit),
-    readingsAfter: (after, limit) => queries.readingsAfter(after, limit),
-    eventsAfter: (after, limit) => queries.eventsAfter(after, limit),
+    history(pointId, from, to, limit = 10_000) {
+      assertOpen();
+      return queries.history(pointId, from, to, limit);
+    },
+    readingsAfter(after, limit) {
+      assertOpen();
+      return queries.readingsAfter(after, limit);
+    },
+    eventsAfter(after, limit) {
+      assertOpen();
+      return queries.eventsAfter(after, limit);
+    },
     enforceRetention(at) {
       assertOpen();
       for (const _ of retention.steps(at ?? now()));
@@ -293,17 +270,6 @@ function timer(intervalMs: number, fn: () => void): NodeJS.Timeout | undefined {
   const t = setInterval(fn, intervalMs);
   t.unref();
   return t;
-}
-
-function toReadings(samples: readonly Sample[], firstSeq: number): Reading[] {
-  const out = new Array<Reading>(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const s = samples[i]!;
-    const r: Reading = { seq: firstSeq + i, pointId: s.pointId, ts: s.ts, value: s.value, quality: s.quality };
-    if (s.reason != null) r.reason = s.reason;
-    out[i] = r;
-  }
-  return out;
 }
 
 function fileSize(path: string): number {

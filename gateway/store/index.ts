@@ -1,4 +1,5 @@
-export { createStore, type StoreOptions } from './create-store.js';
+export { createStore } from './create-store.js';
 export type { RetentionPolicy } from './retention.js';
 export { SCHEMA_VERSION } from './schema.js';
+export type { StoreOptions } from './store-options.js';
 export type { CommittedBatch, LatestValue, Store, StoreStats, StoredEvent } from './types.js';

@@ -62,6 +62,7 @@ export function createRetention(deps: RetentionDeps) {
     return {
       boundary: db.prepare(`SELECT seq FROM ${table} ORDER BY seq LIMIT 1 OFFSET ?`).pluck(),
       max: db.prepare(`SELECT max(seq) FROM ${table}`).pluck(),
+      span: db.prepare(`SELECT min(seq), max(seq) FROM ${table}`).raw(),
       agg: db.prepare(`SELECT min(seq), max(seq), count(*) FROM ${table} WHERE seq <= ?`).raw(),
       del: db.prepare(`DELETE FROM ${table} WHERE seq <= ?`),
     };
@@ -104,9 +105,21 @@ export function createRetention(deps: RetentionDeps) {
     return result;
   }
 
-  function dropOldestBySeq(stream: Stream): number {
+  /**
+   * Rows to drop to get `excess` bytes back, from the average row size (seq span as the row count:
+   * exact without age gaps, and cheap where count(*) is not), so a small budget is not overshot
+   * by a whole chunk.
+   */
+  function rowsFor(stream: Stream, excess: number, live: number): number {
+    const [lo, hi] = bySeq[stream].span.get() as [number | null, number | null];
+    if (lo === null || hi === null) return chunk;
+    const perRow = live / (hi - lo + 1);
+    return Math.max(1, Math.min(chunk, Math.ceil(excess / perRow)));
+  }
+
+  function dropOldestBySeq(stream: Stream, rows: number): number {
     const s = bySeq[stream];
-    const boundary = (s.boundary.get(chunk - 1) ?? s.max.get()) as number | null | undefined;
+    const boundary = (s.boundary.get(rows - 1) ?? s.max.get()) as number | null | undefined;
     if (boundary == null) return 0;
     return dropChunk(
       stream,
@@ -143,9 +156,9 @@ export function createRetention(deps: RetentionDeps) {
     if (usedBytes() <= budget) return;
     const target = budget * SIZE_TARGET;
     let droppedAny = false;
-    while (liveBytes() > target) {
+    for (let live = liveBytes(); live > target; live = liveBytes()) {
       started();
-      const n = dropOldestBySeq('readings') || dropOldestBySeq('events');
+      const n = dropOldestBySeq('readings', rowsFor('readings', live - target, live)) || dropOldestBySeq('events', chunk);
       if (n === 0) {
         deps.logger.warn('the size budget is smaller than an empty database', { maxSizeMB: deps.policy.maxSizeMB });
         break;

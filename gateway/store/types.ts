@@ -50,7 +50,7 @@ export interface Store {
   append(samples: readonly Sample[]): void;
   /** Queues an event; it commits with the next transaction. */
   appendEvent(type: string, data: Record<string, unknown>, ts?: number): void;
-  /** Commits everything queued now. */
+  /** Commits everything queued now. Throws if the commit fails; the samples then stay queued. */
   flush(): void;
   /** Called after each commit, with what it committed. Returns an unsubscribe function. */
   onCommit(listener: (batch: CommittedBatch) => void): () => void;
@@ -65,6 +65,6 @@ export interface Store {
   /** Applies the retention policy now (it also runs on a timer). */
   enforceRetention(now?: number): void;
   stats(): StoreStats;
-  /** Commits what is queued and closes the database. */
+  /** Commits what is queued and closes the database; throws (after closing) if that commit failed. */
   close(): void;
 }

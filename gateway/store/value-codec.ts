@@ -8,7 +8,6 @@ import type { PointValue, Quality } from '../types.js';
 const BOOLEAN_FLAG = 4;
 const QUALITY_MASK = 3;
 
-export const QUALITY_CODE: Readonly<Record<Quality, number>> = { good: 0, uncertain: 1, bad: 2 };
 const QUALITY_OF: readonly Quality[] = ['good', 'uncertain', 'bad', 'bad'];
 
 export type BoundValue = number | string | bigint | null;
@@ -20,6 +19,7 @@ export function bindValue(value: PointValue): BoundValue {
 }
 
 export function qualityCode(quality: Quality, value: PointValue): number {
+  // good 0, uncertain 1, bad 2 (QUALITY_OF is the inverse)
   const code = quality === 'good' ? 0 : quality === 'bad' ? 2 : 1;
   return typeof value === 'boolean' ? code | BOOLEAN_FLAG : code;
 }

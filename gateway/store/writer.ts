@@ -4,7 +4,7 @@
  * are written in the same transaction so a number is never reused, even after retention deleted
  * every row that carried it.
  */
-import type { Sample } from '../types.js';
+import type { Reading, Sample } from '../types.js';
 import type { Meta } from './meta.js';
 import type { PointRegistry } from './point-registry.js';
 import type { Db } from './schema.js';
@@ -109,4 +109,16 @@ export function createWriter(db: Db, meta: Meta, points: PointRegistry): Writer 
     },
     transact: run,
   };
+}
+
+/** The readings a commit produced, for subscribers: samples[i] got firstSeq + i. */
+export function toReadings(samples: readonly Sample[], firstSeq: number): Reading[] {
+  const out = new Array<Reading>(samples.length);
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i]!;
+    const r: Reading = { seq: firstSeq + i, pointId: s.pointId, ts: s.ts, value: s.value, quality: s.quality };
+    if (s.reason != null) r.reason = s.reason;
+    out[i] = r;
+  }
+  return out;
 }

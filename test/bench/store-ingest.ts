@@ -20,7 +20,7 @@ const APPEND_SIZE = 100;
 const RAW_TXN_ROWS = 1000;
 const T0 = 1_700_000_000_000;
 
-const valueOf = (i: number) => (i % 1000) / 10 + 0.05;
+const sampleValue = (i: number) => (i % 1000) / 10 + 0.05;
 
 function rawIngest(dir: string, name: string, withIndex: boolean): number {
   const file = join(dir, `${name}.db`);
@@ -33,7 +33,7 @@ function rawIngest(dir: string, name: string, withIndex: boolean): number {
   const insert = db.prepare('INSERT INTO readings (seq, ts, point, value, quality, reason) VALUES (?, ?, ?, ?, ?, ?)');
   const txn = db.transaction((start: number) => {
     for (let i = start; i < start + RAW_TXN_ROWS; i++) {
-      insert.run(i + 1, T0 + Math.floor(i / POINTS) * 1000, (i % POINTS) + 1, valueOf(i), 0, null);
+      insert.run(i + 1, T0 + Math.floor(i / POINTS) * 1000, (i % POINTS) + 1, sampleValue(i), 0, null);
     }
   });
   const started = performance.now();
@@ -47,7 +47,7 @@ function makeSamples(): Sample[] {
   const ids = Array.from({ length: POINTS }, (_, p) => `dev${Math.floor(p / 100)}.p${p}`);
   const out = new Array<Sample>(TOTAL);
   for (let i = 0; i < TOTAL; i++) {
-    out[i] = { pointId: ids[i % POINTS]!, ts: T0 + Math.floor(i / POINTS) * 1000, value: valueOf(i), quality: 'good' };
+    out[i] = { pointId: ids[i % POINTS]!, ts: T0 + Math.floor(i / POINTS) * 1000, value: sampleValue(i), quality: 'good' };
   }
   return out;
 }

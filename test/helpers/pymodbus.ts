@@ -2,7 +2,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { ModbusType, WordOrder } from '../../drivers/modbus/point.js';
-import { stopChild, waitForLine } from './child-process.js';
+import { stopChild, waitForLine } from './modbus-peer-process.js';
 import { SYSTEM_PYTHON } from './peers.js';
 
 const SCRIPT = fileURLToPath(new URL('../peers/pymodbus_server.py', import.meta.url));

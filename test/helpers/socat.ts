@@ -1,6 +1,6 @@
 /** A virtual serial cable: two pseudo-terminals joined by socat, for Modbus RTU tests. */
 import { spawn } from 'node:child_process';
-import { stopChild, waitForLine } from './child-process.js';
+import { stopChild, waitForLine } from './modbus-peer-process.js';
 
 export interface PtyPair {
   /** one end (give it to the server) */

@@ -179,13 +179,29 @@ export function createRtuParser(opts: RtuParserOptions): RtuParser {
     if (n > 0) opts.onDiscard?.(n);
   };
 
-  /** Emits every complete frame from off; returns the offset of the first unconsumed byte. */
+  // set once bytes were thrown away: the stream is out of step until a valid frame shows up
+  let lost = false;
+
+  /** A complete, CRC-valid request of known length starting somewhere after off, or -1. */
+  const nextValidFrame = (buf: Buffer, off: number): number => {
+    for (let at = off + 1; buf.length - at >= MIN_RTU_FRAME; at++) {
+      const length = rtuRequestLength(buf, at, buf.length - at);
+      if (length >= MIN_RTU_FRAME && length <= buf.length - at && crcMatches(buf, at, length)) return at;
+    }
+    return -1;
+  };
+
+  /** Emits every complete frame from start; returns the offset of the first unconsumed byte. */
   const scan = (buf: Buffer, start: number): number => {
     let off = start;
+    const skip = (to: number) => {
+      discard(to - off);
+      off = to;
+      lost = true;
+    };
     while (buf.length - off >= MIN_RTU_FRAME) {
       const available = buf.length - off;
       let length = rtuRequestLength(buf, off, available);
-      if (length === NEED_MORE) break;
       if (length === UNKNOWN) {
         length = 0;
         const max = Math.min(available, MAX_RTU_FRAME);
@@ -195,26 +211,25 @@ export function createRtuParser(opts: RtuParserOptions): RtuParser {
             break;
           }
         }
-        if (length === 0) {
-          if (available < MAX_RTU_FRAME) break;
-          discard(1);
-          off++;
+        if (length === 0 && available >= MAX_RTU_FRAME) {
+          skip(off + 1);
           continue;
         }
-      } else if (length > MAX_RTU_FRAME) {
-        discard(1);
-        off++;
-        continue;
-      } else if (length > available) {
-        break;
-      } else if (!crcMatches(buf, off, length)) {
+      } else if (length > MAX_RTU_FRAME || (length > 0 && length <= available && !crcMatches(buf, off, length))) {
         // CRC error: the frame start was wrong or the bytes were hit by noise; slide by one
-        discard(1);
-        off++;
+        skip(off + 1);
+        continue;
+      }
+      if (length === NEED_MORE || length > available) {
+        // out of step, a valid frame further on beats waiting for the line to go quiet
+        const next = lost ? nextValidFrame(buf, off) : -1;
+        if (next < 0) break;
+        skip(next);
         continue;
       }
       opts.onFrame({ unitId: buf[off]!, pdu: buf.subarray(off + 1, off + length - 2), transactionId: 0 });
       off += length;
+      lost = false;
     }
     return off;
   };
@@ -233,10 +248,13 @@ export function createRtuParser(opts: RtuParserOptions): RtuParser {
     let off = 0;
     while (off < buf.length) {
       const next = scan(buf, off);
-      if (next >= buf.length) return;
+      if (next >= buf.length) break;
       discard(1);
+      lost = true;
       off = next + 1;
     }
+    // the silence marks a frame boundary: the stream is in step again
+    lost = false;
   };
 
   const armTimer = () => {
@@ -263,6 +281,7 @@ export function createRtuParser(opts: RtuParserOptions): RtuParser {
       if (timer) clearTimeout(timer);
       timer = undefined;
       pending = null;
+      lost = false;
     },
   };
 }

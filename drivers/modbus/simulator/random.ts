@@ -56,7 +56,9 @@ export interface Walk {
  */
 export function createWalk(rng: Rng, opts: WalkOptions): Walk {
   const mid = (opts.min + opts.max) / 2;
-  let value = opts.start ?? rng.between(opts.min, opts.max);
+  // a given start is jittered a little, so two devices of one model do not begin identical
+  const jittered = opts.start === undefined ? rng.between(opts.min, opts.max) : opts.start + (opts.max - opts.min) * 0.05 * rng.gauss();
+  let value = Math.min(opts.max, Math.max(opts.min, jittered));
   const reversion = 0.02;
   return {
     get value() {

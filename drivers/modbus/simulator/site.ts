@@ -216,7 +216,13 @@ export function groupDevices(devices: readonly ModbusDeviceConfig[], host?: stri
     if (ids.has(device.id)) throw new RangeError(`duplicate simulated device id "${device.id}"`);
     ids.add(device.id);
     const conn = device.connection;
-    const where = conn.transport === 'rtu' ? conn.serialPort : `${host ?? conn.host}:${conn.port}`;
+    // port 0 means "any free port": one per transport, never a clash between them
+    const where =
+      conn.transport === 'rtu'
+        ? conn.serialPort
+        : conn.port === 0
+          ? `${conn.transport}://${host ?? conn.host}:0`
+          : `${host ?? conn.host}:${conn.port}`;
     const candidates = byKey.get(where) ?? [];
     byKey.set(where, candidates);
     const unitFree = (g: Group) => g.devices.every((d) => d.connection.unitId !== conn.unitId);

@@ -19,7 +19,8 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
   const offset = createWalk(rng, { min: 0.2, max: 1.8, start: 1, volatility: 0.05 });
   const capacity = createWalk(rng, { min: 20, max: 30, start: 25, volatility: 0.3 });
   let supply: number | undefined;
-  let runHours = Math.round(rng.between(5_000, 30_000));
+  // whole milliseconds, so hours tick over exactly
+  let runMs = Math.round(rng.between(5_000, 30_000)) * HOUR_MS;
 
   return {
     update(nowMs, scenarios, held) {
@@ -31,7 +32,7 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
       if (supply === undefined) supply = target;
       const maxMove = (SUPPLY_RATE * dt) / 1000;
       supply += Math.max(-maxMove, Math.min(maxMove, target - supply));
-      if (!failed) runHours += dt / HOUR_MS;
+      if (!failed) runMs += dt;
 
       const values: PointValues = {
         supply_temp: supply,
@@ -45,7 +46,7 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
         water_detected: false,
         unit_status: failed ? 'fault' : 'cooling',
         cooling_capacity: failed ? 0 : capacity.step(dt),
-        run_hours: Math.floor(runHours),
+        run_hours: Math.floor(runMs / HOUR_MS),
         setpoint,
         compressor_running: !failed,
       };

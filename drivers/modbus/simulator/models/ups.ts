@@ -26,7 +26,8 @@ export function createUpsModel({ rng }: ModelContext): DeviceModel {
   const batteryTemp = createWalk(rng, { min: 24, max: 27, volatility: 0.05 });
   let charge = 100;
   let energyKwh = Math.round(rng.between(10_000, 50_000));
-  let hours = Math.round(rng.between(8_000, 40_000));
+  // whole milliseconds, so hours tick over exactly
+  let operatingMs = Math.round(rng.between(8_000, 40_000)) * HOUR_MS;
 
   return {
     update(nowMs, scenarios) {
@@ -39,7 +40,7 @@ export function createUpsModel({ rng }: ModelContext): DeviceModel {
       const loadPct = shutDown ? 0 : load.step(dt);
       const powerKw = (RATED_KW * loadPct) / 100;
       energyKwh += (powerKw * dt) / HOUR_MS;
-      hours += dt / HOUR_MS;
+      operatingMs += dt;
       const runtime = FULL_RUNTIME_MIN * (charge / 100) * Math.sqrt(TYPICAL_LOAD / Math.max(loadPct, 1));
       const vOut = shutDown ? 0 : outputVoltage.step(dt);
       const vIn = inputVoltage.step(dt);
@@ -64,7 +65,7 @@ export function createUpsModel({ rng }: ModelContext): DeviceModel {
         battery_temp: batteryTemp.step(dt),
         runtime_remaining: Math.round(runtime),
         energy_out: energyKwh,
-        operating_hours: Math.floor(hours),
+        operating_hours: Math.floor(operatingMs / HOUR_MS),
         model: 'SIM-UPS 10kVA',
       };
       return values;

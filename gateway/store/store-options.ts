@@ -1,0 +1,39 @@
+/**
+ * What createStore takes; synchronous, commitIntervalMs, maxBatch and retention come from the
+ * `storage` section of the site config.
+ */
+import type { Logger } from '../logger.js';
+import type { RetentionPolicy } from './retention.js';
+
+export interface StoreOptions {
+  file: string;
+  synchronous: 'full' | 'normal';
+  /** longest a sample waits before its transaction commits */
+  commitIntervalMs: number;
+  /** a commit starts as soon as this many samples are queued */
+  maxBatch: number;
+  retention: RetentionPolicy;
+  logger: Logger;
+  now?: () => number;
+  /** default 1000; a commit blocked longer than this by another connection fails and is retried */
+  busyTimeoutMs?: number;
+  /** SQLite page cache, default 8 MiB */
+  cacheKiB?: number;
+  /** how often the latest-value table is checkpointed, default 5000 (0: only at close) */
+  latestCheckpointMs?: number;
+  /** how often retention runs, default 60000 (0: only when enforceRetention is called) */
+  retentionIntervalMs?: number;
+  /** rows deleted per retention transaction, default 10000 */
+  retentionChunk?: number;
+  /**
+   * Hard cap on queued samples while commits keep failing (disk full, locked). Beyond it the
+   * oldest queued samples are dropped, counted and recorded as a `store.overflow` event, because
+   * running out of memory would lose everything. Default 200000.
+   */
+  maxQueue?: number;
+  /**
+   * What happens when maxBatch samples are queued: `immediate` commits on the next event-loop
+   * turn (appends from the same turn join the batch), `sync` commits inside append().
+   */
+  batchCommit?: 'immediate' | 'sync';
+}

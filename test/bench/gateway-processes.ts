@@ -1,0 +1,85 @@
+/**
+ * The product as a user runs it: `node dist/gateway/cli.js simulate|run`, each in its own
+ * process, so their CPU and memory are measured apart from the benchmark's own.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { BenchChild, ChildGroup } from './child-group.js';
+
+/** The folder holding package.json. */
+export function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return dir;
+}
+
+/** The compiled CLI; the benchmarks measure the build, not the TypeScript sources. */
+export function builtCli(root = packageRoot()): string {
+  const cli = join(root, 'dist', 'gateway', 'cli.js');
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
+  return cli;
+}
+
+function logMessage(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return (JSON.parse(line) as { msg?: string }).msg;
+  } catch {
+    return undefined;
+  }
+}
+
+/** `gateway simulate`: resolves once every endpoint listens. */
+export async function startSimulator(
+  children: ChildGroup,
+  cli: string,
+  configFile: string,
+  controlPort: number,
+  timeoutMs = 30_000,
+): Promise<BenchChild> {
+  const child = children.start('simulator', process.execPath, [cli, 'simulate', '--config', configFile, '--control-port', String(controlPort)], {
+    cwd: packageRoot(),
+  });
+  // The simulator logs this after every Modbus endpoint is listening.
+  await child.waitFor((line) => (logMessage(line) === 'scenario control listening' ? true : undefined), timeoutMs);
+  return child;
+}
+
+/** `gateway run`; readiness is up to the caller (see waitForDevicesUp). */
+export function startGatewayProcess(children: ChildGroup, cli: string, configFile: string): BenchChild {
+  return children.start('gateway', process.execPath, [cli, 'run', '--config', configFile], { cwd: packageRoot() });
+}
+
+/** The parts of GET /api/v1/health the benchmarks read. */
+export interface Health {
+  devices: { total: number; up: number; degraded: number; down: number; connecting: number };
+  store: { lastReadingSeq: number; pending: number; commits: number; commitErrors: number };
+}
+
+export async function fetchHealth(httpPort: number): Promise<Health> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
+  if (!res.ok) throw new Error(`GET /api/v1/health: HTTP ${res.status}`);
+  return (await res.json()) as Health;
+}
+
+/** Polls health until every device is up; rejects when the gateway exits or time runs out. */
+export async function waitForDevicesUp(gateway: BenchChild, httpPort: number, devices: number, timeoutMs: number): Promise<Health> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer yet';
+  while (Date.now() < deadline) {
+    if (gateway.process.exitCode !== null || gateway.process.signalCode !== null) {
+      throw new Error(`the gateway exited during warm-up:\n${gateway.output()}`);
+    }
+    try {
+      const health = await fetchHealth(httpPort);
+      if (health.devices.up === devices) return health;
+      last = JSON.stringify(health.devices);
+    } catch (err) {
+      last = String(err);
+    }
+    await sleep(250);
+  }
+  throw new Error(`not all ${devices} devices were up within ${timeoutMs} ms (last: ${last}):\n${gateway.output()}`);
+}
