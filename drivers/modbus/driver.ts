@@ -110,7 +110,7 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
             if (parts.length > 1) {
               // Remembered: one missing register must not cost its neighbours every poll.
               plan = plan.flatMap((r) => (r === request ? parts : [r]));
-              log.info('device rejected a merged read; reading its points one by one', {
+              log.info('device refused a merged read; splitting it', {
                 table: request.table,
                 address: request.address,
                 count: request.count,
@@ -160,7 +160,13 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
 }
 
 /** One request per register location, so points sharing a register (bit fields) still share. */
+/**
+ * Many devices refuse a read that spans unmapped registers. First drop the holes between points;
+ * only a gap-free block that is still refused is read point by point.
+ */
 function splitRequest(request: ReadRequest): ReadRequest[] {
+  const gapFree = planReads(request.points, { maxRegisters: request.count, maxBits: request.count, maxGap: 0 });
+  if (gapFree.length > 1) return gapFree;
   const parts = new Map<string, ReadRequest>();
   for (const point of request.points) {
     const count = pointWidth(point);

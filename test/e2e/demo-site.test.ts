@@ -41,10 +41,11 @@ describe('demo site', () => {
     await waitFor(
       async () => {
         const devices = await api<Array<{ status: string }>>('/api/v1/devices');
-        return devices.every((d) => d.status === 'up') ? devices : undefined;
+        const points = await api<PointRow[]>('/api/v1/points');
+        return devices.every((d) => d.status === 'up') && points.every((p) => p.ts !== null) ? devices : undefined;
       },
       20_000,
-      'every demo device up',
+      'every demo device up and every point committed',
     ).catch((err) => {
       throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
     });
