@@ -22,3 +22,18 @@ export interface Driver {
   reset(): Promise<void>;
   close(): Promise<void>;
 }
+
+/**
+ * An extra ability of drivers whose devices push values (MQTT, OPC UA subscriptions). The sampler
+ * subscribes once per connection; pushed samples go straight to the store. The periodic read()
+ * then returns the last-value cache and serves only as the health check (its samples are not
+ * written again). A point that stops receiving is pushed once as bad/`stale` by the driver.
+ */
+export interface PushSource {
+  /** Starts delivering samples; returns a function that stops it. */
+  subscribe(sink: (samples: Sample[]) => void): () => void;
+}
+
+export function isPushSource(driver: Driver): driver is Driver & PushSource {
+  return typeof (driver as Partial<PushSource>).subscribe === 'function';
+}

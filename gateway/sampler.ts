@@ -4,7 +4,7 @@
  */
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type DeviceStatus, initialStatus } from './device-status.js';
-import type { Driver } from './driver.js';
+import { type Driver, isPushSource } from './driver.js';
 import { DriverError, errorMessage } from './errors.js';
 import { createLinkLock, type LinkLock } from './link-lock.js';
 import type { Logger } from './logger.js';
@@ -56,7 +56,9 @@ export function createSampler(options: SamplerOptions): Sampler {
     let epoch = 0;
     let slot = 0;
     let connected = false;
+    let unsubscribe: (() => void) | undefined;
     let running: Promise<void> = Promise.resolve();
+    const pushes = isPushSource(driver);
 
     const schedule = (at: number) => {
       if (stopController.signal.aborted) return;
@@ -89,11 +91,13 @@ export function createSampler(options: SamplerOptions): Sampler {
           if (!connected) {
             await driver.connect(signal);
             connected = true;
+            if (isPushSource(driver)) unsubscribe = driver.subscribe(options.sink);
           }
           return driver.read(signal);
         });
         if (stopController.signal.aborted) return;
-        options.sink(samples);
+        // A push device's read is its health check: its values reached the sink when they arrived.
+        if (!pushes) options.sink(samples);
         onSuccess(samples, started);
         schedule(nextSlotAfter(now()));
       } catch (err) {
@@ -123,6 +127,8 @@ export function createSampler(options: SamplerOptions): Sampler {
       status.consecutiveFailures += 1;
       status.lastError = errorMessage(err);
       connected = false;
+      unsubscribe?.();
+      unsubscribe = undefined;
       try {
         await driver.reset();
       } catch (resetErr) {
@@ -154,6 +160,7 @@ export function createSampler(options: SamplerOptions): Sampler {
       async stop() {
         clearTimeout(timer);
         await running.catch(() => undefined);
+        unsubscribe?.();
         await driver.close().catch((err) => log.debug('close failed', { error: errorMessage(err) }));
       },
     };

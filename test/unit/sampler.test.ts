@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Driver } from '../../gateway/driver.js';
+import type { Driver, PushSource } from '../../gateway/driver.js';
 import { DriverError } from '../../gateway/errors.js';
 import { silentLogger } from '../../gateway/logger.js';
 import { createSampler, type SampledDevice } from '../../gateway/sampler.js';
@@ -172,5 +172,50 @@ describe('sampler', () => {
     await vi.advanceTimersByTimeAsync(10);
     expect(sampler.statusOf('p')!.state).toBe('degraded');
     await sampler.stop();
+  });
+
+  it('subscribes a push device once per connection and uses its read only as a health check', async () => {
+    let pushTo: ((s: Sample[]) => void) | undefined;
+    let subscriptions = 0;
+    let unsubscribed = 0;
+    let failNext = false;
+    const push: Driver & PushSource = {
+      deviceId: 'm',
+      linkId: 'mqtt://broker',
+      async connect() {},
+      async read() {
+        if (failNext) {
+          failNext = false;
+          throw new DriverError('broker gone', 'm', 'comm');
+        }
+        return [{ pointId: 'm.t', ts: Date.now(), value: 21, quality: 'good' }];
+      },
+      async reset() {},
+      async close() {},
+      subscribe(sink) {
+        subscriptions += 1;
+        pushTo = sink;
+        return () => {
+          unsubscribed += 1;
+        };
+      },
+    };
+    const sampler = createSampler({
+      devices: [device(push)],
+      sink: (s) => written.push(...s),
+      logger: silentLogger,
+      backoff: { initialMs: 100, maxMs: 100 },
+    });
+    sampler.start();
+    await vi.advanceTimersByTimeAsync(3000);
+    pushTo!([{ pointId: 'm.t', ts: Date.now(), value: 22.5, quality: 'good' }]);
+    expect(written.map((s) => s.value)).toEqual([22.5]);
+    expect(subscriptions).toBe(1);
+    failNext = true;
+    await vi.advanceTimersByTimeAsync(3000);
+    await sampler.stop();
+    // The failed health check dropped the subscription; the reconnect made a new one.
+    expect(subscriptions).toBe(2);
+    expect(unsubscribed).toBe(2);
   });
 });
