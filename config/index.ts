@@ -4,3 +4,5 @@ export { Secret, type SecretStringOptions, secretString } from './secret.js';
 export type * from './types.js';
 export { DEVICE_KINDS } from './types.js';
 export { formatPath, type PathSegment } from './yaml-source.js';
+export type * from './driver-plugin.js';
+export { DRIVERS, type DriverName, driverPlugins } from './drivers.js';

@@ -5,7 +5,6 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { DEFAULT_MAX_GAP, MAX_BITS_PER_REQUEST, MAX_REGISTERS_PER_REQUEST, resolveModbusPoints } from '../drivers/modbus/config-schema.js';
 import { ConfigError, type ConfigProblem } from '../gateway/errors.js';
 import {
   createProfileLibrary,
@@ -16,8 +15,10 @@ import {
   parsePointList,
   type ProfileLibrary,
 } from './profiles.js';
-import { DRIVERS, type DriverName, deviceSchemas, describe, isProfileName, parseAt, siteSchema } from './schema.js';
-import type { DeviceConfig, SiteConfig } from './types.js';
+import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
+import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
+import type { CommonDeviceFields } from './driver-plugin.js';
+import type { DeviceConfig, DeviceKind, SiteConfig } from './types.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 export interface ParseOptions {
@@ -94,19 +95,19 @@ function checkDevices(raw: unknown[], src: YamlSource, library: ProfileLibrary, 
       if (first !== undefined) problems.push(src.problem([...path, 'id'], `duplicate id "${dev.id}" (also devices[${first}])`));
       else ids.set(dev.id, i);
     }
-    const driver = dev.driver as DriverName;
-    if (!DRIVERS.includes(driver)) {
+    if (!isDriverName(dev.driver)) {
       const message = dev.driver === undefined ? 'required' : `expected one of ${DRIVERS.join(', ')}, got ${describe(dev.driver)}`;
       problems.push(src.problem([...path, 'driver'], message));
       return;
     }
-    const device = checkModbusDevice(dev, i, src, library, reportedProfiles, problems);
+    const device = checkDevice(dev.driver, dev, i, src, library, reportedProfiles, problems);
     if (device) devices.push(device);
   });
   return devices;
 }
 
-function checkModbusDevice(
+function checkDevice(
+  driver: DriverName,
   dev: Record<string, unknown>,
   i: number,
   src: YamlSource,
@@ -114,8 +115,9 @@ function checkModbusDevice(
   reportedProfiles: Set<string>,
   problems: ConfigProblem[],
 ): DeviceConfig | undefined {
+  const plugin = driverPlugins[driver];
   const path = ['devices', i];
-  const shape = parseAt(deviceSchemas.modbus, dev, src, path);
+  const shape = parseAt(deviceSchemaFor(driver), dev, src, path);
   problems.push(...shape.problems);
 
   let profile: LoadedProfile | undefined;
@@ -131,8 +133,13 @@ function checkModbusDevice(
     problems.push(src.problem([...path, 'profile'], `profile "${profile.name}" has ${n} problem${n === 1 ? '' : 's'} (in ${profile.file})`));
     problems.push(...profile.problems);
   }
+  const header = profile?.header;
+  if (header && header.driver !== driver) {
+    problems.push(src.problem([...path, 'profile'], `profile "${profile!.name}" is for driver ${header.driver}, not ${driver}`));
+    profile = undefined;
+  }
 
-  const ownPoints = dropDuplicateKeys(parsePointList(dev.points, src, [...path, 'points'], problems), problems);
+  const ownPoints = dropDuplicateKeys(parsePointList(dev.points, plugin.pointSchema, src, [...path, 'points'], problems), problems);
   const merged = mergePoints(profile?.points ?? [], ownPoints);
   // Only say "no points" when no other problem already explains it.
   const explained =
@@ -141,39 +148,24 @@ function checkModbusDevice(
     (dev.profile !== undefined && !profile);
   if (merged.length === 0 && !explained) problems.push(src.problem(path, 'has no points (give it a profile or points)'));
 
-  const header = profile?.header;
-  const d = shape.data;
-  const deviceId = typeof dev.id === 'string' ? dev.id : `devices[${i}]`;
-  const wordOrder = d?.wordOrder ?? header?.wordOrder ?? 'ABCD';
-  const maxRegisters = d?.maxRegisters ?? header?.maxRegisters ?? MAX_REGISTERS_PER_REQUEST;
-  const checked = resolveModbusPoints(merged, {
-    deviceId,
-    wordOrder,
-    maxRegisters,
-    maxRegistersWhere: src.problem([...path, 'maxRegisters'], ''),
-  });
-  problems.push(...checked.problems.map((p) => ({ ...p.where, message: p.message })));
-  if (!d) return undefined;
-
-  if (header && header.driver !== d.driver) {
-    problems.push(src.problem([...path, 'profile'], `profile "${profile!.name}" is for driver ${header.driver}, not ${d.driver}`));
-  }
-  const device: DeviceConfig = {
-    id: d.id,
-    name: d.name ?? d.id,
-    kind: d.kind ?? header?.kind ?? 'other',
-    driver: d.driver,
-    connection: d.connection,
-    pollIntervalMs: d.pollIntervalMs,
-    wordOrder,
-    maxRegisters,
-    maxBits: d.maxBits ?? header?.maxBits ?? MAX_BITS_PER_REQUEST,
-    maxGap: d.maxGap ?? header?.maxGap ?? DEFAULT_MAX_GAP,
-    points: checked.points,
+  const d = shape.data as (Record<string, unknown> & { id: string; name?: string; kind?: DeviceKind; location?: string; pollIntervalMs: number; profile?: string }) | undefined;
+  const common: CommonDeviceFields = {
+    id: d?.id ?? (typeof dev.id === 'string' ? dev.id : `devices[${i}]`),
+    name: d?.name ?? d?.id ?? '',
+    kind: d?.kind ?? profile?.header?.kind ?? 'other',
+    pollIntervalMs: d?.pollIntervalMs ?? 1000,
   };
-  if (d.location !== undefined) device.location = d.location;
-  if (d.profile !== undefined) device.profile = d.profile;
-  return device;
+  if (d?.location !== undefined) common.location = d.location;
+  if (d?.profile !== undefined) common.profile = d.profile;
+  const built = plugin.build({
+    common,
+    fields: d,
+    profile: profile?.header,
+    points: merged,
+    at: (field) => src.problem([...path, field], ''),
+  });
+  problems.push(...built.problems.map((p) => ({ ...p.where, message: p.message })));
+  return d ? built.device : undefined;
 }
 
 function dedupe(problems: readonly ConfigProblem[]): ConfigProblem[] {

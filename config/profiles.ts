@@ -7,19 +7,16 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import {
-  type ModbusPointInput,
-  modbusPointInputSchema,
-  type PointSource,
-  resolveModbusPoints,
-} from '../drivers/modbus/config-schema.js';
+import type { z } from 'zod';
 import type { ConfigProblem } from '../gateway/errors.js';
-import { type ProfileHeader, parseAt, profileSchema } from './schema.js';
+import type { PointInputBase, PointSource } from './driver-plugin.js';
+import { DRIVERS, driverPlugins, isDriverName } from './drivers.js';
+import { describe, type ProfileHeader, parseAt, profileSchemaFor } from './schema.js';
 import { type PathSegment, parseYamlSource, type YamlSource } from './yaml-source.js';
 
 /** A point as written in one file, with where it was written. */
 export interface WrittenPoint {
-  input: ModbusPointInput;
+  input: PointInputBase;
   src: YamlSource;
   path: PathSegment[];
 }
@@ -117,27 +114,33 @@ export function loadProfileFile(name: string, file: string): LoadedProfile {
   const src = parseYamlSource(text, file);
   if (src.syntaxProblems.length > 0) return { name, file, points: [], problems: src.syntaxProblems };
 
-  const top = parseAt(profileSchema, src.value, src, []);
+  const raw = src.value as { driver?: unknown; points?: unknown } | null;
+  const driver = raw?.driver;
+  if (!isDriverName(driver)) {
+    const message = driver === undefined ? 'required' : `expected one of ${DRIVERS.join(', ')}, got ${describe(driver)}`;
+    return { name, file, points: [], problems: [src.problem(['driver'], message)] };
+  }
+  const plugin = driverPlugins[driver];
+  const top = parseAt(profileSchemaFor(driver), src.value, src, []);
   const problems = [...top.problems];
-  const rawPoints = (src.value as { points?: unknown } | null)?.points;
-  const written = parsePointList(rawPoints, src, ['points'], problems);
+  const written = parsePointList(raw?.points, plugin.pointSchema, src, ['points'], problems);
   const points = dropDuplicateKeys(written, problems);
 
-  const maxRegisters = top.data?.maxRegisters ?? 125;
-  const sources = points.map((p) => writtenSource(p, 'profile'));
-  const checked = resolveModbusPoints(sources, {
-    deviceId: name,
-    wordOrder: top.data?.wordOrder ?? 'ABCD',
-    maxRegisters,
-    maxRegistersWhere: src.problem(['maxRegisters'], ''),
+  // The profile's points are checked on their own, so their problems point into this file.
+  const checked = plugin.build({
+    common: { id: name, name, kind: top.data?.kind ?? 'other', pollIntervalMs: 1000 },
+    profile: top.data,
+    points: points.map((p) => writtenSource(p, 'profile')),
+    at: (field) => src.problem([field], ''),
   });
   problems.push(...checked.problems.map((p) => ({ ...p.where, message: p.message })));
-  return { name, file, header: top.data, points, problems };
+  return { name, file, header: top.data as ProfileHeader | undefined, points, problems };
 }
 
 /** Checks each list item with the point schema on its own, keeping the good ones. */
 export function parsePointList(
   raw: unknown,
+  schema: z.ZodType<PointInputBase>,
   src: YamlSource,
   path: PathSegment[],
   problems: ConfigProblem[],
@@ -145,7 +148,7 @@ export function parsePointList(
   if (!Array.isArray(raw)) return [];
   const out: WrittenPoint[] = [];
   raw.forEach((item, i) => {
-    const parsed = parseAt(modbusPointInputSchema, item, src, [...path, i]);
+    const parsed = parseAt(schema, item, src, [...path, i]);
     problems.push(...parsed.problems);
     if (parsed.data) out.push({ input: parsed.data, src, path: [...path, i] });
   });

@@ -4,9 +4,9 @@
  * misspelt key would otherwise be silently ignored.
  */
 import { z } from 'zod';
-import { modbusDeviceShape, modbusLimitsShape } from '../drivers/modbus/config-schema.js';
 import type { ConfigProblem } from '../gateway/errors.js';
-import { DEVICE_KINDS } from './types.js';
+import { type DriverName, driverPlugins } from './drivers.js';
+import { DEVICE_KINDS, type DeviceKind } from './types.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 const ID = /^[a-z0-9_-]+$/;
@@ -52,12 +52,10 @@ const deviceCommonShape = {
   points: z.array(z.unknown()).optional(),
 };
 
-/** One device schema per driver; a new driver adds its entry. */
-export const deviceSchemas = {
-  modbus: z.strictObject({ ...deviceCommonShape, driver: z.literal('modbus'), ...modbusDeviceShape }),
-};
-export type DriverName = keyof typeof deviceSchemas;
-export const DRIVERS = Object.keys(deviceSchemas) as DriverName[];
+/** A device of one driver: the common fields and the driver's own. */
+export function deviceSchemaFor(driver: DriverName) {
+  return z.strictObject({ ...deviceCommonShape, driver: z.literal(driver), ...driverPlugins[driver].deviceShape });
+}
 
 export const siteSchema = z.strictObject({
   gateway: gatewaySchema,
@@ -66,15 +64,18 @@ export const siteSchema = z.strictObject({
   devices: z.array(z.unknown()),
 });
 
-export const profileSchema = z.strictObject({
-  name: z.string().min(1),
-  description: z.string().optional(),
-  kind: z.enum(DEVICE_KINDS).optional(),
-  driver: z.enum(DRIVERS as [DriverName, ...DriverName[]]),
-  ...modbusLimitsShape,
-  points: z.array(z.unknown()),
-});
-export type ProfileHeader = z.infer<typeof profileSchema>;
+/** A profile of one driver: its own header fields and the driver's profile defaults. */
+export function profileSchemaFor(driver: DriverName) {
+  return z.strictObject({
+    name: z.string().min(1),
+    description: z.string().optional(),
+    kind: z.enum(DEVICE_KINDS).optional(),
+    driver: z.literal(driver),
+    ...driverPlugins[driver].profileShape,
+    points: z.array(z.unknown()),
+  });
+}
+export type ProfileHeader = { name: string; description?: string; kind?: DeviceKind; driver: DriverName } & Record<string, unknown>;
 
 /** Parses `value` (found at `base` in `src`); returns the data or the located problems. */
 export function parseAt<S extends z.ZodType>(

@@ -12,6 +12,13 @@
  * YAML reads an unquoted 40001 as a number, so reference addresses must be quoted.
  */
 import { z } from 'zod';
+import type {
+  BuildInput,
+  DriverConfigPlugin,
+  PointSource as GenericPointSource,
+  Located,
+} from '../../config/driver-plugin.js';
+import type { ModbusConnection, ModbusDeviceConfig } from '../../config/types.js';
 import {
   isBitTable,
   MODBUS_TABLES,
@@ -110,19 +117,9 @@ export function parseReferenceAddress(ref: string): { table: ModbusTable; addres
   return { table: REFERENCE_TABLE[m[1]!]!, address: n - 1 };
 }
 
-/** One merged point and where its problems are reported. */
-export interface PointSource<W> {
-  input: ModbusPointInput;
-  /** 'device' when the site file wrote or overrode it: overlaps are blamed on those first */
-  origin: 'profile' | 'device';
-  /** where a problem with `field` (or with the point as a whole) is reported */
-  where(field?: keyof ModbusPointInput, key?: string): W;
-}
-
-export interface PointProblem<W> {
-  where: W;
-  message: string;
-}
+/** One merged Modbus point and where its problems are reported. */
+export type PointSource<W> = GenericPointSource<W, ModbusPointInput>;
+export type PointProblem<W> = Located<W>;
 
 export interface PointDefaults<W> {
   deviceId: string;
@@ -275,3 +272,35 @@ function findOverlaps<W>(resolved: readonly { point: ModbusPoint; source: PointS
   }
   return problems;
 }
+
+/** The Modbus driver's part of the config loader. */
+export const modbusConfigPlugin: DriverConfigPlugin = {
+  deviceShape: modbusDeviceShape,
+  profileShape: modbusLimitsShape,
+  pointSchema: modbusPointInputSchema,
+  build<W>({ common, fields, profile, points, at }: BuildInput<W>) {
+    type Limits = { wordOrder?: WordOrder; maxRegisters?: number; maxBits?: number; maxGap?: number };
+    const own = fields as (Limits & { connection: ModbusConnection }) | undefined;
+    const header = profile as Limits | undefined;
+    const wordOrder = own?.wordOrder ?? header?.wordOrder ?? 'ABCD';
+    const maxRegisters = own?.maxRegisters ?? header?.maxRegisters ?? MAX_REGISTERS_PER_REQUEST;
+    const checked = resolveModbusPoints(points as PointSource<W>[], {
+      deviceId: common.id,
+      wordOrder,
+      maxRegisters,
+      maxRegistersWhere: at('maxRegisters'),
+    });
+    if (!own) return { problems: checked.problems };
+    const device: ModbusDeviceConfig = {
+      ...common,
+      driver: 'modbus',
+      connection: own.connection,
+      wordOrder,
+      maxRegisters,
+      maxBits: own.maxBits ?? header?.maxBits ?? MAX_BITS_PER_REQUEST,
+      maxGap: own.maxGap ?? header?.maxGap ?? DEFAULT_MAX_GAP,
+      points: checked.points,
+    };
+    return { device, problems: checked.problems };
+  },
+};
