@@ -14,6 +14,7 @@ import ModbusRTU from 'modbus-serial';
 import type { ModbusConnection } from '../../config/types.js';
 import { GatewayError } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
+import { createRtuLineGuard } from './rtu-line-guard.js';
 
 export type ModbusFraming = ModbusConnection['transport'];
 export type BitTable = 'coil' | 'discrete';
@@ -96,14 +97,6 @@ interface RawModbus extends NodeJS.EventEmitter {
   destroy(next: () => void): void;
 }
 
-/** RTU has no transaction ids: after a lost reply the line must be quiet this long (see settle). */
-const MAX_SETTLE_MS = 1000;
-/**
- * RTU ends a frame with silence. modbus-serial waits for the byte count it expects, so a short or
- * unrecognisable reply would only surface as a timeout: once bytes have come and then stopped
- * this long without a complete frame, the reply is broken.
- */
-const FRAME_GAP_MS = 100;
 /** Beyond modbus-serial's own timer, in case a request never reaches the port's write. */
 const BACKSTOP_MS = 1000;
 const KEEPALIVE_MS = 10_000;
@@ -148,19 +141,14 @@ export function describeLink(link: ModbusConnection): string {
 }
 
 function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): ModbusClient {
-  const rtuFraming = framing !== 'tcp';
   const stream = raw._port?._client;
   let closed = false;
   let closeCause: Error | undefined;
   let shutdownDone: Promise<void> | undefined;
   const closeListeners: ((cause?: Error) => void)[] = [];
   let failInFlight: ((err: ModbusRequestError) => void) | undefined;
-  let bytesInFlight: (() => void) | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let timeoutsInARow = 0;
-  // RTU resynchronisation state: when the last byte arrived, and whether the line must settle.
-  let lastRxAt = 0;
-  let settleMs = 0;
 
   const markClosed = (cause?: Error) => {
     if (closed) return;
@@ -174,41 +162,21 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
   stream?.on('error', (err: Error) => {
     closeCause ??= err;
   });
-  if (rtuFraming) {
-    // Registered after modbus-serial's own listener, so a chunk that completes a frame has
-    // already settled the request when this runs.
-    stream?.on('data', () => {
-      lastRxAt = Date.now();
-      bytesInFlight?.();
-    });
-  }
+  // RTU framing has no transaction ids: the guard keeps each reply matched to its request.
+  const rtu =
+    framing === 'tcp'
+      ? undefined
+      : createRtuLineGuard(
+          {
+            stream,
+            pendingBytes: () => raw._port?._buffer?.length ?? 0,
+            discardPending: () => {
+              if (raw._port) raw._port._buffer = Buffer.alloc(0);
+            },
+          },
+          logger,
+        );
   if (framing !== 'rtu') stream?.setKeepAlive?.(true, KEEPALIVE_MS);
-
-  const needSettle = (quietMs: number) => {
-    if (!rtuFraming) return;
-    settleMs = Math.max(settleMs, Math.min(MAX_SETTLE_MS, quietMs));
-    lastRxAt = Math.max(lastRxAt, Date.now());
-  };
-
-  /**
-   * A reply that arrives after its request timed out would be taken as the answer to the next
-   * request (modbus-serial keeps one transaction slot on RTU ports and matches on unit + function
-   * only). So after a timeout or a broken frame, wait until the line has been quiet for a while,
-   * and before every request throw away whatever bytes are already waiting: nothing sent before
-   * our request can be its answer.
-   */
-  const settle = async (signal: AbortSignal) => {
-    while (settleMs > 0) {
-      const quietFor = Date.now() - lastRxAt;
-      if (quietFor >= settleMs) settleMs = 0;
-      else await sleep(settleMs - quietFor, signal);
-    }
-    const port = raw._port;
-    if (port?._buffer !== undefined && port._buffer.length > 0) {
-      logger?.debug('discarding stray bytes before a request', { bytes: port._buffer.length });
-      port._buffer = Buffer.alloc(0);
-    }
-  };
 
   const request = (
     fc: 1 | 2 | 3 | 4,
@@ -223,38 +191,30 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
       if (closed || !raw.isOpen) {
         throw new ModbusRequestError('the link is closed', 'comm', undefined, { cause: closeCause });
       }
-      if (rtuFraming) await settle(signal);
+      if (rtu) await rtu.beforeRequest(signal);
       return new Promise<RawResult>((resolve, reject) => {
         let done = false;
-        let gap: NodeJS.Timeout | undefined;
         const finish = (settleWith: () => void) => {
           if (done) return;
           done = true;
           clearTimeout(backstop);
-          clearTimeout(gap);
+          stopWatch?.();
           signal.removeEventListener('abort', onAbort);
           failInFlight = undefined;
-          bytesInFlight = undefined;
           settleWith();
         };
-        if (rtuFraming) {
-          bytesInFlight = () => {
-            clearTimeout(gap);
-            gap = setTimeout(() => {
-              timeoutsInARow = 0; // something answered: the link is alive
-              needSettle(FRAME_GAP_MS);
-              const err = new ModbusRequestError(`unit ${unitId}: the reply broke off or did not match`, 'bad-frame');
-              finish(() => reject(err));
-            }, FRAME_GAP_MS);
-          };
-        }
+        const stopWatch = rtu?.watchReply(() => {
+          timeoutsInARow = 0; // something answered: the link is alive
+          const err = new ModbusRequestError(`unit ${unitId}: the reply broke off or did not match`, 'bad-frame');
+          finish(() => reject(err));
+        });
         const onAbort = () => {
-          needSettle(timeoutMs);
+          rtu?.replyLost(timeoutMs);
           finish(() => reject(signal.reason));
         };
         const backstop = setTimeout(() => {
           timeoutsInARow += 1;
-          needSettle(timeoutMs);
+          rtu?.replyLost(timeoutMs);
           finish(() => reject(new ModbusRequestError(`no answer from unit ${unitId} in ${timeoutMs} ms`, 'timeout')));
         }, timeoutMs + BACKSTOP_MS);
         signal.addEventListener('abort', onAbort, { once: true });
@@ -266,8 +226,8 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
           const failure = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
           if (failure?.fault === 'timeout') timeoutsInARow += 1;
           else timeoutsInARow = 0;
-          if (failure?.fault === 'timeout') needSettle(timeoutMs);
-          else if (failure?.fault === 'bad-frame') needSettle(FRAME_GAP_MS);
+          if (failure?.fault === 'timeout') rtu?.replyLost(timeoutMs);
+          else if (failure?.fault === 'bad-frame') rtu?.replyBroken();
           finish(() => (failure ? reject(failure) : resolve(res as RawResult)));
         };
         try {
@@ -387,20 +347,6 @@ function withDeadline<T>(work: Promise<T>, ms: number, signal: AbortSignal | und
         reject(err);
       },
     );
-  });
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

@@ -2,8 +2,7 @@
  * Store ingest throughput against raw better-sqlite3 on the same schema and pragmas, measured in
  * the same run so the ratio holds whatever the machine. Run alone: `npx tsx test/bench/store-ingest.ts`.
  */
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as nextTurn } from 'node:timers/promises';
@@ -11,6 +10,7 @@ import { silentLogger } from '../../gateway/logger.js';
 import { createStore, type StoreOptions } from '../../gateway/store/index.js';
 import { openDatabase } from '../../gateway/store/schema.js';
 import type { Sample } from '../../gateway/types.js';
+import { createTempStores, testStoreOptions } from '../helpers/temp-store.js';
 import { type BenchRow, printTable } from './bench-row.js';
 
 const TOTAL = 1_000_000;
@@ -64,17 +64,7 @@ async function storeIngest(
   extra: Partial<StoreOptions> & { listener?: boolean },
 ): Promise<StoreRun> {
   const file = join(dir, `${name}.db`);
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 1000,
-    maxBatch: 1000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: silentLogger,
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    ...extra,
-  });
+  const store = createStore(testStoreOptions(file, { commitIntervalMs: 1000, ...extra }));
   let delivered = 0;
   if (extra.listener) store.onCommit((b) => (delivered += b.readings.length));
   const started = performance.now();
@@ -92,7 +82,8 @@ async function storeIngest(
 }
 
 export async function benchStoreIngest(): Promise<BenchRow[]> {
-  const dir = mkdtempSync(join(tmpdir(), 'store-bench-'));
+  const temp = createTempStores('store-bench-');
+  const dir = temp.dir();
   try {
     const rawPlain = rawIngest(dir, 'raw-plain', false);
     const rawIndexed = rawIngest(dir, 'raw-indexed', true);
@@ -120,7 +111,7 @@ export async function benchStoreIngest(): Promise<BenchRow[]> {
       { name: 'store file size per reading', value: normal.bytesPerReading, unit: 'bytes' },
     ];
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    temp.cleanup();
   }
 }
 

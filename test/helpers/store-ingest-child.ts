@@ -9,22 +9,21 @@ import { writeSync } from 'node:fs';
 import { createLogger } from '../../gateway/logger.js';
 import { createStore } from '../../gateway/store/index.js';
 import type { Sample } from '../../gateway/types.js';
+import { testStoreOptions } from './temp-store.js';
 
 const file = process.argv[2];
 if (!file) throw new Error('usage: store-ingest-child.ts <database file>');
 
 const POINTS = 20;
-const store = createStore({
-  file,
-  synchronous: 'normal',
-  commitIntervalMs: 5,
-  maxBatch: 200,
-  retention: { maxAgeDays: 0, maxSizeMB: 0 },
-  logger: createLogger({ level: 'warn' }),
-  // Short, so kills land before, during and after latest-value checkpoints.
-  latestCheckpointMs: 30,
-  retentionIntervalMs: 0,
-});
+const store = createStore(
+  testStoreOptions(file, {
+    commitIntervalMs: 5,
+    maxBatch: 200,
+    logger: createLogger({ level: 'warn' }),
+    // Short, so kills land before, during and after latest-value checkpoints.
+    latestCheckpointMs: 30,
+  }),
+);
 
 let lastReading = store.stats().lastReadingSeq;
 let lastEvent = store.stats().lastEventSeq;

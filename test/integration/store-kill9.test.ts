@@ -4,20 +4,17 @@
  * latest-value view is right, and the next run carries on with higher seqs.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
-import { createStore, type Store } from '../../gateway/store/index.js';
+import type { Store } from '../../gateway/store/index.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/store-ingest-child.ts', import.meta.url));
 const ROUNDS = 6;
-const dir = mkdtempSync(join(tmpdir(), 'store-kill9-'));
-const file = join(dir, 'gateway.db');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const temp = createTempStores('store-kill9-', { commitIntervalMs: 1000 });
+const file = temp.file();
+afterAll(() => temp.cleanup());
 
 interface Round {
   firstReported: number;
@@ -103,16 +100,7 @@ describe('store under kill -9', () => {
       }
 
       // The latest view a fresh open rebuilds matches the newest reading of every point.
-      const store = createStore({
-        file,
-        synchronous: 'normal',
-        commitIntervalMs: 1000,
-        maxBatch: 1000,
-        retention: { maxAgeDays: 0, maxSizeMB: 0 },
-        logger: silentLogger,
-        latestCheckpointMs: 0,
-        retentionIntervalMs: 0,
-      });
+      const store = temp.open(file);
       const latest = Object.fromEntries(store.latest().map((v) => [v.pointId, v.seq]));
       expect(store.stats().lastReadingSeq).toBe(db.readings.max);
       // Only every other round closes cleanly, so the child also starts from a stale checkpoint.

@@ -1,14 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/types.js';
 import { createDashboardApp } from '../../dashboard/app.js';
 import { createCatalog } from '../../gateway/catalog.js';
 import { type DeviceStatus, initialStatus } from '../../gateway/device-status.js';
 import { silentLogger } from '../../gateway/logger.js';
-import { createStore } from '../../gateway/store/index.js';
 import type { Store } from '../../gateway/store/types.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
 const devices = [
   {
@@ -30,7 +27,7 @@ const devices = [
 ] satisfies DeviceConfig[];
 
 describe('JSON API', () => {
-  let dir: string;
+  const temp = createTempStores('gw-api-');
   let store: Store;
   let statuses: DeviceStatus[];
   const app = () =>
@@ -46,21 +43,10 @@ describe('JSON API', () => {
     });
 
   beforeEach(() => {
-    dir = mkdtempSync(join(tmpdir(), 'gw-api-'));
-    store = createStore({
-      file: join(dir, 'g.db'),
-      synchronous: 'normal',
-      commitIntervalMs: 10,
-      maxBatch: 1000,
-      retention: { maxAgeDays: 0, maxSizeMB: 0 },
-      logger: silentLogger,
-    });
+    store = temp.open(temp.file('g.db'), { commitIntervalMs: 10 });
     statuses = [{ ...initialStatus('ups1'), state: 'up', lastSuccess: 60_000, polls: 5 }];
   });
-  afterEach(() => {
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterEach(() => temp.cleanup());
 
   it('GET /api/v1/health reports version, uptime and device states', async () => {
     const res = await app().request('/api/v1/health');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBits, decodeRegisters, encodeBit, encodeRegisters } from '../../drivers/modbus/codec.js';
+import { decodeBits, decodeRegisters } from '../../drivers/modbus/codec.js';
+import { encodeBit, encodeRegisters } from '../../drivers/modbus/encode.js';
 import { type ModbusPoint, type ModbusType, WORD_ORDERS, type WordOrder } from '../../drivers/modbus/point.js';
 
 function pt(over: Partial<ModbusPoint> & Pick<ModbusPoint, 'type'>): ModbusPoint {

@@ -2,45 +2,30 @@
  * Commit failures with a real SQLite file. Faults come from SQLite itself: another connection
  * holding the write lock (SQLITE_BUSY) or a trigger that aborts mid-transaction.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../gateway/logger.js';
-import { type CommittedBatch, createStore, type Store, type StoreOptions } from '../../gateway/store/index.js';
+import type { CommittedBatch, Store, StoreOptions } from '../../gateway/store/index.js';
 import type { Sample } from '../../gateway/types.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
-const dirs: string[] = [];
-const cleanups: (() => void)[] = [];
+const temp = createTempStores('store-faults-', { commitIntervalMs: 20, busyTimeoutMs: 20 });
+const others: Database.Database[] = [];
 afterEach(() => {
-  for (const c of cleanups.splice(0).reverse()) c();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+  // The other connection lets go of its lock first, so the stores can commit as they close.
+  for (const other of others.splice(0)) {
+    if (other.inTransaction) other.exec('ROLLBACK');
+    other.close();
+  }
+  temp.cleanup();
 });
 
 function setup(extra: Partial<StoreOptions> = {}) {
-  const dir = mkdtempSync(join(tmpdir(), 'store-faults-'));
-  dirs.push(dir);
-  const file = join(dir, 'gateway.db');
+  const file = temp.file();
   const logs: { level: string; msg: string }[] = [];
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 20,
-    maxBatch: 1000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l)) }),
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    busyTimeoutMs: 20,
-    ...extra,
-  });
+  const store = temp.open(file, { logger: createLogger({ level: 'debug', write: (l) => logs.push(JSON.parse(l)) }), ...extra });
   const other = new Database(file);
-  cleanups.push(() => {
-    if (other.inTransaction) other.exec('ROLLBACK');
-    other.close();
-    store.close();
-  });
+  others.push(other);
   return { store, other, logs };
 }
 

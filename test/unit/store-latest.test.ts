@@ -1,40 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
-import { createStore, type LatestValue, type Store, type StoreOptions } from '../../gateway/store/index.js';
+import type { LatestValue, Store } from '../../gateway/store/index.js';
 import type { Sample } from '../../gateway/types.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'store-latest-'));
-  dirs.push(dir);
-  return join(dir, 'gateway.db');
-}
-
-function open(file: string, extra: Partial<StoreOptions> = {}): Store {
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 10_000,
-    maxBatch: 1000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: silentLogger,
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    ...extra,
-  });
-  stores.push(store);
-  return store;
-}
+const temp = createTempStores('store-latest-');
+afterEach(() => temp.cleanup());
 
 const T = Date.UTC(2025, 0, 15, 12);
 const s = (pointId: string, ts: number, value: Sample['value'], quality: Sample['quality'] = 'good', reason?: string): Sample =>
@@ -58,7 +29,7 @@ function writeHistory(store: Store): void {
 
 describe('latest-value view', () => {
   it('holds the newest committed value of every point', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     writeHistory(store);
     expect(byPoint(store.latest())).toEqual(expected);
     expect(store.latestOf('ups1.load')).toEqual({ pointId: 'ups1.load', seq: 4, ts: T + 1000, value: 41.5, quality: 'good' });
@@ -66,7 +37,7 @@ describe('latest-value view', () => {
   });
 
   it('does not change before the commit', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     store.append([s('ups1.load', T, 40)]);
     expect(store.latestOf('ups1.load')).toBeUndefined();
     store.flush();
@@ -74,7 +45,7 @@ describe('latest-value view', () => {
   });
 
   it('keeps a newer value when a back-dated sample arrives later', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     store.append([s('ups1.load', T + 5000, 50)]);
     store.flush();
     store.append([s('ups1.load', T, 10)]);
@@ -83,31 +54,31 @@ describe('latest-value view', () => {
   });
 
   it('is the same after close and reopen', () => {
-    const file = tempFile();
-    const a = open(file);
+    const file = temp.file();
+    const a = temp.open(file);
     writeHistory(a);
     a.close();
     const raw = new Database(file, { readonly: true });
     expect(raw.prepare('SELECT count(*) FROM latest').pluck().get()).toBe(3);
     raw.close();
-    expect(byPoint(open(file).latest())).toEqual(expected);
+    expect(byPoint(temp.open(file).latest())).toEqual(expected);
   });
 
   it('is rebuilt from readings when the process died without closing', () => {
-    const file = tempFile();
-    const crashed = open(file);
+    const file = temp.file();
+    const crashed = temp.open(file);
     writeHistory(crashed);
     // The first store is never closed: as after kill -9, the latest table was never written.
     const raw = new Database(file, { readonly: true });
     expect(raw.prepare('SELECT count(*) FROM latest').pluck().get()).toBe(0);
     raw.close();
-    const reopened = open(file);
+    const reopened = temp.open(file);
     expect(byPoint(reopened.latest())).toEqual(expected);
   });
 
   it('combines the last checkpoint with readings committed after it', async () => {
-    const file = tempFile();
-    const crashed = open(file, { latestCheckpointMs: 20 });
+    const file = temp.file();
+    const crashed = temp.open(file, { latestCheckpointMs: 20 });
     crashed.append([s('ups1.load', T, 40), s('crac1.mode', T, 'cooling')]);
     crashed.flush();
     const raw = new Database(file, { readonly: true });
@@ -119,7 +90,7 @@ describe('latest-value view', () => {
     expect(raw.prepare('SELECT count(*) FROM latest').pluck().get()).toBe(2);
     raw.close();
 
-    const reopened = open(file);
+    const reopened = temp.open(file);
     expect(byPoint(reopened.latest())).toEqual({
       'ups1.load': { value: 42, seq: 3, quality: 'good', reason: undefined },
       'crac1.mode': { value: 'cooling', seq: 2, quality: 'good', reason: undefined },
@@ -127,7 +98,7 @@ describe('latest-value view', () => {
   });
 
   it('returns copies the caller cannot corrupt', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     store.append([s('ups1.load', T, 40)]);
     store.flush();
     const v = store.latestOf('ups1.load')!;

@@ -1,43 +1,14 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
-import { type CommittedBatch, createStore, type Store, type StoreOptions, type StoredEvent } from '../../gateway/store/index.js';
+import type { CommittedBatch, Store, StoredEvent } from '../../gateway/store/index.js';
 import type { Sample } from '../../gateway/types.js';
-
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'store-retention-'));
-  dirs.push(dir);
-  return join(dir, 'gateway.db');
-}
+import { createTempStores } from '../helpers/temp-store.js';
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 5, 1);
 
-function open(file: string, extra: Partial<StoreOptions> = {}): Store {
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 10_000,
-    maxBatch: 100_000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: silentLogger,
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    now: () => NOW,
-    ...extra,
-  });
-  stores.push(store);
-  return store;
-}
+const temp = createTempStores('store-retention-', { maxBatch: 100_000, now: () => NOW });
+afterEach(() => temp.cleanup());
 
 /** n readings spread over `points` points, one per second from `start`. */
 function samples(n: number, start: number, points = 10): Sample[] {
@@ -54,7 +25,7 @@ const diskBytes = (file: string) => [file, `${file}-wal`].reduce((n, f) => n + (
 
 describe('retention by age', () => {
   it('deletes readings older than maxAgeDays and records the exact seq range', () => {
-    const store = open(tempFile(), { retention: { maxAgeDays: 7, maxSizeMB: 0 } });
+    const store = temp.open(temp.file(), { retention: { maxAgeDays: 7, maxSizeMB: 0 } });
     store.append(samples(300, NOW - 10 * DAY)); // seq 1..300: too old
     store.append(samples(200, NOW - 2 * DAY)); // seq 301..500: kept
     store.flush();
@@ -74,7 +45,7 @@ describe('retention by age', () => {
   });
 
   it('works in chunks whose events cover the range without gaps', () => {
-    const store = open(tempFile(), { retention: { maxAgeDays: 1, maxSizeMB: 0 }, retentionChunk: 40 });
+    const store = temp.open(temp.file(), { retention: { maxAgeDays: 1, maxSizeMB: 0 }, retentionChunk: 40 });
     store.append(samples(100, NOW - 5 * DAY));
     store.append(samples(5, NOW));
     store.flush();
@@ -90,7 +61,7 @@ describe('retention by age', () => {
 
   it('does nothing (and records nothing) when no reading is old enough, or when maxAgeDays is 0', () => {
     for (const maxAgeDays of [30, 0]) {
-      const store = open(tempFile(), { retention: { maxAgeDays, maxSizeMB: 0 } });
+      const store = temp.open(temp.file(), { retention: { maxAgeDays, maxSizeMB: 0 } });
       store.append(samples(50, NOW - 20 * DAY));
       store.flush();
       store.enforceRetention(NOW);
@@ -100,7 +71,7 @@ describe('retention by age', () => {
   });
 
   it('runs on its own timer', async () => {
-    const store = open(tempFile(), { retention: { maxAgeDays: 1, maxSizeMB: 0 }, retentionIntervalMs: 20 });
+    const store = temp.open(temp.file(), { retention: { maxAgeDays: 1, maxSizeMB: 0 }, retentionIntervalMs: 20 });
     store.append(samples(10, NOW - 3 * DAY));
     store.flush();
     for (let i = 0; i < 100 && store.stats().readingCount > 0; i++) await new Promise((r) => setTimeout(r, 10));
@@ -111,8 +82,8 @@ describe('retention by age', () => {
 
 describe('retention by size', () => {
   it('drops the oldest readings until the file is under budget, and the file really shrinks', () => {
-    const file = tempFile();
-    const store = open(file, { retention: { maxAgeDays: 0, maxSizeMB: 1 } });
+    const file = temp.file();
+    const store = temp.open(file, { retention: { maxAgeDays: 0, maxSizeMB: 1 } });
     for (let i = 0; i < 6; i++) {
       store.append(samples(20_000, NOW - DAY + i * 20_000_000, 500));
       store.flush();
@@ -139,7 +110,7 @@ describe('retention by size', () => {
   });
 
   it('leaves a database under budget alone', () => {
-    const store = open(tempFile(), { retention: { maxAgeDays: 0, maxSizeMB: 50 } });
+    const store = temp.open(temp.file(), { retention: { maxAgeDays: 0, maxSizeMB: 50 } });
     store.append(samples(1000, NOW));
     store.flush();
     store.enforceRetention(NOW);
@@ -148,8 +119,8 @@ describe('retention by size', () => {
   });
 
   it('deletes events only once no reading is left', () => {
-    const file = tempFile();
-    const store = open(file, { retention: { maxAgeDays: 0, maxSizeMB: 1 }, retentionChunk: 300 });
+    const file = temp.file();
+    const store = temp.open(file, { retention: { maxAgeDays: 0, maxSizeMB: 1 }, retentionChunk: 300 });
     const blob = 'x'.repeat(2000);
     for (let i = 0; i < 1000; i++) store.appendEvent('audit.note', { i, blob });
     store.append(samples(1000, NOW));

@@ -1,40 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, silentLogger } from '../../gateway/logger.js';
-import { type CommittedBatch, createStore, type Store, type StoreOptions } from '../../gateway/store/index.js';
+import { createLogger } from '../../gateway/logger.js';
+import type { CommittedBatch, Store } from '../../gateway/store/index.js';
 import type { Sample } from '../../gateway/types.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'store-seq-'));
-  dirs.push(dir);
-  return join(dir, 'gateway.db');
-}
-
-function open(file: string, extra: Partial<StoreOptions> = {}): Store {
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 10_000,
-    maxBatch: 1000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: silentLogger,
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    ...extra,
-  });
-  stores.push(store);
-  return store;
-}
+const temp = createTempStores('store-seq-');
+afterEach(() => temp.cleanup());
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2025, 0, 15);
@@ -48,8 +20,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from + 1 }
 
 describe('store sequence numbers', () => {
   it('are 1..n within a session and continue after a restart', () => {
-    const file = tempFile();
-    const a = open(file);
+    const file = temp.file();
+    const a = temp.open(file);
     a.append(samples(5));
     a.flush();
     a.append(samples(3));
@@ -58,7 +30,7 @@ describe('store sequence numbers', () => {
     expect(seqsOf(a)).toEqual(range(1, 8));
     a.close();
 
-    const b = open(file);
+    const b = temp.open(file);
     expect(b.stats()).toMatchObject({ lastReadingSeq: 8, lastEventSeq: 1, readingCount: 8 });
     b.append(samples(4));
     b.appendEvent('test.event', { n: 2 });
@@ -68,8 +40,8 @@ describe('store sequence numbers', () => {
   });
 
   it('are never reused after retention deleted every reading, in the same session or after a restart', () => {
-    const file = tempFile();
-    const a = open(file, { retention: { maxAgeDays: 1, maxSizeMB: 0 }, now: () => NOW });
+    const file = temp.file();
+    const a = temp.open(file, { retention: { maxAgeDays: 1, maxSizeMB: 0 }, now: () => NOW });
     a.append(samples(10, NOW - 3 * DAY));
     a.flush();
     a.enforceRetention(NOW);
@@ -84,7 +56,7 @@ describe('store sequence numbers', () => {
     const lastEvent = a.stats().lastEventSeq;
     a.close();
 
-    const b = open(file);
+    const b = temp.open(file);
     expect(b.stats()).toMatchObject({ lastReadingSeq: 15, readingCount: 0, droppedByRetention: 15 });
     b.append(samples(1));
     b.appendEvent('after.restart', {});
@@ -96,8 +68,8 @@ describe('store sequence numbers', () => {
 
 describe('onCommit', () => {
   it('hears each batch after COMMIT, with the seqs another connection can already read', () => {
-    const file = tempFile();
-    const store = open(file);
+    const file = temp.file();
+    const store = temp.open(file);
     const reader = new Database(file, { readonly: true });
     const visible = reader.prepare('SELECT count(*) FROM readings WHERE seq BETWEEN ? AND ?').pluck();
     const heard: { seqs: number[]; visible: number; events: number[] }[] = [];
@@ -120,7 +92,7 @@ describe('onCommit', () => {
   });
 
   it('gives each reading its sample fields and seq', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     const batches: CommittedBatch[] = [];
     store.onCommit((b) => batches.push(b));
     store.append([{ pointId: 'crac1.alarm', ts: NOW, value: null, quality: 'bad', reason: 'timeout' }]);
@@ -132,7 +104,7 @@ describe('onCommit', () => {
 
   it('survives a throwing listener, logs it once, and still calls the others', () => {
     const lines: string[] = [];
-    const store = open(tempFile(), { logger: createLogger({ write: (l) => lines.push(l) }) });
+    const store = temp.open(temp.file(), { logger: createLogger({ write: (l) => lines.push(l) }) });
     const heard: number[] = [];
     store.onCommit(() => {
       throw new Error('listener bug');
@@ -148,7 +120,7 @@ describe('onCommit', () => {
   });
 
   it('stops calling a listener after unsubscribe', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     let calls = 0;
     const off = store.onCommit(() => calls++);
     store.append(samples(1));
@@ -162,7 +134,7 @@ describe('onCommit', () => {
 
 describe('commit scheduling', () => {
   it('commits on its own after commitIntervalMs', async () => {
-    const store = open(tempFile(), { commitIntervalMs: 20 });
+    const store = temp.open(temp.file(), { commitIntervalMs: 20 });
     const committed = new Promise<CommittedBatch>((resolve) => store.onCommit(resolve));
     store.append(samples(3));
     expect(store.stats().pending).toBe(3);
@@ -172,7 +144,7 @@ describe('commit scheduling', () => {
   });
 
   it.each(['immediate', 'sync'] as const)('commits early when maxBatch samples are queued (%s)', async (mode) => {
-    const store = open(tempFile(), { commitIntervalMs: 60_000, maxBatch: 10, batchCommit: mode });
+    const store = temp.open(temp.file(), { commitIntervalMs: 60_000, maxBatch: 10, batchCommit: mode });
     const sizes: number[] = [];
     store.onCommit((b) => sizes.push(b.readings.length));
     store.append(samples(4));
@@ -183,11 +155,11 @@ describe('commit scheduling', () => {
   });
 
   it('commits what is queued at close', () => {
-    const file = tempFile();
-    const a = open(file);
+    const file = temp.file();
+    const a = temp.open(file);
     a.append(samples(4));
     a.close();
     expect(() => a.append(samples(1))).toThrow(/closed/);
-    expect(seqsOf(open(file))).toEqual(range(1, 4));
+    expect(seqsOf(temp.open(file))).toEqual(range(1, 4));
   });
 });

@@ -1,40 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, silentLogger } from '../../gateway/logger.js';
-import { createStore, SCHEMA_VERSION, type Store, type StoreOptions } from '../../gateway/store/index.js';
+import { createLogger } from '../../gateway/logger.js';
+import { SCHEMA_VERSION } from '../../gateway/store/index.js';
 import type { PointValue, Sample } from '../../gateway/types.js';
+import { createTempStores } from '../helpers/temp-store.js';
 
-const dirs: string[] = [];
-const stores: Store[] = [];
-afterEach(() => {
-  for (const s of stores.splice(0)) s.close();
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
-
-function tempFile(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'store-values-'));
-  dirs.push(dir);
-  return join(dir, 'gateway.db');
-}
-
-function open(file: string, extra: Partial<StoreOptions> = {}): Store {
-  const store = createStore({
-    file,
-    synchronous: 'normal',
-    commitIntervalMs: 10_000,
-    maxBatch: 1000,
-    retention: { maxAgeDays: 0, maxSizeMB: 0 },
-    logger: silentLogger,
-    latestCheckpointMs: 0,
-    retentionIntervalMs: 0,
-    ...extra,
-  });
-  stores.push(store);
-  return store;
-}
+const temp = createTempStores('store-values-');
+afterEach(() => temp.cleanup());
 
 const T = Date.UTC(2025, 0, 15);
 
@@ -56,8 +28,8 @@ const cases: { name: string; value: PointValue; quality: Sample['quality']; reas
 
 describe('values round-trip', () => {
   const file = () => {
-    const f = tempFile();
-    const store = open(f);
+    const f = temp.file();
+    const store = temp.open(f);
     store.append(cases.map((c, i) => ({ pointId: `dev.${c.name}`, ts: T + i, value: c.value, quality: c.quality, reason: c.reason })));
     store.flush();
     return { f, store };
@@ -71,7 +43,7 @@ describe('values round-trip', () => {
       let s = store;
       if (reopen) {
         store.close();
-        s = open(f);
+        s = temp.open(f);
       }
       expect(s.readingsAfter(i, 1)).toEqual([expected]);
       expect(s.history(`dev.${c.name}`, T, T + 100)).toEqual([expected]);
@@ -82,7 +54,7 @@ describe('values round-trip', () => {
 
   it('stores an invalid sample as bad quality instead of poisoning the queue', () => {
     const lines: string[] = [];
-    const store = open(tempFile(), { logger: createLogger({ write: (l) => lines.push(l) }) });
+    const store = temp.open(temp.file(), { logger: createLogger({ write: (l) => lines.push(l) }) });
     const bogus = [
       { pointId: 'dev.obj', ts: T, value: { a: 1 }, quality: 'good' },
       { pointId: 'dev.undef', ts: T, value: undefined, quality: 'good' },
@@ -106,7 +78,7 @@ describe('values round-trip', () => {
   });
 
   it('refuses event data that is not JSON at appendEvent, not at commit', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(() => store.appendEvent('bad', circular)).toThrow(TypeError);
@@ -117,7 +89,7 @@ describe('values round-trip', () => {
   });
 
   it('keeps event data as JSON', () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     store.appendEvent('alarm.raised', { point: 'ups1.load', limit: 'HI', value: 91.5, tags: ['a'] }, T);
     store.flush();
     expect(store.eventsAfter(0, 10)).toEqual([
@@ -128,8 +100,8 @@ describe('values round-trip', () => {
 
 describe('database file', () => {
   it('uses WAL, incremental auto-vacuum and the current schema version', () => {
-    const f = tempFile();
-    open(f).close();
+    const f = temp.file();
+    temp.open(f).close();
     const db = new Database(f);
     expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     expect(db.pragma('auto_vacuum', { simple: true })).toBe(2);
@@ -140,17 +112,17 @@ describe('database file', () => {
   });
 
   it('refuses a database written by a newer schema', () => {
-    const f = tempFile();
-    open(f).close();
+    const f = temp.file();
+    temp.open(f).close();
     const db = new Database(f);
     db.pragma(`user_version = ${SCHEMA_VERSION + 1}`);
     db.close();
-    expect(() => open(f)).toThrow(/newer than this gateway understands/);
+    expect(() => temp.open(f)).toThrow(/newer than this gateway understands/);
   });
 
   it('stores point names once and readings by integer id', () => {
-    const f = tempFile();
-    const store = open(f);
+    const f = temp.file();
+    const store = temp.open(f);
     store.append(Array.from({ length: 10 }, (_, i) => ({ pointId: `pdu${i % 2}.kw`, ts: T + i, value: i, quality: 'good' as const })));
     store.flush();
     const db = new Database(f, { readonly: true });
@@ -162,7 +134,7 @@ describe('database file', () => {
 
 describe('history', () => {
   const setup = () => {
-    const store = open(tempFile());
+    const store = temp.open(temp.file());
     const samples: Sample[] = [];
     for (let i = 0; i < 30; i++) {
       samples.push({ pointId: 'crac1.supplyTemp', ts: T + i * 1000, value: 18 + i / 10, quality: 'good' });

@@ -6,7 +6,8 @@
 import type { ModbusDeviceConfig } from '../../../config/types.js';
 import type { Logger } from '../../../gateway/logger.js';
 import type { PointValue } from '../../../gateway/types.js';
-import { decodeBits, decodeRegisters, encodeBit, encodeRegisters } from '../codec.js';
+import { decodeBits, decodeRegisters } from '../codec.js';
+import { encodeBit, encodeRegisters } from '../encode.js';
 import { isBitTable, type ModbusPoint, type ModbusTable, pointWidth } from '../point.js';
 import type { DeviceModel, PointValues } from './models/types.js';
 import type { RegisterBank } from './register-bank.js';

@@ -44,19 +44,21 @@ export function handlePdu(target: PduTarget, req: Uint8Array, out: Uint8Array): 
   const fc = req[0]!;
   switch (fc) {
     case 1:
+      return readTable(target, 'coil', req, out);
     case 2:
-      return readBits(target, fc === 1 ? 'coil' : 'discrete', req, out);
+      return readTable(target, 'discrete', req, out);
     case 3:
+      return readTable(target, 'holding', req, out);
     case 4:
-      return readRegisters(target, fc === 3 ? 'holding' : 'input', req, out);
+      return readTable(target, 'input', req, out);
     case 5:
       return writeSingleCoil(target, req, out);
     case 6:
       return writeSingleRegister(target, req, out);
     case 15:
-      return writeMultipleCoils(target, req, out);
+      return writeMultiple(target, 'coil', req, out);
     case 16:
-      return writeMultipleRegisters(target, req, out);
+      return writeMultiple(target, 'holding', req, out);
     default:
       return exceptionPdu(fc, EXCEPTION.illegalFunction, out);
   }
@@ -68,35 +70,30 @@ function refusal(target: PduTarget, table: ModbusTable, address: number, count: 
   return target.forcedException(table, address, count);
 }
 
-function readBits(target: PduTarget, table: 'coil' | 'discrete', req: Uint8Array, out: Uint8Array): number {
+/** FC 1–4: the same request layout for every table, bits packed LSB first or words big-endian. */
+function readTable(target: PduTarget, table: ModbusTable, req: Uint8Array, out: Uint8Array): number {
   const fc = req[0]!;
+  const bitTable = table === 'coil' || table === 'discrete';
   if (req.length !== 5) return exceptionPdu(fc, EXCEPTION.illegalValue, out);
   const address = u16(req, 1);
   const count = u16(req, 3);
-  if (count < 1 || count > LIMITS.readBits) return exceptionPdu(fc, EXCEPTION.illegalValue, out);
-  const refused = refusal(target, table, address, count);
-  if (refused) return exceptionPdu(fc, refused, out);
-  const bits = target.bank.bits(table);
-  const byteCount = (count + 7) >> 3;
-  out[0] = fc;
-  out[1] = byteCount;
-  out.fill(0, 2, 2 + byteCount);
-  for (let i = 0; i < count; i++) {
-    if (bits[address + i]) out[2 + (i >> 3)]! |= 1 << (i & 7);
+  if (count < 1 || count > (bitTable ? LIMITS.readBits : LIMITS.readRegisters)) {
+    return exceptionPdu(fc, EXCEPTION.illegalValue, out);
   }
-  return 2 + byteCount;
-}
-
-function readRegisters(target: PduTarget, table: 'input' | 'holding', req: Uint8Array, out: Uint8Array): number {
-  const fc = req[0]!;
-  if (req.length !== 5) return exceptionPdu(fc, EXCEPTION.illegalValue, out);
-  const address = u16(req, 1);
-  const count = u16(req, 3);
-  if (count < 1 || count > LIMITS.readRegisters) return exceptionPdu(fc, EXCEPTION.illegalValue, out);
   const refused = refusal(target, table, address, count);
   if (refused) return exceptionPdu(fc, refused, out);
-  const words = target.bank.words(table);
   out[0] = fc;
+  if (bitTable) {
+    const bits = target.bank.bits(table);
+    const byteCount = (count + 7) >> 3;
+    out[1] = byteCount;
+    out.fill(0, 2, 2 + byteCount);
+    for (let i = 0; i < count; i++) {
+      if (bits[address + i]) out[2 + (i >> 3)]! |= 1 << (i & 7);
+    }
+    return 2 + byteCount;
+  }
+  const words = target.bank.words(table);
   out[1] = count * 2;
   for (let i = 0, at = 2; i < count; i++, at += 2) {
     const w = words[address + i]!;
@@ -106,7 +103,7 @@ function readRegisters(target: PduTarget, table: 'input' | 'holding', req: Uint8
   return 2 + count * 2;
 }
 
-/** Single writes echo the request. */
+/** Single writes echo the request; multiple writes its first five bytes (address and count). */
 function echo(req: Uint8Array, out: Uint8Array): number {
   out.set(req.subarray(0, 5), 0);
   return 5;
@@ -134,36 +131,27 @@ function writeSingleRegister(target: PduTarget, req: Uint8Array, out: Uint8Array
   return echo(req, out);
 }
 
-function writeMultipleCoils(target: PduTarget, req: Uint8Array, out: Uint8Array): number {
-  if (req.length < 6) return exceptionPdu(15, EXCEPTION.illegalValue, out);
+/** FC 15 and 16: a byte count, then the values; the response echoes address and count. */
+function writeMultiple(target: PduTarget, table: 'coil' | 'holding', req: Uint8Array, out: Uint8Array): number {
+  const fc = req[0]!;
+  if (req.length < 6) return exceptionPdu(fc, EXCEPTION.illegalValue, out);
   const address = u16(req, 1);
   const count = u16(req, 3);
   const byteCount = req[5]!;
-  if (count < 1 || count > LIMITS.writeBits || byteCount !== (count + 7) >> 3 || req.length !== 6 + byteCount) {
-    return exceptionPdu(15, EXCEPTION.illegalValue, out);
+  const limit = table === 'coil' ? LIMITS.writeBits : LIMITS.writeRegisters;
+  const expectedBytes = table === 'coil' ? (count + 7) >> 3 : count * 2;
+  if (count < 1 || count > limit || byteCount !== expectedBytes || req.length !== 6 + byteCount) {
+    return exceptionPdu(fc, EXCEPTION.illegalValue, out);
   }
-  const refused = refusal(target, 'coil', address, count);
-  if (refused) return exceptionPdu(15, refused, out);
-  const bits = target.bank.bits('coil');
-  for (let i = 0; i < count; i++) bits[address + i] = (req[6 + (i >> 3)]! >> (i & 7)) & 1;
-  target.written('coil', address, count);
-  out.set(req.subarray(0, 5), 0);
-  return 5;
-}
-
-function writeMultipleRegisters(target: PduTarget, req: Uint8Array, out: Uint8Array): number {
-  if (req.length < 6) return exceptionPdu(16, EXCEPTION.illegalValue, out);
-  const address = u16(req, 1);
-  const count = u16(req, 3);
-  const byteCount = req[5]!;
-  if (count < 1 || count > LIMITS.writeRegisters || byteCount !== count * 2 || req.length !== 6 + byteCount) {
-    return exceptionPdu(16, EXCEPTION.illegalValue, out);
+  const refused = refusal(target, table, address, count);
+  if (refused) return exceptionPdu(fc, refused, out);
+  if (table === 'coil') {
+    const bits = target.bank.bits('coil');
+    for (let i = 0; i < count; i++) bits[address + i] = (req[6 + (i >> 3)]! >> (i & 7)) & 1;
+  } else {
+    const words = target.bank.words('holding');
+    for (let i = 0; i < count; i++) words[address + i] = u16(req, 6 + i * 2);
   }
-  const refused = refusal(target, 'holding', address, count);
-  if (refused) return exceptionPdu(16, refused, out);
-  const words = target.bank.words('holding');
-  for (let i = 0; i < count; i++) words[address + i] = u16(req, 6 + i * 2);
-  target.written('holding', address, count);
-  out.set(req.subarray(0, 5), 0);
-  return 5;
+  target.written(table, address, count);
+  return echo(req, out);
 }

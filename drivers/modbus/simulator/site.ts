@@ -120,7 +120,14 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
         slaves.set(device.id, slave);
         byUnit.set(slave.unitId, slave);
       }
-      const rng = createRng(deriveSeed(seed, `${group.transport}:${group.host}:${group.port}`));
+      // What every server of the site takes, whatever it listens on.
+      const served = {
+        slaves: byUnit,
+        stats,
+        rng: createRng(deriveSeed(seed, `${group.transport}:${group.host}:${group.port}`)),
+        logger,
+        silenceMs: opts.silenceMs,
+      };
       const base = {
         unitIds: [...byUnit.keys()],
         deviceIds: group.devices.map((d) => d.id),
@@ -142,11 +149,7 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
           parity: first.parity,
           dataBits: first.dataBits,
           stopBits: first.stopBits,
-          slaves: byUnit,
-          stats,
-          rng,
-          logger,
-          silenceMs: opts.silenceMs,
+          ...served,
         });
         closers.push(() => server.close());
         endpoint = { transport: 'rtu', path, ...base };
@@ -155,11 +158,7 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
           framing: group.transport === 'tcp' ? 'mbap' : 'rtu',
           host: group.host!,
           port: group.port!,
-          slaves: byUnit,
-          stats,
-          rng,
-          logger,
-          silenceMs: opts.silenceMs,
+          ...served,
         });
         closers.push(() => server.close());
         endpoint = { transport: group.transport, host: server.host, port: server.port, ...base };
