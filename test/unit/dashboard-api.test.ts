@@ -51,7 +51,7 @@ describe('JSON API', () => {
   it('GET /api/v1/health reports version, uptime and device states', async () => {
     const res = await app().request('/api/v1/health');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as { devices: unknown; store: { lastReadingSeq: number } };
     expect(body).toMatchObject({ status: 'ok', gatewayId: 'gw-test', version: '1.2.3', uptimeS: 60 });
     expect(body.devices).toMatchObject({ total: 1, up: 1, down: 0 });
     expect(body.store.lastReadingSeq).toBe(0);
@@ -84,8 +84,8 @@ describe('JSON API', () => {
     store.flush();
     const res = await app().request('/api/v1/points/ups1.load/history?from=12000&to=14000');
     expect(res.status).toBe(200);
-    const body = (await res.json()) as any;
-    expect(body.items.map((r: { ts: number; value: number }) => [r.ts, r.value])).toEqual([
+    const body = (await res.json()) as { items: Array<{ ts: number; value: number }>; truncated: boolean };
+    expect(body.items.map((r) => [r.ts, r.value])).toEqual([
       [12_000, 2],
       [13_000, 3],
       [14_000, 4],
@@ -104,7 +104,7 @@ describe('JSON API', () => {
   ])('%s → %i with a JSON error', async (path, status) => {
     const res = await app().request(path);
     expect(res.status).toBe(status);
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as { error: { message: string } };
     expect(body.error.message).toEqual(expect.any(String));
   });
 
