@@ -3,6 +3,7 @@
  * client. Opening is single-flight, so devices connecting together make one attempt; the link
  * closes when its last device lets go.
  */
+import { setMaxListeners } from 'node:events';
 import type { ModbusConnection } from '../../config/types.js';
 import { DriverError, errorMessage } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
@@ -54,6 +55,8 @@ export function createModbusLinkPool(options: ModbusLinkPoolOptions = {}): Modbu
   const entries = new Map<string, LinkEntry>();
   // Aborts opens still running when the pool closes; a shared open outlives any one caller.
   const lifetime = new AbortController();
+  // Every link opening at start-up listens on this one signal; a site has many links.
+  setMaxListeners(0, lifetime.signal);
 
   const dropClient = (entry: LinkEntry, client: ModbusClient) => {
     if (entry.client !== client) return;

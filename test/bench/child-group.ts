@@ -20,6 +20,8 @@ export interface BenchChild {
 
 export interface ChildGroup {
   start(name: string, command: string, args: readonly string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }): BenchChild;
+  /** children started and not yet exited */
+  running(): BenchChild[];
   /** Stops every child still running. */
   stopAll(): Promise<void>;
   /** Stops everything and forgets the process-exit hook. */
@@ -106,6 +108,7 @@ export function createChildGroup(): ChildGroup {
 
   return {
     start,
+    running: () => [...running],
     stopAll,
     async dispose() {
       await stopAll();

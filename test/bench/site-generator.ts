@@ -2,9 +2,9 @@
  * Site configs for benchmarks: many generated Modbus devices on loopback, written as the YAML an
  * integrator would write, so the gateway under test loads them through its real config loader.
  */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Document, isSeq, visit } from 'yaml';
+import { Document, isPair, isScalar, isSeq, visit } from 'yaml';
 
 /** A point as written in YAML (the subset the generator uses). */
 export interface GeneratedPoint {
@@ -63,6 +63,9 @@ export function registerPoints(count: number): GeneratedPoint[] {
   return contiguous(count, [{ type: 'uint16' }, { type: 'int16' }]);
 }
 
+/** The profile the generated devices use (written to `profiles/` beside the site file). */
+export const BENCH_PROFILE = 'bench-device';
+
 export interface BenchSiteOptions {
   gatewayId?: string;
   dataDir: string;
@@ -70,9 +73,16 @@ export interface BenchSiteOptions {
   /** simulated Modbus TCP ports; devices are spread evenly over them, one unit id each */
   modbusPorts: readonly number[];
   devices: number;
-  points: (deviceIndex: number) => GeneratedPoint[];
+  /** every device's points */
+  points: readonly GeneratedPoint[];
+  /**
+   * Repeat the points in every device instead of one profile. Profiles are how sites are
+   * written; inline points make a far larger file (~800 kB for 10 000 points).
+   */
+  inlinePoints?: boolean;
   pollIntervalMs: number;
   timeoutMs?: number;
+  /** default: the gateway's own default */
   synchronous?: 'full' | 'normal';
   logLevel?: 'debug' | 'info' | 'warn' | 'error';
 }
@@ -93,13 +103,13 @@ export function benchSite(opts: BenchSiteOptions): Record<string, unknown> {
       timeoutMs: opts.timeoutMs ?? 1000,
     },
     pollIntervalMs: opts.pollIntervalMs,
-    points: opts.points(i),
+    ...(opts.inlinePoints ? { points: opts.points } : { profile: BENCH_PROFILE }),
   }));
   return {
     gateway: { id: opts.gatewayId ?? 'bench-gw', dataDir: opts.dataDir, logLevel: opts.logLevel ?? 'warn' },
     http: { host: '127.0.0.1', port: opts.httpPort },
     storage: {
-      synchronous: opts.synchronous ?? 'full',
+      ...(opts.synchronous ? { synchronous: opts.synchronous } : {}),
       // No deletes while measuring: the run is far shorter than any retention period.
       retention: { maxAgeDays: 0, maxSizeMB: 0 },
     },
@@ -107,18 +117,31 @@ export function benchSite(opts: BenchSiteOptions): Record<string, unknown> {
   };
 }
 
-/** Writes `site.yaml` into `dir` and returns its path. */
-export function writeBenchSite(dir: string, opts: BenchSiteOptions): string {
-  const file = join(dir, 'site.yaml');
-  // Devices often share one point list object; YAML anchors for them would trip the loader's alias limit.
-  const doc = new Document(benchSite(opts), { aliasDuplicateObjects: false });
-  // One line per point (flow style) keeps a 10 000-point file readable; device entries stay blocks.
+export function benchProfile(points: readonly GeneratedPoint[]): Record<string, unknown> {
+  return { name: 'Generated benchmark device', kind: 'sensor', driver: 'modbus', points };
+}
+
+/** One line per point (flow style) keeps long point lists readable; device entries stay blocks. */
+function toYaml(value: Record<string, unknown>): string {
+  // Devices share one point list object; YAML anchors for it would trip the loader's alias limit.
+  const doc = new Document(value, { aliasDuplicateObjects: false });
   visit(doc, {
     Map(_, node, path) {
-      const deviceEntry = path.length === 4 && isSeq(path[3]);
+      const pair = path[2];
+      const deviceEntry = path.length === 4 && isSeq(path[3]) && isPair(pair) && isScalar(pair.key) && pair.key.value === 'devices';
       node.flow = path.length > 2 && !deviceEntry;
     },
   });
-  writeFileSync(file, doc.toString({ lineWidth: 0 }));
+  return doc.toString({ lineWidth: 0 });
+}
+
+/** Writes `site.yaml` (and `profiles/bench-device.yaml`) into `dir`; returns the site file's path. */
+export function writeBenchSite(dir: string, opts: BenchSiteOptions): string {
+  if (!opts.inlinePoints) {
+    mkdirSync(join(dir, 'profiles'), { recursive: true });
+    writeFileSync(join(dir, 'profiles', `${BENCH_PROFILE}.yaml`), toYaml(benchProfile(opts.points)));
+  }
+  const file = join(dir, 'site.yaml');
+  writeFileSync(file, toYaml(benchSite(opts)));
   return file;
 }

@@ -5,8 +5,6 @@
  * process with the same libraries loaded as the memory baseline. Run alone:
  * `npx tsx test/bench/site-load.ts` (after `npm run build`).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
@@ -14,9 +12,10 @@ import { type BenchRow, printTable } from './bench-row.js';
 import { type BenchChild, type ChildGroup, createChildGroup } from './child-group.js';
 import { freePorts } from './free-ports.js';
 import { builtCli, fetchHealth, packageRoot, startGatewayProcess, startSimulator, waitForDevicesUp } from './gateway-processes.js';
-import { memoryOf, startCpuMeter } from './proc-stats.js';
+import { type MemoryUse, memoryOf, startCpuMeter } from './proc-stats.js';
 import type { RawPollerArgs } from './raw-poller.js';
 import { type GeneratedPoint, mixedPoints, writeBenchSite } from './site-generator.js';
+import { createTempDir } from './temp-dir.js';
 
 export interface SiteLoadOptions {
   children: ChildGroup;
@@ -77,127 +76,154 @@ function nextRowCount(poller: BenchChild): Promise<{ rows: number; at: number }>
   }, 5000);
 }
 
+interface GatewayRun {
+  startupS: number;
+  cpu: number;
+  simulatorCpu: number;
+  readingsPerS: number;
+  memory: MemoryUse;
+}
+
+/** Starts the gateway on the site, waits until every device is up, then measures it. */
+async function measureGateway(
+  children: ChildGroup,
+  cli: string,
+  site: { file: string; httpPort: number; devices: number; simulator: BenchChild },
+  timing: { settleMs: number; measureMs: number; warmupTimeoutMs: number },
+): Promise<GatewayRun> {
+  const started = performance.now();
+  const gateway = startGatewayProcess(children, cli, site.file);
+  await waitForDevicesUp(gateway, site.httpPort, site.devices, timing.warmupTimeoutMs);
+  const startupS = (performance.now() - started) / 1000;
+  await sleep(timing.settleMs);
+
+  const before = await fetchHealth(site.httpPort);
+  const t0 = performance.now();
+  const gatewayCpu = startCpuMeter(gateway.pid);
+  const simulatorCpu = startCpuMeter(site.simulator.pid);
+  await sleep(timing.measureMs);
+  const cpu = gatewayCpu.percentOfCore();
+  const simulatorPercent = simulatorCpu.percentOfCore();
+  const memory = memoryOf(gateway.pid);
+  const after = await fetchHealth(site.httpPort);
+  const seconds = (performance.now() - t0) / 1000;
+  if (after.devices.up !== site.devices) {
+    throw new Error(`only ${after.devices.up} of ${site.devices} devices stayed up: ${JSON.stringify(after.devices)}`);
+  }
+  await gateway.stop();
+  if (gateway.process.exitCode !== 0) {
+    const how = gateway.process.exitCode ?? gateway.process.signalCode;
+    throw new Error(`the gateway did not stop cleanly (${how}):\n${gateway.output()}`);
+  }
+  const readingsPerS = (after.store.lastReadingSeq - before.store.lastReadingSeq) / seconds;
+  return { startupS, cpu, simulatorCpu: simulatorPercent, readingsPerS, memory };
+}
+
+/** The raw poller doing the same reads; returns its CPU and the rows it committed per second. */
+async function measureRawPoller(
+  children: ChildGroup,
+  args: RawPollerArgs,
+  timing: { settleMs: number; measureMs: number },
+): Promise<{ cpu: number; rowsPerS: number }> {
+  const script = join(packageRoot(), 'test', 'bench', 'raw-poller.ts');
+  const poller = children.start('raw poller', process.execPath, ['--import', 'tsx', script, JSON.stringify(args)], {
+    cwd: packageRoot(),
+  });
+  try {
+    await poller.waitFor((line) => (line === 'ready' ? true : undefined), 30_000);
+    await sleep(timing.settleMs);
+    const rows0 = await nextRowCount(poller);
+    const meter = startCpuMeter(poller.pid);
+    await sleep(timing.measureMs);
+    const cpu = meter.percentOfCore();
+    const rows1 = await nextRowCount(poller);
+    return { cpu, rowsPerS: ((rows1.rows - rows0.rows) / (rows1.at - rows0.at)) * 1000 };
+  } finally {
+    await poller.stop();
+  }
+}
+
 export async function benchSiteLoad(opts: SiteLoadOptions): Promise<BenchRow[]> {
   const devices = opts.devices ?? 200;
   const pointsPerDevice = opts.pointsPerDevice ?? 50;
   const portCount = opts.ports ?? 20;
   const pollIntervalMs = opts.pollIntervalMs ?? 1000;
-  const measureMs = opts.measureMs ?? 20_000;
-  const settleMs = opts.settleMs ?? 3000;
+  const timing = {
+    measureMs: opts.measureMs ?? 20_000,
+    settleMs: opts.settleMs ?? 3000,
+    warmupTimeoutMs: opts.warmupTimeoutMs ?? 60_000,
+  };
   const totalPoints = devices * pointsPerDevice;
-  const dir = mkdtempSync(join(tmpdir(), 'bench-site-'));
-  const { children } = opts;
+  const { children, cli } = opts;
+  const temp = createTempDir('bench-site-');
   try {
     const ports = await freePorts(portCount + 2);
     const [httpPort, controlPort] = ports.splice(0, 2) as [number, number];
     const points = mixedPoints(pointsPerDevice);
-    const file = writeBenchSite(dir, {
-      dataDir: join(dir, 'data'),
-      httpPort,
-      modbusPorts: ports,
-      devices,
-      points: () => points,
-      pollIntervalMs,
-    });
-    const simulator = await startSimulator(children, opts.cli, file, controlPort);
+    const file = writeBenchSite(temp.path, { dataDir: join(temp.path, 'data'), httpPort, modbusPorts: ports, devices, points, pollIntervalMs });
+    const simulator = await startSimulator(children, cli, file, controlPort);
 
-    // The product, as deployed: its own process, its config file, its defaults (synchronous FULL).
-    const started = performance.now();
-    const gateway = startGatewayProcess(children, opts.cli, file);
-    await waitForDevicesUp(gateway, httpPort, devices, opts.warmupTimeoutMs ?? 60_000);
-    const startupS = (performance.now() - started) / 1000;
-    await sleep(settleMs);
-
-    const before = await fetchHealth(httpPort);
-    const gatewayCpu = startCpuMeter(gateway.pid);
-    const simulatorCpu = startCpuMeter(simulator.pid);
-    await sleep(measureMs);
-    const cpu = gatewayCpu.percentOfCore();
-    const simCpu = simulatorCpu.percentOfCore();
-    const seconds = gatewayCpu.elapsedMs() / 1000;
-    const after = await fetchHealth(httpPort);
-    const memory = memoryOf(gateway.pid);
-    const readingsPerS = (after.store.lastReadingSeq - before.store.lastReadingSeq) / seconds;
-    if (after.devices.up !== devices) throw new Error(`only ${after.devices.up} of ${devices} devices stayed up: ${JSON.stringify(after.devices)}`);
-    await gateway.stop();
-    if (gateway.process.exitCode !== 0) throw new Error(`the gateway did not stop cleanly (${gateway.process.exitCode ?? gateway.process.signalCode}):\n${gateway.output()}`);
-
-    // The baseline does the same reads against the same simulator, after the gateway has gone.
-    const { registers, layout } = registersOf(points);
-    const args: RawPollerArgs = {
-      ports,
-      unitsPerPort: Math.ceil(devices / portCount),
-      registers,
-      layout,
-      pollIntervalMs,
-      commitIntervalMs: COMMIT_INTERVAL_MS,
-      synchronous: 'full',
-      dbFile: join(dir, 'raw.db'),
-    };
-    const poller = children.start('raw poller', process.execPath, ['--import', 'tsx', join(packageRoot(), 'test', 'bench', 'raw-poller.ts'), JSON.stringify(args)], {
-      cwd: packageRoot(),
-    });
-    await poller.waitFor((line) => (line === 'ready' ? true : undefined), 30_000);
-    await sleep(settleMs);
-    const rows0 = await nextRowCount(poller);
-    const rawMeter = startCpuMeter(poller.pid);
-    await sleep(measureMs);
-    const rawCpu = rawMeter.percentOfCore();
-    const rows1 = await nextRowCount(poller);
-    const rawRowsPerS = ((rows1.rows - rows0.rows) / (rows1.at - rows0.at)) * 1000;
-    await poller.stop();
+    // The product as deployed: its own process, its config file, its defaults (synchronous FULL).
+    const gw = await measureGateway(children, cli, { file, httpPort, devices, simulator }, timing);
+    // The baseline does the same reads against the same simulator, once the gateway has gone.
+    const raw = await measureRawPoller(
+      children,
+      {
+        ports,
+        unitsPerPort: Math.ceil(devices / portCount),
+        ...registersOf(points),
+        pollIntervalMs,
+        commitIntervalMs: COMMIT_INTERVAL_MS,
+        synchronous: 'full',
+        dbFile: join(temp.path, 'raw.db'),
+      },
+      timing,
+    );
     await simulator.stop();
-
     const bareRss = await bareNodeMemory(children);
+
     const expected = totalPoints / (pollIntervalMs / 1000);
     const label = `${devices} devices x ${pointsPerDevice} points @ ${pollIntervalMs} ms`;
     const rawLabel = 'raw modbus-serial + better-sqlite3 poller';
+    const memoryRow = (name: string, mb: number): BenchRow => ({
+      name,
+      value: mb,
+      unit: 'MB',
+      baseline: 'bare node + libraries',
+      ratio: mb / bareRss,
+      target: `< ${RSS_TARGET_MB} MB`,
+      pass: mb < RSS_TARGET_MB,
+    });
     return [
-      { name: `gateway start-up to all ${devices} devices up`, value: startupS, unit: 's' },
+      { name: `gateway start-up to all ${devices} devices up`, value: gw.startupS, unit: 's' },
       {
         name: `gateway committed readings, ${label}`,
-        value: readingsPerS,
+        value: gw.readingsPerS,
         unit: 'readings/s',
         baseline: `${expected.toLocaleString('en-US')}/s configured`,
-        ratio: readingsPerS / expected,
+        ratio: gw.readingsPerS / expected,
         target: 'ratio >= 0.95',
-        pass: readingsPerS / expected >= 0.95,
+        pass: gw.readingsPerS / expected >= 0.95,
       },
-      { name: `${rawLabel}, same reads`, value: rawRowsPerS, unit: 'rows/s' },
-      { name: `${rawLabel}, CPU`, value: rawCpu, unit: '% of a core' },
+      { name: `${rawLabel}, same reads`, value: raw.rowsPerS, unit: 'rows/s' },
+      { name: `${rawLabel}, CPU`, value: raw.cpu, unit: '% of a core' },
       {
         name: `gateway CPU, ${label}`,
-        value: cpu,
+        value: gw.cpu,
         unit: '% of a core',
         baseline: rawLabel,
-        ratio: cpu / rawCpu,
+        ratio: gw.cpu / raw.cpu,
         target: `< ${CPU_TARGET} %`,
-        pass: cpu < CPU_TARGET,
+        pass: gw.cpu < CPU_TARGET,
       },
-      { name: 'simulator CPU (context)', value: simCpu, unit: '% of a core' },
+      { name: 'simulator CPU (context)', value: gw.simulatorCpu, unit: '% of a core' },
       { name: 'bare node + better-sqlite3, modbus-serial, hono RSS', value: bareRss, unit: 'MB' },
-      {
-        name: `gateway RSS (VmRSS), ${totalPoints.toLocaleString('en-US')} points`,
-        value: memory.rssMB,
-        unit: 'MB',
-        baseline: 'bare node + libraries',
-        ratio: memory.rssMB / bareRss,
-        target: `< ${RSS_TARGET_MB} MB`,
-        pass: memory.rssMB < RSS_TARGET_MB,
-      },
-      {
-        name: 'gateway peak RSS (VmHWM)',
-        value: memory.hwmMB,
-        unit: 'MB',
-        baseline: 'bare node + libraries',
-        ratio: memory.hwmMB / bareRss,
-        target: `< ${RSS_TARGET_MB} MB`,
-        pass: memory.hwmMB < RSS_TARGET_MB,
-      },
+      memoryRow(`gateway RSS (VmRSS), ${totalPoints.toLocaleString('en-US')} points`, gw.memory.rssMB),
+      memoryRow('gateway peak RSS (VmHWM)', gw.memory.hwmMB),
     ];
   } finally {
     await children.stopAll();
-    rmSync(dir, { recursive: true, force: true });
+    temp.remove();
   }
 }
 

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench` in miniature: each benchmark on a tiny site for a second or two, so a change to
+ * the CLI, the config or the health API that would break the benchmarks fails here first. Needs
+ * the build (dist/), as the benchmarks measure the compiled gateway.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { BenchRow } from './bench-row.js';
+import { createChildGroup } from './child-group.js';
+import { packageRoot } from './gateway-processes.js';
+import { benchModbusPolling } from './modbus-polling.js';
+import { benchSiteLoad } from './site-load.js';
+
+const cli = join(packageRoot(), 'dist', 'gateway', 'cli.js');
+const built = existsSync(cli);
+if (!built && process.env.CI === 'true') throw new Error('dist/ is missing: CI must build before testing');
+if (!built) console.warn('skipping benchmark smoke tests: run `npm run build` first');
+
+const children = createChildGroup();
+afterAll(() => children.dispose());
+
+const byName = (rows: BenchRow[], part: string) => {
+  const row = rows.find((r) => r.name.includes(part));
+  if (!row) throw new Error(`no row named like "${part}" in ${rows.map((r) => r.name).join(' | ')}`);
+  return row;
+};
+
+describe.runIf(built && process.platform === 'linux')('benchmarks, miniature', () => {
+  it('modbus polling: every row measured, against its baseline', { timeout: 30_000 }, async () => {
+    const rows = await benchModbusPolling({ children, cli, rounds: 1, sliceMs: 200, warmupMs: 50 });
+    expect(rows).toHaveLength(4);
+    for (const row of rows) expect(row.value).toBeGreaterThan(0);
+    expect(byName(rows, 'no store').ratio).toBeGreaterThan(0);
+    expect(byName(rows, '-> store').target).toBe('ratio >= 0.8');
+    expect(children.running()).toEqual([]);
+  });
+
+  it('site load: the gateway commits what the site produces; CPU and memory are read', { timeout: 40_000 }, async () => {
+    const rows = await benchSiteLoad({
+      children,
+      cli,
+      devices: 4,
+      pointsPerDevice: 10,
+      ports: 2,
+      pollIntervalMs: 500,
+      measureMs: 1500,
+      settleMs: 300,
+    });
+    // 4 devices × 10 points every 500 ms = 80 readings/s (commits land every 200 ms, hence the slack)
+    const readings = byName(rows, 'committed readings');
+    expect(readings.value).toBeGreaterThan(50);
+    expect(readings.value).toBeLessThan(110);
+    expect(byName(rows, 'poller, same reads').value).toBeGreaterThan(50);
+    for (const part of ['gateway CPU', 'poller, CPU']) {
+      const cpu = byName(rows, part).value;
+      expect(cpu).toBeGreaterThanOrEqual(0);
+      expect(cpu).toBeLessThan(200);
+    }
+    const rss = byName(rows, 'gateway RSS');
+    expect(rss.value).toBeGreaterThan(20);
+    expect(byName(rows, 'peak RSS').value).toBeGreaterThanOrEqual(rss.value);
+    expect(children.running()).toEqual([]);
+  });
+});
