@@ -83,7 +83,16 @@ export function createSampler(options: SamplerOptions): Sampler {
     const poll = async () => {
       const started = now();
       status.lastAttempt = started;
-      const signal = AbortSignal.any([stopController.signal, AbortSignal.timeout(deadlineOf(device))]);
+      // A plain controller and timer, cleared when the poll ends: AbortSignal.any/timeout per poll
+      // keep timers and listeners alive for the whole deadline, thousands of them on a large site.
+      const controller = new AbortController();
+      const signal = controller.signal;
+      const deadline = setTimeout(
+        () => controller.abort(new DriverError(`no result within ${deadlineOf(device)} ms`, driver.deviceId, 'timeout')),
+        deadlineOf(device),
+      );
+      const onStop = () => controller.abort(stopController.signal.reason);
+      stopController.signal.addEventListener('abort', onStop, { once: true });
       try {
         const samples = await linkLock.run(driver.linkId, async () => {
           // The wait for a shared link may outlast the poll deadline or a stop.
@@ -107,6 +116,9 @@ export function createSampler(options: SamplerOptions): Sampler {
         status.retryAt = retryAt;
         // Back off, but stay on the device's grid so recovery resumes the normal rhythm.
         schedule(Math.max(retryAt, nextSlotAfter(now())));
+      } finally {
+        clearTimeout(deadline);
+        stopController.signal.removeEventListener('abort', onStop);
       }
     };
 

@@ -84,6 +84,8 @@ interface RawPort {
 }
 interface RawModbus extends NodeJS.EventEmitter {
   _port?: RawPort;
+  /** every request modbus-serial has sent, by transaction id (up to 256 per TCP link) */
+  _transactions?: Record<string, unknown>;
   isOpen: boolean;
   setTimeout(ms: number): void;
   connectTCP(host: string, options: { port: number }): Promise<void>;
@@ -201,6 +203,10 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
           stopWatch?.();
           signal.removeEventListener('abort', onAbort);
           failInFlight = undefined;
+          // modbus-serial never forgets a finished transaction, and each one keeps this request's
+          // closure alive: 256 per TCP link, megabytes on a large site. Only one request is ever
+          // in flight here, so drop them all; a late reply then finds nothing and is ignored.
+          raw._transactions = {};
           settleWith();
         };
         const stopWatch = rtu?.watchReply(() => {
