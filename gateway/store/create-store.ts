@@ -14,7 +14,9 @@ import { createPointRegistry } from './point-registry.js';
 import { createQueries } from './queries.js';
 import { createSampleGuard } from './sample-guard.js';
 import { createRetention } from './retention.js';
+import { createRollups, scheduleRollups } from './rollups.js';
 import { openDatabase } from './schema.js';
+import { createSyncCursors } from './sync-cursors.js';
 import type { StoreOptions } from './store-options.js';
 import type { Store, StoreStats } from './types.js';
 import { createWriter, type PendingEvent, toReadings } from './writer.js';
@@ -34,7 +36,7 @@ export function createStore(options: StoreOptions): Store {
   const db = openDatabase(options.file, {
     synchronous: options.synchronous,
     busyTimeoutMs: options.busyTimeoutMs ?? 1000,
-    cacheKiB: options.cacheKiB ?? 8192,
+    cacheKiB: options.cacheKiB ?? 2048,
     logger,
   });
   const meta = createMeta(db);
@@ -43,6 +45,9 @@ export function createStore(options: StoreOptions): Store {
   const latest = createLatestView(db, meta, points);
   const queries = createQueries(db, points);
   const bus = createCommitBus(logger);
+  const rollups = createRollups(db, meta, points);
+  const cursors = createSyncCursors(db, writer, now);
+  const holds = [...(options.retentionHolds ?? [])];
 
   let queue: Sample[] = [];
   let events: PendingEvent[] = [];
@@ -70,6 +75,7 @@ export function createStore(options: StoreOptions): Store {
     logger,
     now,
     beforeDelete: () => checkpointLatest(),
+    holdSeq: () => (holds.length === 0 ? Number.MAX_SAFE_INTEGER : cursors.readingsFloor(holds)),
     dropped(stream, count, stored) {
       if (stream === 'readings') {
         droppedReadings += count;
@@ -194,6 +200,15 @@ export function createStore(options: StoreOptions): Store {
     step();
   });
 
+  const stopRollups = scheduleRollups({
+    rollups,
+    intervalMs: options.rollupIntervalMs ?? 10_000,
+    lastReadingSeq: () => writer.lastReadingSeq(),
+    maxAgeDays: options.retention.maxAgeDays,
+    now,
+    onError: (err) => logger.error('rollup pass failed; it runs again on the next tick', { err: errorMessage(err) }),
+  });
+
   return {
     append(samples) {
       assertOpen();
@@ -226,6 +241,26 @@ export function createStore(options: StoreOptions): Store {
       assertOpen();
       return queries.eventsAfter(after, limit);
     },
+    syncCursor(target, stream) {
+      assertOpen();
+      return cursors.get(target, stream);
+    },
+    advanceSyncCursor(target, stream, seq) {
+      assertOpen();
+      return cursors.advance(target, stream, seq);
+    },
+    syncCursors() {
+      assertOpen();
+      return cursors.all();
+    },
+    rollups(pointId, from, to, bucketMs) {
+      assertOpen();
+      return rollups.query(pointId, from, to, bucketMs);
+    },
+    rollUp() {
+      assertOpen();
+      rollups.catchUp(writer.lastReadingSeq());
+    },
     enforceRetention(at) {
       assertOpen();
       for (const _ of retention.steps(at ?? now()));
@@ -252,6 +287,7 @@ export function createStore(options: StoreOptions): Store {
       clearCommitTimers();
       if (checkpointTimer) clearInterval(checkpointTimer);
       if (retentionTimer) clearInterval(retentionTimer);
+      stopRollups();
       retentionPass = undefined;
       checkpointLatest();
       try {

@@ -17,12 +17,14 @@ export interface StoreOptions {
   now?: () => number;
   /** default 1000; a commit blocked longer than this by another connection fails and is retried */
   busyTimeoutMs?: number;
-  /** SQLite page cache, default 8 MiB */
+  /** SQLite page cache, default 2 MiB: ingest appends at the right edge of its B-trees, so a small cache suffices and the RAM goes to the rest of a Pi */
   cacheKiB?: number;
   /** how often the latest-value table is checkpointed, default 5000 (0: only at close) */
   latestCheckpointMs?: number;
   /** how often retention runs, default 60000 (0: only when enforceRetention is called) */
   retentionIntervalMs?: number;
+  /** how often readings are rolled up per minute for trends, default 10000 (0: only when rollUp is called) */
+  rollupIntervalMs?: number;
   /** rows deleted per retention transaction, default 10000 */
   retentionChunk?: number;
   /**
@@ -36,4 +38,9 @@ export interface StoreOptions {
    * turn (appends from the same turn join the batch), `sync` commits inside append().
    */
   batchCommit?: 'immediate' | 'sync';
+  /**
+   * Sync targets whose acknowledgements hold back age retention: a reading none of them has
+   * acknowledged is never deleted by age (the size budget still applies). Default: none.
+   */
+  retentionHolds?: readonly string[];
 }

@@ -1,11 +1,12 @@
 /**
- * The product as a user runs it: `node dist/gateway/cli.js simulate|run`, each in its own
+ * The product as a user runs it: `gateway simulate|run` (node with the flags of its `#!` line), each in its own
  * process, so their CPU and memory are measured apart from the benchmark's own.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gatewayNodeFlags } from '../helpers/node-flags.js';
 import type { BenchChild, ChildGroup } from './child-group.js';
 
 /** The folder holding package.json. */
@@ -39,7 +40,7 @@ export async function startSimulator(
   controlPort: number,
   timeoutMs = 30_000,
 ): Promise<BenchChild> {
-  const child = children.start('simulator', process.execPath, [cli, 'simulate', '--config', configFile, '--control-port', String(controlPort)], {
+  const child = children.start('simulator', process.execPath, [...gatewayNodeFlags(), cli, 'simulate', '--config', configFile, '--control-port', String(controlPort)], {
     cwd: packageRoot(),
   });
   // The simulator logs this after every Modbus endpoint is listening.
@@ -49,7 +50,7 @@ export async function startSimulator(
 
 /** `gateway run`; readiness is up to the caller (see waitForDevicesUp). */
 export function startGatewayProcess(children: ChildGroup, cli: string, configFile: string): BenchChild {
-  return children.start('gateway', process.execPath, [cli, 'run', '--config', configFile], { cwd: packageRoot() });
+  return children.start('gateway', process.execPath, [...gatewayNodeFlags(), cli, 'run', '--config', configFile], { cwd: packageRoot() });
 }
 
 /** The parts of GET /api/v1/health the benchmarks read. */
