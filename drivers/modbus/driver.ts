@@ -8,7 +8,7 @@ import { DriverError, errorMessage } from '../../gateway/errors.js';
 import { type Logger, silentLogger } from '../../gateway/logger.js';
 import { badSample, type Sample } from '../../gateway/types.js';
 import { describeLink, type ModbusClient, ModbusRequestError } from './client.js';
-import { decodeBits, decodeRegisters } from './codec.js';
+import { type DecodedValue, decodeBits, decodeRegisters } from './codec.js';
 import { exceptionReason, isGatewayException } from './exceptions.js';
 import { linkIdOf, type ModbusLinkPool } from './link-pool.js';
 import { MAX_READ_BITS, MAX_READ_REGISTERS, planReads, type ReadRequest } from './planner.js';
@@ -46,6 +46,17 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
     maxGap: device.maxGap,
   });
 
+  /** each request's points' positions in the device's point order, computed once per request */
+  const slotCache = new WeakMap<ReadRequest, number[]>();
+  const slotsOf = (request: ReadRequest) => {
+    let slots = slotCache.get(request);
+    if (!slots) {
+      slots = request.points.map((p) => slot.get(p) as number);
+      slotCache.set(request, slots);
+    }
+    return slots;
+  };
+
   let client: ModbusClient | undefined;
   let holding = false;
 
@@ -68,18 +79,24 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
     const put = (point: ModbusPoint, sample: Sample) => {
       samples[slot.get(point) as number] = sample;
     };
+    // The hot path (a good reply): one sample object per point, built with a fixed shape.
+    const slots = slotsOf(request);
     try {
       if (isBitTable(request.table)) {
         const table = request.table as 'coil' | 'discrete';
         const bits = await link.readBits(unitId, table, request.address, request.count, timeoutMs, signal);
         const ts = now();
-        for (const point of request.points) put(point, { pointId: point.id, ts, ...decodeBits(point, bits, request.address) });
+        request.points.forEach((point, i) => {
+          samples[slots[i]!] = toSample(point.id, ts, decodeBits(point, bits, request.address));
+        });
       } else {
         const table = request.table as 'holding' | 'input';
         const registers = await link.readRegisters(unitId, table, request.address, request.count, timeoutMs, signal);
         const ts = now();
-        for (const point of request.points) {
-          put(point, { pointId: point.id, ts, ...decodeRegisters(point, registers, request.address) });
+        const points = request.points;
+        for (let i = 0; i < points.length; i++) {
+          const point = points[i]!;
+          samples[slots[i]!] = toSample(point.id, ts, decodeRegisters(point, registers, request.address));
         }
       }
       return;
@@ -159,14 +176,20 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
   };
 }
 
-/** One request per register location, so points sharing a register (bit fields) still share. */
 /**
  * Many devices refuse a read that spans unmapped registers. First drop the holes between points;
  * only a gap-free block that is still refused is read point by point.
  */
+function toSample(pointId: string, ts: number, decoded: DecodedValue): Sample {
+  const sample: Sample = { pointId, ts, value: decoded.value, quality: decoded.quality };
+  if (decoded.reason !== undefined) sample.reason = decoded.reason;
+  return sample;
+}
+
 function splitRequest(request: ReadRequest): ReadRequest[] {
   const gapFree = planReads(request.points, { maxRegisters: request.count, maxBits: request.count, maxGap: 0 });
   if (gapFree.length > 1) return gapFree;
+  // One request per register location, so points sharing a register (bit fields) still share.
   const parts = new Map<string, ReadRequest>();
   for (const point of request.points) {
     const count = pointWidth(point);
