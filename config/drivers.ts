@@ -3,10 +3,14 @@
  * its entry here (its config module must stay zod-only: see driver-plugin.ts).
  */
 import { modbusConfigPlugin } from '../drivers/modbus/config-schema.js';
+import { mqttConfigPlugin } from '../drivers/mqtt/config-schema.js';
+import { opcuaConfigPlugin } from '../drivers/opcua/config-schema.js';
 import type { DriverConfigPlugin } from './driver-plugin.js';
 
 export const driverPlugins = {
   modbus: modbusConfigPlugin,
+  mqtt: mqttConfigPlugin,
+  opcua: opcuaConfigPlugin,
 } satisfies Record<string, DriverConfigPlugin>;
 
 export type DriverName = keyof typeof driverPlugins;

@@ -15,6 +15,7 @@ import {
   parsePointList,
   type ProfileLibrary,
 } from './profiles.js';
+import { checkAlarms, parseAlarmList } from './alarm-list.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
 import type { CommonDeviceFields } from './driver-plugin.js';
@@ -63,18 +64,32 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
   const library = createProfileLibrary(opts.profilesDirs ?? defaultProfilesDirs(file));
   const rawDevices = (src.value as { devices?: unknown }).devices;
   const devices = checkDevices(Array.isArray(rawDevices) ? rawDevices : [], src, library, problems);
+  const alarms = checkAlarms(
+    parseAlarmList((src.value as { alarms?: unknown }).alarms, src, ['alarms'], problems),
+    devices.map((d) => {
+      const lookup = d.profile ? library.get(d.profile) : undefined;
+      return { id: d.id, points: d.points, profileRules: lookup && 'found' in lookup ? (lookup.found.alarms ?? []) : [] };
+    }),
+    problems,
+  );
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
-  const { gateway, http, storage } = top.data;
+  const { gateway, http, storage, sync, auth, mqttBroker } = top.data;
+  const here = (path: string) => resolve(dirname(file), path);
   return {
     problems: [],
     config: {
       file,
       gateway: { ...gateway, dataDir: resolve(dirname(file), gateway.dataDir) },
-      http,
+      http: http.tls ? { ...http, tls: { cert: here(http.tls.cert), key: here(http.tls.key) } } : http,
+      auth,
       storage,
+      sync,
       devices,
+      alarms,
+      alarmSettings: top.data.alarmSettings,
+      ...(mqttBroker && { mqttBroker: mqttBroker.tls ? { ...mqttBroker, tls: { ...mqttBroker.tls, cert: here(mqttBroker.tls.cert), key: here(mqttBroker.tls.key) } } : mqttBroker }),
     },
   };
 }

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../gateway/errors.js';
+import { parseAlarmList, type WrittenAlarm } from './alarm-list.js';
 import type { PointInputBase, PointSource } from './driver-plugin.js';
 import { DRIVERS, driverPlugins, isDriverName } from './drivers.js';
 import { describe, type ProfileHeader, parseAt, profileSchemaFor } from './schema.js';
@@ -28,6 +29,8 @@ export interface LoadedProfile {
   /** undefined when the file's top level is broken */
   header?: ProfileHeader;
   points: WrittenPoint[];
+  /** its alarm rules as written (point keys relative to the device) */
+  alarms?: WrittenAlarm[];
   /** problems inside the profile file, each reported once per load */
   problems: ConfigProblem[];
 }
@@ -134,7 +137,8 @@ export function loadProfileFile(name: string, file: string): LoadedProfile {
     at: (field) => src.problem([field], ''),
   });
   problems.push(...checked.problems.map((p) => ({ ...p.where, message: p.message })));
-  return { name, file, header: top.data as ProfileHeader | undefined, points, problems };
+  const alarms = parseAlarmList((raw as { alarms?: unknown } | null)?.alarms, src, ['alarms'], problems);
+  return { name, file, header: top.data as ProfileHeader | undefined, points, alarms, problems };
 }
 
 /** Checks each list item with the point schema on its own, keeping the good ones. */

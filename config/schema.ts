@@ -5,6 +5,9 @@
  */
 import { z } from 'zod';
 import type { ConfigProblem } from '../gateway/errors.js';
+import { mqttBrokerSchema } from '../drivers/mqtt/config-schema.js';
+import { syncSchema } from '../sync/config-schema.js';
+import { alarmSettingsSchema } from './alarm-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
 import { DEVICE_KINDS, type DeviceKind } from './types.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -27,6 +30,16 @@ export const httpSchema = z.strictObject({
   host: z.string().min(1).default('0.0.0.0'),
   // 0 asks the OS for a free port (tests)
   port: z.int().min(0).max(65535).default(8080),
+  /** PEM files (relative to the config file): the listener speaks HTTPS */
+  tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+});
+
+/** Web-page logins: session lifetime and password-guessing limits. */
+export const authSchema = z.strictObject({
+  sessionIdleMinutes: z.int().min(1).max(7 * 24 * 60).default(60),
+  sessionMaxHours: z.int().min(1).max(90 * 24).default(24),
+  maxFailedLogins: z.int().min(1).max(100).default(5),
+  lockoutMinutes: z.int().min(1).max(24 * 60).default(15),
 });
 
 export const storageSchema = z.strictObject({
@@ -60,8 +73,23 @@ export function deviceSchemaFor(driver: DriverName) {
 export const siteSchema = z.strictObject({
   gateway: gatewaySchema,
   http: httpSchema.prefault({}),
+  auth: authSchema.prefault({}),
   storage: storageSchema.prefault({}),
+  sync: syncSchema,
   devices: z.array(z.unknown()),
+  /** checked rule by rule in alarm-list.ts, so one bad rule hides nothing */
+  alarms: z.array(z.unknown()).optional(),
+  alarmSettings: alarmSettingsSchema.prefault({}),
+  mqttBroker: mqttBrokerSchema.optional(),
+}).superRefine((site, ctx) => {
+  // An MQTT device without a connection listens on the embedded broker: it must be on.
+  if (site.mqttBroker?.enabled) return;
+  site.devices.forEach((d, i) => {
+    const dev = d as { driver?: unknown; connection?: unknown } | null;
+    if (dev?.driver !== 'mqtt' || dev.connection !== undefined) return;
+    const message = 'uses the embedded MQTT broker (it has no connection), which is not enabled: add mqttBroker: { enabled: true, ... }';
+    ctx.addIssue({ code: 'custom', path: ['devices', i], message });
+  });
 });
 
 /** A profile of one driver: its own header fields and the driver's profile defaults. */
@@ -73,6 +101,7 @@ export function profileSchemaFor(driver: DriverName) {
     driver: z.literal(driver),
     ...driverPlugins[driver].profileShape,
     points: z.array(z.unknown()),
+    alarms: z.array(z.unknown()).optional(),
   });
 }
 export type ProfileHeader = { name: string; description?: string; kind?: DeviceKind; driver: DriverName } & Record<string, unknown>;

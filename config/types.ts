@@ -1,5 +1,9 @@
 /** The typed site configuration produced by the loader (config/loader.ts). */
 import type { ModbusPoint, WordOrder } from '../drivers/modbus/point.js';
+import type { MqttBrokerSection, MqttDeviceSettings } from '../drivers/mqtt/point.js';
+import type { AlarmRule, AlarmSettings } from '../gateway/alarms/types.js';
+import type { SyncSection } from '../sync/config-schema.js';
+import type { OpcuaConnection, OpcuaMode, OpcuaPoint, OpcuaSubscriptionSettings } from '../drivers/opcua/point.js';
 
 export const DEVICE_KINDS = ['ups', 'hvac', 'pdu', 'sensor', 'meter', 'other'] as const;
 export type DeviceKind = (typeof DEVICE_KINDS)[number];
@@ -14,6 +18,19 @@ export interface GatewaySection {
 export interface HttpSection {
   host: string;
   port: number;
+  /** certificate chain and private key (PEM files, relative to the config file): HTTPS instead of HTTP */
+  tls?: { cert: string; key: string };
+}
+
+/** Web-page logins (users and API tokens live in `<dataDir>/auth.db`). */
+export interface AuthSection {
+  /** a session unused this long ends (an open page keeps its session alive) */
+  sessionIdleMinutes: number;
+  /** a session ends this long after login */
+  sessionMaxHours: number;
+  /** wrong passwords in a row before a user is locked */
+  maxFailedLogins: number;
+  lockoutMinutes: number;
 }
 
 export interface StorageSection {
@@ -63,14 +80,48 @@ export interface ModbusDeviceConfig {
   points: ModbusPoint[];
 }
 
+export interface OpcuaDeviceConfig {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  location?: string;
+  driver: 'opcua';
+  connection: OpcuaConnection;
+  /** poll mode: the Read period; subscribe mode: the health-check period */
+  pollIntervalMs: number;
+  profile?: string;
+  mode: OpcuaMode;
+  subscription: OpcuaSubscriptionSettings;
+  points: OpcuaPoint[];
+}
+
+/** An MQTT device: the common fields and the driver's own (drivers/mqtt/point.ts). */
+export interface MqttDeviceConfig extends MqttDeviceSettings {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  location?: string;
+  /** the health-check period (values arrive when published) */
+  pollIntervalMs: number;
+  profile?: string;
+}
+
 /** One union member per driver; later drivers add theirs. */
-export type DeviceConfig = ModbusDeviceConfig;
+export type DeviceConfig = ModbusDeviceConfig | OpcuaDeviceConfig | MqttDeviceConfig;
 
 export interface SiteConfig {
   /** the file it was loaded from (as given) */
   file: string;
   gateway: GatewaySection;
   http: HttpSection;
+  auth: AuthSection;
   storage: StorageSection;
+  /** upstream sync: push targets, pull consumers, retention cooperation */
+  sync: SyncSection;
   devices: DeviceConfig[];
+  /** the embedded MQTT broker (file paths absolute); absent when the file has no `mqttBroker:` */
+  mqttBroker?: MqttBrokerSection;
+  /** alarm rules from the site file and the devices' profiles, point ids resolved (`<deviceId>.<key>`) */
+  alarms: AlarmRule[];
+  alarmSettings: AlarmSettings;
 }

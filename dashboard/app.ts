@@ -1,23 +1,75 @@
 import { Hono } from 'hono';
+import { compress } from 'hono/compress';
+import { authenticate } from './auth/authenticate.js';
+import { loginRoutes } from './auth/login-routes.js';
+import type { WebEnv } from './context.js';
 import type { DashboardDeps } from './deps.js';
 import { jsonError } from './errors.js';
+import { createLiveHub, type LiveHub } from './live/live-hub.js';
+import { alarmsPage } from './pages/alarms.js';
+import { devicePages } from './pages/devices.js';
+import type { PageKit } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
+import { systemPage } from './pages/system.js';
+import { trendsPage } from './pages/trends.js';
+import { userPages } from './pages/users.js';
+import { preferences } from './preferences.js';
+import { alarmRoutes } from './routes/alarms.js';
 import { deviceRoutes } from './routes/devices.js';
+import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
+import { liveRoutes } from './routes/live.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { pointRoutes } from './routes/points.js';
+import { systemRoutes } from './routes/system.js';
+import { trendRoutes } from './routes/trends.js';
+import { securityHeaders } from './security-headers.js';
+import { createStaticAssets, type StaticAssets } from './static-assets.js';
 
-export function createDashboardApp(deps: DashboardDeps): Hono {
-  const app = new Hono();
-  app.use('*', async (c, next) => {
-    await next();
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('Referrer-Policy', 'no-referrer');
-  });
+export interface DashboardOptions {
+  /** shared by apps in one process (tests, benches); one is made when not given */
+  assets?: StaticAssets;
+  hub?: LiveHub;
+  /** SSE heartbeat (default 15 s) */
+  heartbeatMs?: number;
+}
+
+export function createDashboardApp(deps: DashboardDeps, options: DashboardOptions = {}): Hono<WebEnv> {
+  const assets = options.assets ?? createStaticAssets();
+  const hub = options.hub ?? createLiveHub({ store: deps.store, deviceStatus: deps.deviceStatus, logger: deps.logger });
+  const kit: PageKit = { deps, assets };
+  const tls = deps.tls === true;
+
+  const app = new Hono<WebEnv>();
+  app.use('*', securityHeaders(tls));
+  // Pages shrink ~8× gzipped (a tablet on site Wi-Fi); the JSON API is left to its clients and
+  // the sync routes, whose throughput a per-response compressor would cap.
+  const gzipPages = compress({ encoding: 'gzip' });
+  app.use('*', (c, next) => (c.req.path.startsWith('/api/') || c.req.path === '/metrics' ? next() : gzipPages(c, next)));
+  app.use('*', preferences(tls));
+  app.route('/static', assets.routes);
+  app.get('/favicon.ico', (c) => c.redirect(assets.url('icon.svg'), 301));
+  app.use('*', authenticate(deps.auth));
+
+  app.route('/', loginRoutes(kit, deps.auth));
   app.route('/api/v1/health', healthRoutes(deps));
   app.route('/api/v1/devices', deviceRoutes(deps));
   app.route('/api/v1/points', pointRoutes(deps));
-  app.route('/', overviewPage(deps));
+  if (deps.alarms) app.route('/api/v1/alarms', alarmRoutes(deps.alarms));
+  app.route('/api/v1/events', eventRoutes(deps.store));
+  app.route('/metrics', metricsRoutes(deps));
+  for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
+  app.route('/api/v1', trendRoutes(deps));
+  app.route('/api/v1/system', systemRoutes(deps));
+  app.route('/api/v1/live', liveRoutes(deps, hub, { heartbeatMs: options.heartbeatMs }));
+
+  app.route('/', overviewPage(kit));
+  app.route('/alarms', alarmsPage(kit));
+  app.route('/devices', devicePages(kit));
+  app.route('/trends', trendsPage(kit));
+  app.route('/system', systemPage(kit));
+  app.route('/users', userPages(kit));
+
   app.notFound((c) => jsonError(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {
     deps.logger.error('request failed', { path: c.req.path, error: err });

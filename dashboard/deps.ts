@@ -1,7 +1,35 @@
+import type { Hono } from 'hono';
+import type { AlarmService } from '../gateway/alarms/types.js';
+import type { AuthService, Role } from '../gateway/auth/types.js';
 import type { Catalog } from '../gateway/catalog.js';
 import type { DeviceStatus } from '../gateway/device-status.js';
 import type { Logger } from '../gateway/logger.js';
 import type { Store } from '../gateway/store/types.js';
+
+/**
+ * A provider of Prometheus metric families for GET /metrics (the shape routes/metrics.ts renders).
+ * Declared here, not imported from the route, so deps and the route do not import each other.
+ */
+export type MetricsProvider = () => Array<{
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}>;
+
+/** Free and total space of the file system holding the data folder. */
+export interface DiskUsage {
+  path: string;
+  totalBytes: number;
+  freeBytes: number;
+}
+
+/** What the users page needs of the API-token store (gateway/auth/tokens.ts has this shape). */
+export interface TokenAdmin {
+  list(): Array<{ name: string; role: string; createdAt: number; lastUsedAt: number | null; hint: string }>;
+  create(name: string, role: Role): { token: string };
+  revoke(name: string): boolean;
+}
 
 /** What the web API reads. It never talks to drivers. */
 export interface DashboardDeps {
@@ -9,8 +37,24 @@ export interface DashboardDeps {
   version: string;
   startedAt: number;
   catalog: Catalog;
-  store: Pick<Store, 'latest' | 'latestOf' | 'history' | 'stats'>;
+  store: Pick<Store, 'latest' | 'latestOf' | 'history' | 'stats' | 'onCommit' | 'rollups' | 'eventsAfter'>;
   deviceStatus: () => DeviceStatus[];
+  /** logins, sessions and API tokens; every route but login, static files and health needs it */
+  auth: AuthService;
+  /** API tokens, managed by admins on the users page (`gateway token` does the same on the command line) */
+  tokens?: TokenAdmin;
+  /** the local alarms, when the gateway runs them */
+  alarms?: AlarmService;
+  /** the data folder's file system (system page); undefined where it cannot be measured */
+  diskUsage?: () => DiskUsage | undefined;
+  /** true when the listener is HTTPS: cookies get Secure, responses HSTS */
+  tls?: boolean;
+  /** sub-apps other parts contribute, mounted at `path` (the sync pull API at /api/v1/sync) */
+  mounts?: { path: string; app: Hono }[];
+  /** extra sections of GET /api/v1/health, by name (e.g. `sync`: per-target backlogs) */
+  healthSections?: Record<string, () => unknown>;
+  /** GET /metrics families beyond the gateway's own (sync, alarms, ...) */
+  metrics?: MetricsProvider[];
   logger: Logger;
   now?: () => number;
 }

@@ -2,12 +2,16 @@
  * The composition root: the one place that wires config, store, drivers, sampler and the web
  * server together. Nothing else constructs these, and nothing imports this file but the CLI.
  */
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { mkdirSync, readFileSync, statfsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { SiteConfig } from '../config/types.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
 import { createModbusDriver, createModbusLinkPool } from '../drivers/modbus/index.js';
+import { createSync, retentionHolds } from '../sync/index.js';
+import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from './alarms/index.js';
+import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from './auth/index.js';
+import { createTokenStore } from './auth/tokens.js';
 import { createCatalog } from './catalog.js';
 import type { Driver } from './driver.js';
 import { GatewayError } from './errors.js';
@@ -18,15 +22,20 @@ import { createStore } from './store/index.js';
 export interface RunningGateway {
   /** the HTTP port actually bound */
   port: number;
+  /** web-page users (the demo creates its accounts through this) */
+  users: UserAdmin;
   stop(): Promise<void>;
 }
 
 export interface StartOptions {
   logger: Logger;
   version: string;
+  /** on a first run without users, create the admin from GATEWAY_ADMIN_PASSWORD (default true; the demo makes its own) */
+  firstAdmin?: boolean;
+  env?: NodeJS.ProcessEnv;
 }
 
-export async function startGateway(config: SiteConfig, { logger, version }: StartOptions): Promise<RunningGateway> {
+export async function startGateway(config: SiteConfig, { logger, version, firstAdmin = true, env = process.env }: StartOptions): Promise<RunningGateway> {
   try {
     mkdirSync(config.gateway.dataDir, { recursive: true });
   } catch (err) {
@@ -38,11 +47,35 @@ export async function startGateway(config: SiteConfig, { logger, version }: Star
     commitIntervalMs: config.storage.commitIntervalMs,
     maxBatch: config.storage.maxBatch,
     retention: config.storage.retention,
+    // age retention waits for every sync target's ack (sync.retention: cooperate)
+    retentionHolds: retentionHolds(config.sync),
     logger: logger.child({ component: 'store' }),
   });
   const links = createModbusLinkPool({ logger: logger.child({ component: 'modbus' }) });
+  // node-opcua costs ~55 MB and ~0.5 s to load: only when a device uses it.
+  const opcua = config.devices.some((d) => d.driver === 'opcua') ? await import('../drivers/opcua/index.js') : undefined;
+  const opcuaLogger = logger.child({ component: 'opcua' });
+  opcua?.routeLibraryLogs(opcuaLogger);
+  const opcuaPki = opcua?.createOpcuaPki(join(config.gateway.dataDir, 'pki'));
+  // MQTT (the embedded broker, the ingest) loads only when configured.
+  const mqttDevices = config.devices.filter((d) => d.driver === 'mqtt');
+  const mqtt =
+    mqttDevices.length > 0 || config.mqttBroker?.enabled
+      ? await (await import('../drivers/mqtt/runtime.js')).startMqttRuntime({
+          broker: config.mqttBroker,
+          devices: mqttDevices,
+          gatewayId: config.gateway.id,
+          baseDir: dirname(config.file),
+          logger,
+        })
+      : undefined;
   const sampled: SampledDevice[] = config.devices.map((device) => {
-    const driver: Driver = createModbusDriver(device, { links, logger: logger.child({ component: 'modbus' }) });
+    const driver: Driver =
+      device.driver === 'opcua'
+        ? opcua!.createOpcuaDriver(device, { pki: opcuaPki!, logger: opcuaLogger })
+        : device.driver === 'mqtt'
+          ? mqtt!.driverFor(device)
+          : createModbusDriver(device, { links, logger: logger.child({ component: 'modbus' }) });
     return { driver, pollIntervalMs: device.pollIntervalMs, pointIds: device.points.map((p) => p.id) };
   });
   const sampler = createSampler({
@@ -50,24 +83,91 @@ export async function startGateway(config: SiteConfig, { logger, version }: Star
     sink: (samples) => store.append(samples),
     logger: logger.child({ component: 'sampler' }),
   });
+  const catalog = createCatalog(config.devices);
+  const alarmLogger = logger.child({ component: 'alarms' });
+  // Notifications go out for committed alarm events only, so a receiver never hears of one a crash undid.
+  const notifier = createAlarmNotifier({ targets: config.alarmSettings.notify, gatewayId: config.gateway.id, logger: alarmLogger });
+  store.onCommit((batch) => {
+    if (batch.events.length > 0) notifier.notify(batch.events);
+  });
+  const alarms = createAlarmEngine({
+    rules: config.alarms,
+    settings: config.alarmSettings,
+    store,
+    names: { point: (id) => catalog.point(id), device: (id) => catalog.device(id) },
+    deviceState: (id) => sampler.statusOf(id)?.state,
+    notifyHealth: () => notifier.health(),
+    logger: alarmLogger,
+  });
   const startedAt = Date.now();
+  // Users, sessions and API tokens: their own SQLite file, so `gateway user add` works beside a running gateway.
+  const authDb = openAuthDb(join(config.gateway.dataDir, 'auth.db'));
+  const tokens = createTokenStore(authDb);
+  const auth = createAuthService({
+    db: authDb,
+    logger: logger.child({ component: 'auth' }),
+    verifyToken: tokens.verifyToken,
+    sessions: { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 },
+    throttle: { ...DEFAULT_THROTTLE, maxFailures: config.auth.maxFailedLogins, lockoutMs: config.auth.lockoutMinutes * 60_000 },
+  });
+  if (firstAdmin) await ensureFirstAdmin(auth.users, env, logger.child({ component: 'auth' }));
+  const sweepTimer = setInterval(() => auth.sweep(), 3_600_000);
+  sweepTimer.unref();
+  const sync = await createSync({
+    config: config.sync,
+    gatewayId: config.gateway.id,
+    version,
+    startedAt,
+    store,
+    logger: logger.child({ component: 'sync' }),
+  });
+  let tlsMaterial: { cert: Buffer; key: Buffer } | undefined;
+  if (config.http.tls) {
+    try {
+      tlsMaterial = { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) };
+    } catch (err) {
+      clearInterval(sweepTimer);
+      await mqtt?.close();
+      authDb.close();
+      store.close();
+      throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
+    }
+  }
   const app = createDashboardApp({
     gatewayId: config.gateway.id,
     version,
     startedAt,
-    catalog: createCatalog(config.devices),
+    catalog,
     store,
     deviceStatus: () => sampler.status(),
+    auth,
+    tokens,
+    tls: tlsMaterial !== undefined,
+    diskUsage: () => {
+      const fs = statfsSync(config.gateway.dataDir);
+      return { path: config.gateway.dataDir, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
+    },
+    mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }],
+    alarms,
+    healthSections: { sync: () => sync.health(), alarms: () => alarms.health(), ...(mqtt && { mqtt: () => mqtt.health() }) },
+    metrics: [() => sync.metrics(), () => alarmMetricFamilies(alarms.health())],
     logger: logger.child({ component: 'http' }),
   });
   let server: Awaited<ReturnType<typeof startHttpServer>>;
   try {
-    server = await startHttpServer(app, config.http.host, config.http.port);
+    server = await startHttpServer(app, config.http.host, config.http.port, tlsMaterial);
   } catch (err) {
+    clearInterval(sweepTimer);
+    await sync.stop();
+    await mqtt?.close();
+    authDb.close();
     store.close();
     throw err;
   }
+  // Restores the persisted alarm state before the first sample can be evaluated.
+  alarms.start();
   sampler.start();
+  sync.start();
   logger.info('gateway started', {
     gatewayId: config.gateway.id,
     devices: config.devices.length,
@@ -76,9 +176,17 @@ export async function startGateway(config: SiteConfig, { logger, version }: Star
   });
   return {
     port: server.port,
+    users: auth.users,
     async stop() {
       await sampler.stop();
+      await mqtt?.close();
+      alarms.stop();
+      await notifier.close();
+      await opcuaPki?.dispose();
+      await sync.stop();
       await server.close();
+      clearInterval(sweepTimer);
+      authDb.close();
       store.close();
       logger.info('gateway stopped');
     },

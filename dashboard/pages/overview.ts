@@ -1,43 +1,75 @@
-/**
- * A plain server-rendered status page so the demo shows something in a browser. The full
- * facility-manager page (live updates, alarms, trends, login) replaces it in a later release.
- */
+/** The site at a glance: alarms by severity, key figures, devices by kind and location, sync. */
 import { Hono } from 'hono';
-import type { DashboardDeps } from '../deps.js';
-import { escapeHtml, formatValue } from '../html.js';
-import { deviceView } from '../routes/devices.js';
+import type { LatestValue } from '../../gateway/store/types.js';
+import type { WebEnv } from '../context.js';
+import { formatValue, html, type Raw } from '../html.js';
+import type { MessageKey, Translate } from '../i18n/i18n.js';
+import { buildOverview, type DeviceTile, SEVERITY_ORDER } from '../overview-model.js';
+import { type PageKit, renderPage } from './layout.js';
 
-const STYLE = `
-body{font-family:system-ui,sans-serif;margin:0;background:#f4f6f8;color:#1b2430}
-header{background:#1b2430;color:#fff;padding:12px 20px}h1{font-size:1.2rem;margin:0}
-main{padding:16px 20px;display:grid;gap:16px;grid-template-columns:repeat(auto-fill,minmax(340px,1fr))}
-section{background:#fff;border-radius:8px;padding:12px 16px;box-shadow:0 1px 2px #0002}
-h2{font-size:1rem;margin:0 0 8px;display:flex;justify-content:space-between}
-table{width:100%;border-collapse:collapse;font-size:.9rem}td{padding:3px 0;border-bottom:1px solid #eee}
-td.v{text-align:right;font-variant-numeric:tabular-nums}
-.up{color:#17803d}.degraded{color:#b26a00}.down{color:#c0262d}.connecting{color:#666}
-.q-bad{color:#c0262d}.q-uncertain{color:#b26a00}
-@media (prefers-color-scheme:dark){body{background:#11161c;color:#dde3ea}section{background:#1b2430}td{border-color:#2a3440}}
-`;
+/** A live value cell: app.js updates every element with data-point when a value arrives. */
+export function valueCell(id: string, unit: string | null, latest: LatestValue | undefined, t: Translate): Raw {
+  const quality = latest?.quality ?? 'none';
+  const title = latest?.reason ? `${t(`quality.${quality}` as MessageKey)}: ${latest.reason}` : t(`quality.${quality}` as MessageKey);
+  return html`<span class="v q-${quality}" data-point="${id}" data-unit="${unit ?? ''}" title="${title}">${formatValue(latest?.value, unit)}</span>`;
+}
 
-export function overviewPage(deps: DashboardDeps): Hono {
-  return new Hono().get('/', (c) => {
-    const statuses = new Map(deps.deviceStatus().map((s) => [s.deviceId, s]));
-    const sections = deps.catalog.devices.map((device) => {
-      const view = deviceView(device, statuses.get(device.id));
-      const rows = device.pointIds.map((id) => {
-        const info = deps.catalog.point(id)!;
-        const latest = deps.store.latestOf(id);
-        const quality = latest?.quality ?? 'bad';
-        const title = latest?.reason ? ` title="${escapeHtml(latest.reason)}"` : '';
-        return `<tr><td>${escapeHtml(info.name)}</td><td class="v q-${quality}"${title}>${escapeHtml(formatValue(latest?.value, info.unit))}</td></tr>`;
-      });
-      return `<section><h2><span>${escapeHtml(device.name)}</span><span class="${view.status}">${view.status}</span></h2><table>${rows.join('')}</table></section>`;
+function tile(kit: PageKit, tileData: DeviceTile, t: Translate): Raw {
+  const { device, health, status, alarmSeverity } = tileData;
+  const rows = tileData.points.map((id) => {
+    const info = kit.deps.catalog.point(id)!;
+    return html`<div class="kv"><span>${info.name}</span>${valueCell(id, info.unit, kit.deps.store.latestOf(id), t)}</div>`;
+  });
+  const label = health === 'comm-down' ? t('status.commDown') : health === 'alarm' ? t('status.alarm') : health === 'ok' ? t('status.ok') : t('status.connecting');
+  return html`<a class="tile h-${health}${alarmSeverity ? ` sev-${alarmSeverity}` : ''}" href="/devices/${encodeURIComponent(device.id)}" data-device="${device.id}" data-health="${health}">
+<span class="tile-head"><span class="name">${device.name}</span><span class="chip" data-device-health="${device.id}">${label}</span></span>
+${rows}
+${status?.state === 'degraded' ? html`<span class="note">${t('status.degraded')}</span>` : ''}
+</a>`;
+}
+
+export function overviewPage(kit: PageKit): Hono<WebEnv> {
+  return new Hono<WebEnv>().get('/', (c) => {
+    const t = c.get('t');
+    const model = buildOverview(kit.deps);
+    const alarmBlock = model.alarms
+      ? html`<div class="sev-counts">${SEVERITY_ORDER.map(
+          (s) => html`<a class="sev-count sev-${s}${model.alarms!.counts[s] > 0 ? ' on' : ''}" href="/alarms?severity=${s}" data-sev-count="${s}"><b>${model.alarms!.counts[s]}</b> ${t(`severity.${s}` as MessageKey)}</a>`,
+        )}</div>
+<ul class="alarm-list" id="overview-alarms">${
+          model.alarms.top.length === 0
+            ? html`<li class="empty">${t('overview.noAlarms')}</li>`
+            : model.alarms.top.map(
+                (a) => html`<li class="sev-${a.severity} st-${a.state}"><span class="sev">${t(`severity.${a.severity}` as MessageKey)}</span> <span class="msg">${a.message}</span> <span class="state">${t(`alarm.state.${a.state}` as MessageKey)}</span></li>`,
+              )
+        }</ul>`
+      : html`<p class="muted">${t('overview.alarmsUnavailable')}</p>`;
+    const figures = model.figures.map(
+      (f) => html`<div class="figure" data-figure="${f.spec.id}" data-aggregate="${f.spec.aggregate}" data-points="${f.pointIds.join(' ')}" data-unit="${f.unit ?? ''}">
+<span class="label">${t(f.spec.label)}</span><span class="big">${formatValue(f.value, f.unit)}</span></div>`,
+    );
+    const groups = model.groups.map(
+      (g) => html`<section class="group" aria-labelledby="kind-${g.kind}"><h2 id="kind-${g.kind}">${t(`kind.${g.kind}` as MessageKey)}</h2>
+<div class="locations">${g.locations.map(
+  (l) => html`<div class="location"><h3>${l.location ?? t('overview.noLocation')}</h3><div class="tiles">${l.tiles.map((x) => tile(kit, x, t))}</div></div>`,
+)}</div></section>`,
+    );
+    const counts = model.healthCounts;
+    const body = html`<div class="summary">
+<section class="card" aria-labelledby="h-alarms"><h2 id="h-alarms"><a href="/alarms">${t('overview.activeAlarms')}</a></h2>${alarmBlock}</section>
+<section class="card" aria-labelledby="h-figures"><h2 id="h-figures">${t('overview.keyFigures')}</h2><div class="figures">${figures}</div></section>
+<section class="card" aria-labelledby="h-devices"><h2 id="h-devices">${t('overview.devices')}</h2>
+<div class="health-counts"><span class="h-ok"><b>${counts.ok}</b> ${t('status.ok')}</span> <span class="h-alarm"><b>${counts.alarm}</b> ${t('status.alarm')}</span> <span class="h-comm-down"><b>${counts['comm-down']}</b> ${t('status.commDown')}</span>${counts.unknown > 0 ? html` <span class="h-unknown"><b>${counts.unknown}</b> ${t('status.connecting')}</span>` : ''}</div>
+<h2 class="sub">${t('overview.sync')}</h2><div id="sync-summary" class="muted">${t('overview.syncNone')}</div></section>
+</div>
+${groups}`;
+    return renderPage(c, kit, {
+      title: t('overview.title'),
+      nav: 'overview',
+      body,
+      live: 'view=overview',
+      scripts: ['overview.js'],
+      messages: ['overview.', 'status.', 'kind.'],
     });
-    return c.html(`<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width,initial-scale=1"><meta http-equiv="refresh" content="5">
-<title>${escapeHtml(deps.gatewayId)} — facility gateway</title><style>${STYLE}</style></head>
-<body><header><h1>${escapeHtml(deps.gatewayId)} · ${deps.catalog.devices.length} devices · ${deps.catalog.points.length} points</h1></header>
-<main>${sections.join('')}</main></body></html>`);
   });
 }

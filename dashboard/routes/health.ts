@@ -21,6 +21,7 @@ export function healthRoutes(deps: DashboardDeps): Hono {
         connecting: count('connecting'),
       },
       store: stats,
+      ...Object.fromEntries(Object.entries(deps.healthSections ?? {}).map(([name, section]) => [name, section()])),
     });
   });
 }

@@ -2,4 +2,4 @@ export { createStore } from './create-store.js';
 export type { RetentionPolicy } from './retention.js';
 export { SCHEMA_VERSION } from './schema.js';
 export type { StoreOptions } from './store-options.js';
-export type { CommittedBatch, LatestValue, Store, StoreStats, StoredEvent } from './types.js';
+export type { CommittedBatch, LatestValue, RollupBucket, Store, StoreStats, StoredEvent, SyncCursor, SyncStream } from './types.js';

@@ -1,7 +1,7 @@
 /** Small counters kept in the `meta` table, written in the same transaction as the rows they describe. */
 import type { Db } from './schema.js';
 
-export type MetaKey = 'readings_hwm' | 'events_hwm' | 'latest_seq' | 'dropped_readings' | 'dropped_events';
+export type MetaKey = 'readings_hwm' | 'events_hwm' | 'latest_seq' | 'dropped_readings' | 'dropped_events' | 'rollup_seq';
 
 export interface Meta {
   get(key: MetaKey): number;

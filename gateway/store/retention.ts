@@ -7,6 +7,11 @@
  * Events (alarm history, earlier drops) are not removed by age, and the size budget only removes
  * them once no reading is left: they are small and they are the audit trail.
  *
+ * Sync cooperation: age never deletes a reading above `holdSeq()` (the lowest seq every upstream
+ * target has acknowledged), so a WAN outage longer than maxAgeDays loses nothing. Only the size
+ * budget overrides that, because a full disk would stop every commit; its drop event names the
+ * exact range and the next sync batch declares it as a gap.
+ *
  * The work is a generator of chunk-sized steps: the timer runs one step per event-loop turn, an
  * explicit call runs them all at once.
  */
@@ -38,6 +43,8 @@ export interface RetentionDeps {
   beforeDelete(): void;
   /** after each deletion commits */
   dropped(stream: 'readings' | 'events', count: number, events: StoredEvent[]): void;
+  /** highest reading seq age retention may delete (what every sync target has acknowledged) */
+  holdSeq(): number;
 }
 
 const DAY_MS = 86_400_000;
@@ -49,10 +56,11 @@ type Agg = [min: number | null, max: number | null, count: number];
 
 export function createRetention(deps: RetentionDeps) {
   const { db, writer, meta, chunk } = deps;
-  const tsBoundary = db.prepare('SELECT ts FROM readings WHERE ts < ? ORDER BY ts LIMIT 1 OFFSET ?').pluck();
-  const tsMaxBelow = db.prepare('SELECT max(ts) FROM readings WHERE ts < ?').pluck();
-  const tsAgg = db.prepare('SELECT min(seq), max(seq), count(*) FROM readings WHERE ts <= ?').raw();
-  const tsDelete = db.prepare('DELETE FROM readings WHERE ts <= ?');
+  // The seq bound is checked inside the (ts, point) index: its entries carry the rowid, which is seq.
+  const tsBoundary = db.prepare('SELECT ts FROM readings WHERE ts < ? AND seq <= ? ORDER BY ts LIMIT 1 OFFSET ?').pluck();
+  const tsMaxBelow = db.prepare('SELECT max(ts) FROM readings WHERE ts < ? AND seq <= ?').pluck();
+  const tsAgg = db.prepare('SELECT min(seq), max(seq), count(*) FROM readings WHERE ts <= ? AND seq <= ?').raw();
+  const tsDelete = db.prepare('DELETE FROM readings WHERE ts <= ? AND seq <= ?');
   const bySeq = {
     readings: seqStatements('readings'),
     events: seqStatements('events'),
@@ -132,15 +140,16 @@ export function createRetention(deps: RetentionDeps) {
   function* ageSteps(now: number, started: () => void): Generator<void, void> {
     if (!(deps.policy.maxAgeDays > 0)) return;
     const cutoff = now - deps.policy.maxAgeDays * DAY_MS;
+    const hold = deps.holdSeq();
     for (;;) {
-      const boundary = (tsBoundary.get(cutoff, chunk - 1) ?? tsMaxBelow.get(cutoff)) as number | null | undefined;
+      const boundary = (tsBoundary.get(cutoff, hold, chunk - 1) ?? tsMaxBelow.get(cutoff, hold)) as number | null | undefined;
       if (boundary == null) return;
       started();
       const n = dropChunk(
         'readings',
         'age',
-        () => tsAgg.get(boundary) as Agg,
-        () => tsDelete.run(boundary),
+        () => tsAgg.get(boundary, hold) as Agg,
+        () => tsDelete.run(boundary, hold),
       );
       if (n === 0) return;
       yield;

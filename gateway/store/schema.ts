@@ -64,6 +64,34 @@ const MIGRATIONS: ((db: Db) => void)[] = [
       );
     `);
   },
+  // Sync cursors live beside the rows they point into: retention reads them in the transaction
+  // that deletes, and the store stays the only writer of this file.
+  (db) => {
+    db.exec(`
+      CREATE TABLE sync_cursors (
+        target TEXT NOT NULL,
+        stream TEXT NOT NULL CHECK (stream IN ('readings', 'events')),
+        acked_seq INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        PRIMARY KEY (target, stream)
+      ) WITHOUT ROWID;
+    `);
+  },
+  // Per-minute rollups for trends (rollups.ts). WITHOUT ROWID on (point, minute): one point's range
+  // is a direct lookup, and a pass writes each point's row once a minute, not per reading.
+  (db) => {
+    db.exec(`
+      CREATE TABLE rollups_1m (
+        point INTEGER NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        vmin,
+        vmax,
+        vsum,
+        PRIMARY KEY (point, minute)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

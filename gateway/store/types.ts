@@ -1,4 +1,7 @@
 import type { PointValue, Quality, Reading, Sample } from '../types.js';
+import type { RollupBucket } from './rollups.js';
+
+export type { RollupBucket } from './rollups.js';
 
 /** A stored event (alarm transitions, retention drops, ...); events have their own seq stream. */
 export interface StoredEvent {
@@ -6,6 +9,19 @@ export interface StoredEvent {
   ts: number;
   type: string;
   data: Record<string, unknown>;
+}
+
+/** The two seq streams upstream sync reads; each has its own seq. */
+export type SyncStream = 'readings' | 'events';
+
+/** How far one sync target (a push target or a pull consumer) has acknowledged one stream. */
+export interface SyncCursor {
+  target: string;
+  stream: SyncStream;
+  /** highest seq the target acknowledged (0: nothing yet) */
+  ackedSeq: number;
+  /** ms epoch of the last time the cursor moved */
+  updatedAt: number;
 }
 
 /** What subscribers hear after a transaction commits. */
@@ -62,6 +78,22 @@ export interface Store {
   /** Readings with seq > after, in seq order (the sync outbox and pull API read this). */
   readingsAfter(after: number, limit: number): Reading[];
   eventsAfter(after: number, limit: number): StoredEvent[];
+  /**
+   * min/max/avg of one point per bucket (`bucketMs`, a multiple of a minute) from the per-minute
+   * rollups, for buckets starting in [from, to]. Readings reach the rollups within rollupIntervalMs.
+   */
+  rollups(pointId: string, from: number, to: number, bucketMs: number): RollupBucket[];
+  /** Rolls up everything committed so far now (it also runs on a timer). */
+  rollUp(): void;
+  /** Highest seq a sync target acknowledged on a stream (0 when it never did). */
+  syncCursor(target: string, stream: SyncStream): number;
+  /**
+   * Moves a sync target's cursor up to `seq` in one transaction and returns the cursor after it.
+   * Never moves it down (a late or repeated ack is harmless); throws if `seq` is beyond the last
+   * committed seq of the stream.
+   */
+  advanceSyncCursor(target: string, stream: SyncStream, seq: number): number;
+  syncCursors(): SyncCursor[];
   /** Applies the retention policy now (it also runs on a timer). */
   enforceRetention(now?: number): void;
   stats(): StoreStats;

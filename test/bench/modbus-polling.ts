@@ -176,7 +176,7 @@ export async function benchModbusPolling(opts: PollingBenchOptions): Promise<Ben
     const simulator = await startSimulator(opts.children, opts.cli, file, controlPort!);
     try {
       const config = loadSiteConfig(file);
-      const device = config.devices[0]!;
+      const device = config.devices[0] as ModbusDeviceConfig;
       const rawDb = openRawReadingsDb(join(dir, 'raw.db'), 'normal');
       const store = openStore(join(dir, 'polling.db'), config.storage);
       const variants = {

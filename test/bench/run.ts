@@ -3,12 +3,16 @@
  * measured in the same run, so ratios hold on a noisy machine. A missed target shows in the
  * table; the exit code is non-zero only when a benchmark could not run.
  */
+import { benchAlarms } from './alarms-engine.js';
 import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { builtCli } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
+import { benchOpcua } from './opcua-bench.js';
 import { benchSiteLoad } from './site-load.js';
 import { benchStoreIngest } from './store-ingest.js';
+import { benchSync } from './sync-drain.js';
+import { benchWeb } from './web-page.js';
 
 async function main(): Promise<number> {
   const cli = builtCli();
@@ -23,8 +27,12 @@ async function main(): Promise<number> {
 
   const sections: [string, () => Promise<BenchRow[]>][] = [
     ['store ingest', benchStoreIngest],
+    ['alarm engine', benchAlarms],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
+    ['opcua (10 k monitored items, RSS with/without)', benchOpcua],
+    ['upstream sync (1 M-reading backlog)', benchSync],
+    ['web page (10 k points, 20 live clients)', benchWeb],
   ];
   const rows: BenchRow[] = [];
   const started = performance.now();

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../config/index.js';
+import type { ModbusDeviceConfig } from '../../config/types.js';
 import { planReads } from '../../drivers/modbus/index.js';
 import { type BenchSiteOptions, mixedPoints, registerPoints, writeBenchSite } from './site-generator.js';
 
@@ -17,11 +18,17 @@ function write(opts: Partial<BenchSiteOptions> & Pick<BenchSiteOptions, 'devices
   return writeBenchSite(dir, { dataDir: join(dir, 'data'), httpPort: 0, pollIntervalMs: 1000, ...opts });
 }
 
+/** The generator writes Modbus devices only. */
+function loadModbusSite(file: string) {
+  const config = loadSiteConfig(file);
+  return { ...config, devices: config.devices as ModbusDeviceConfig[] };
+}
+
 const PORTS = Array.from({ length: 20 }, (_, i) => 21000 + i);
 
 describe('benchmark site generator', () => {
   it('writes the 200 × 50 site as a config the gateway loads: 10 000 points, 20 ports × 10 unit ids', () => {
-    const config = loadSiteConfig(write({ devices: 200, points: mixedPoints(50), modbusPorts: PORTS }));
+    const config = loadModbusSite(write({ devices: 200, points: mixedPoints(50), modbusPorts: PORTS }));
     expect(config.devices).toHaveLength(200);
     expect(config.devices.reduce((n, d) => n + d.points.length, 0)).toBe(10_000);
     const endpoints = new Map<number, number[]>();
@@ -41,13 +48,13 @@ describe('benchmark site generator', () => {
     { name: 'mixed, 50 points', points: mixedPoints(50), registers: 65 },
     { name: 'one register per point, 125 points', points: registerPoints(125), registers: 125 },
   ])('$name: contiguous, read in one request of $registers registers', ({ points, registers }) => {
-    const device = loadSiteConfig(write({ devices: 1, points, modbusPorts: [21000] })).devices[0]!;
+    const device = loadModbusSite(write({ devices: 1, points, modbusPorts: [21000] })).devices[0]!;
     const plan = planReads(device.points, device);
     expect(plan.map((r) => [r.table, r.address, r.count])).toEqual([['holding', 0, registers]]);
   });
 
   it('mixes the register kinds a real map has', () => {
-    const points = loadSiteConfig(write({ devices: 1, points: mixedPoints(10), modbusPorts: [21000] })).devices[0]!.points;
+    const points = loadModbusSite(write({ devices: 1, points: mixedPoints(10), modbusPorts: [21000] })).devices[0]!.points;
     expect(new Set(points.map((p) => p.type))).toEqual(new Set(['uint16', 'int16', 'uint32', 'int32', 'float32']));
     expect(points.some((p) => p.scale === 0.1)).toBe(true);
     expect(points.some((p) => p.binaryPoint !== undefined)).toBe(true);

@@ -21,8 +21,22 @@ describe('demo site', () => {
   let httpPort: number;
   let controlPort: number;
   let child: ReturnType<typeof spawnCli>;
+  // The API needs a login: the viewer account the demo prints at start.
+  let cookie = '';
+  const login = async () => {
+    const viewer = /^\s+viewer\s+user: (\S+)\s+password: (\S+)$/m.exec(child.output());
+    if (!viewer) throw new Error('the demo has not printed its accounts yet');
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/session`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ user: viewer[1], password: viewer[2] }),
+    });
+    if (!res.ok) throw new Error(`login: HTTP ${res.status}`);
+    cookie = res.headers.getSetCookie()[0]!.split(';')[0]!;
+  };
   const api = async <T>(path: string): Promise<T> => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`);
+    if (!cookie) await login();
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers: { cookie } });
     if (!res.ok) throw new Error(`${path}: HTTP ${res.status}`);
     return (await res.json()) as T;
   };

@@ -43,7 +43,7 @@ ${[3, 4]
 `;
     const { config, problems } = parseSiteConfig(yaml, 'bus.yaml');
     expect(problems).toEqual([]);
-    devices = config!.devices;
+    devices = config!.devices as ModbusDeviceConfig[];
     site = await startSimulatedSite(devices);
     store = createStore({
       file: join(dir, 'g.db'),

@@ -1,6 +1,7 @@
 /** The scenario control API over real HTTP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
+import type { ModbusDeviceConfig } from '../../config/types.js';
 import { decodeRegisters } from '../../drivers/modbus/codec.js';
 import {
   type ControlServer,
@@ -16,7 +17,8 @@ devices:
 `,
   'site.yaml',
 );
-const ups = { ...config!.devices[0]!, connection: { ...config!.devices[0]!.connection, port: 0 } };
+const [first] = config!.devices as ModbusDeviceConfig[];
+const ups = { ...first!, connection: { ...first!.connection, port: 0 } };
 
 let site: SimulatedSite;
 let control: ControlServer;
@@ -43,20 +45,20 @@ describe('control server', () => {
     const res = await fetch(`${control.url}/scenarios`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await res.json()).toEqual({ 'power-failure': false, 'cooling-failure': false });
+    expect(await res.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
   });
 
   it('PUT /scenarios/{name} switches it and the registers show it at once', async () => {
     const on = await put('/scenarios/power-failure', '{"active":true}');
     expect(on.status).toBe(200);
-    expect(await on.json()).toEqual({ 'power-failure': true, 'cooling-failure': false });
+    expect(await on.json()).toEqual({ 'power-failure': true, 'cooling-failure': false, 'hot-spot': false });
     expect(site.scenarios()['power-failure']).toBe(true);
     const status = site.slave('ups1').bank.getWords('holding', 0, 1);
     const onBattery = ups.points.find((p) => p.key === 'on_battery')!;
     expect(decodeRegisters(onBattery, status, 0).value).toBe(true);
 
     const off = await put('/scenarios/power-failure', '{"active":false}');
-    expect(await off.json()).toEqual({ 'power-failure': false, 'cooling-failure': false });
+    expect(await off.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
     expect(site.slave('ups1').value('on_battery')).toBe(false);
   });
 
@@ -71,7 +73,7 @@ describe('control server', () => {
     expect(res.status).toBe(status);
     const json = (await res.json()) as { error: string };
     expect(json.error).toMatch(message);
-    expect(site.scenarios()).toEqual({ 'power-failure': false, 'cooling-failure': false });
+    expect(site.scenarios()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
   });
 
   it('a wrong method is 405', async () => {

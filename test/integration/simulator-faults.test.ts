@@ -13,7 +13,7 @@ function devicesFrom(yaml: string): ModbusDeviceConfig[] {
   const { config, problems } = parseSiteConfig(`gateway: { id: t }\ndevices:\n${yaml}`, 'site.yaml');
   expect(problems).toEqual([]);
   // port 1 in the YAML stands for "any free port"
-  return config!.devices.map((d) => (d.connection.transport === 'rtu' ? d : { ...d, connection: { ...d.connection, port: 0 } }));
+  return (config!.devices as ModbusDeviceConfig[]).map((d) => (d.connection.transport === 'rtu' ? d : { ...d, connection: { ...d.connection, port: 0 } }));
 }
 
 const DEVICES = devicesFrom(`

@@ -27,7 +27,7 @@ devices:
 `;
   const { config, problems } = parseSiteConfig(yaml, 'site.yaml');
   expect(problems).toEqual([]);
-  return config!.devices;
+  return config!.devices as ModbusDeviceConfig[];
 }
 
 describe.skipIf(!available)('RTU on a pty pair the site makes', () => {

@@ -19,7 +19,7 @@ type ModbusRTU = InstanceType<typeof ModbusRTU>;
 function devicesFrom(yaml: string): ModbusDeviceConfig[] {
   const { config, problems } = parseSiteConfig(`gateway: { id: t }\ndevices:\n${yaml}`, 'site.yaml');
   expect(problems).toEqual([]);
-  return config!.devices.map((d) =>
+  return (config!.devices as ModbusDeviceConfig[]).map((d) =>
     d.connection.transport === 'rtu' || d.connection.port !== 1 ? d : { ...d, connection: { ...d.connection, port: 0 } },
   );
 }

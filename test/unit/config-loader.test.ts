@@ -16,7 +16,7 @@ const config = loadSiteConfig(siteFile);
 function device(id: string): ModbusDeviceConfig {
   const d = config.devices.find((x) => x.id === id);
   if (!d) throw new Error(`no device ${id}`);
-  return d;
+  return d as ModbusDeviceConfig;
 }
 
 function point(deviceId: string, key: string): ModbusPoint | undefined {

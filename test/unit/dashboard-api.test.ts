@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { DeviceConfig } from '../../config/types.js';
 import { createDashboardApp } from '../../dashboard/app.js';
 import { createCatalog } from '../../gateway/catalog.js';
@@ -6,6 +6,7 @@ import { type DeviceStatus, initialStatus } from '../../gateway/device-status.js
 import { silentLogger } from '../../gateway/logger.js';
 import type { Store } from '../../gateway/store/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
+import { createTestAuth } from '../helpers/web-auth.js';
 
 const devices = [
   {
@@ -30,7 +31,10 @@ describe('JSON API', () => {
   const temp = createTempStores('gw-api-');
   let store: Store;
   let statuses: DeviceStatus[];
-  const app = () =>
+  // Every route but health needs a login or a token; these tests read as a viewer token.
+  const testAuth = createTestAuth();
+  const viewer = testAuth.bearer('viewer');
+  const dashboard = () =>
     createDashboardApp({
       gatewayId: 'gw-test',
       version: '1.2.3',
@@ -38,15 +42,21 @@ describe('JSON API', () => {
       catalog: createCatalog(devices),
       store,
       deviceStatus: () => statuses,
+      auth: testAuth.auth,
       logger: silentLogger,
       now: () => 61_000,
     });
+  const app = () => {
+    const web = dashboard();
+    return { request: (path: string) => web.request(path, { headers: viewer }) };
+  };
 
   beforeEach(() => {
     store = temp.open(temp.file('g.db'), { commitIntervalMs: 10 });
     statuses = [{ ...initialStatus('ups1'), state: 'up', lastSuccess: 60_000, polls: 5 }];
   });
   afterEach(() => temp.cleanup());
+  afterAll(() => testAuth.close());
 
   it('GET /api/v1/health reports version, uptime and device states', async () => {
     const res = await app().request('/api/v1/health');

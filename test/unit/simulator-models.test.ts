@@ -12,7 +12,7 @@ import { initialScenarios, type ScenarioName } from '../../drivers/modbus/simula
 function devicesFrom(yaml: string): ModbusDeviceConfig[] {
   const { config, problems } = parseSiteConfig(`gateway: { id: t }\ndevices:\n${yaml}`, 'site.yaml');
   expect(problems).toEqual([]);
-  return config!.devices;
+  return config!.devices as ModbusDeviceConfig[];
 }
 
 const PROFILED = devicesFrom(`

@@ -1,0 +1,116 @@
+// Overview: device tile colours follow comm state and alarms; the alarm summary and the sync line
+// refresh when alarms change (values and figures are updated by app.js).
+(() => {
+  const GW = window.GW;
+  const SEVERITIES = ['critical', 'major', 'minor', 'warning'];
+  const ATTENTION = new Set(['unack', 'acked', 'rtn-unack', 'latched']);
+  const states = new Map();
+  const worstByDevice = new Map();
+
+  const deviceOf = (a) => a.device || (a.point ? a.point.slice(0, a.point.indexOf('.')) : null);
+
+  function paintTile(tile) {
+    const id = tile.dataset.device;
+    const state = states.get(id);
+    const severity = worstByDevice.get(id);
+    const health = state === 'down' ? 'comm-down' : severity ? 'alarm' : !state || state === 'connecting' ? 'unknown' : 'ok';
+    tile.className = `tile h-${health}${severity ? ` sev-${severity}` : ''}`;
+    tile.dataset.health = health;
+    const chip = tile.querySelector('.chip');
+    chip.textContent = GW.t(
+      health === 'comm-down' ? 'status.commDown' : health === 'alarm' ? 'status.alarm' : health === 'ok' ? 'status.ok' : 'status.connecting',
+    );
+  }
+  const paintAll = () => {
+    const counts = { ok: 0, alarm: 0, 'comm-down': 0, unknown: 0 };
+    for (const tile of document.querySelectorAll('.tile[data-device]')) {
+      paintTile(tile);
+      counts[tile.dataset.health]++;
+    }
+    for (const [h, n] of Object.entries(counts)) {
+      const el = document.querySelector(`.health-counts .h-${h} b`);
+      if (el) el.textContent = String(n);
+    }
+  };
+
+  GW.on('status', (status) => {
+    if (!status.states) return;
+    for (const [id, state] of status.states) states.set(id, state);
+    paintAll();
+  });
+
+  async function refreshAlarms() {
+    if (!GW.data.alarmsEnabled) return;
+    let list;
+    try {
+      list = (await GW.fetchJson('/api/v1/alarms?state=active')).filter((a) => ATTENTION.has(a.state));
+    } catch {
+      return;
+    }
+    worstByDevice.clear();
+    for (const a of list) {
+      const d = deviceOf(a);
+      if (!d || !a.active) continue;
+      const known = worstByDevice.get(d);
+      if (!known || SEVERITIES.indexOf(a.severity) < SEVERITIES.indexOf(known)) worstByDevice.set(d, a.severity);
+    }
+    for (const s of SEVERITIES) {
+      const el = document.querySelector(`[data-sev-count="${s}"]`);
+      if (!el) continue;
+      const n = list.filter((a) => a.severity === s).length;
+      el.querySelector('b').textContent = String(n);
+      el.classList.toggle('on', n > 0);
+    }
+    const ul = document.getElementById('overview-alarms');
+    if (ul) {
+      list.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || (b.raisedAt || 0) - (a.raisedAt || 0));
+      ul.replaceChildren(
+        ...(list.length === 0
+          ? [Object.assign(document.createElement('li'), { className: 'empty', textContent: GW.t('overview.noAlarms') })]
+          : list.slice(0, 8).map((a) => {
+              const li = document.createElement('li');
+              li.className = `sev-${a.severity} st-${a.state}`;
+              const sev = Object.assign(document.createElement('span'), { className: 'sev', textContent: GW.t(`severity.${a.severity}`) });
+              const msg = Object.assign(document.createElement('span'), { className: 'msg', textContent: a.message });
+              const st = Object.assign(document.createElement('span'), { className: 'state', textContent: GW.t(`alarm.state.${a.state}`) });
+              li.append(sev, ' ', msg, ' ', st);
+              return li;
+            })),
+      );
+    }
+    paintAll();
+  }
+
+  async function refreshSync() {
+    const el = document.getElementById('sync-summary');
+    if (!el) return;
+    try {
+      const health = await GW.fetchJson('/api/v1/health');
+      const targets = health.sync?.targets;
+      if (!Array.isArray(targets) || targets.length === 0) return;
+      el.classList.remove('muted');
+      el.replaceChildren(
+        ...targets.map((x) => {
+          const div = document.createElement('div');
+          const backlog = Object.values(x.streams || {}).reduce((n, s) => n + (s.depth || 0), 0);
+          div.textContent = `${x.id}: ${backlog} ${x.lastError ? `· ${x.lastError}` : ''}`;
+          if (x.lastError) div.className = 'q-bad';
+          return div;
+        }),
+      );
+    } catch {}
+  }
+
+  // Start from what the server drew, so a status event before the alarm list loses no colour.
+  for (const tile of document.querySelectorAll('.tile[data-device]')) {
+    const sev = /\bsev-(\w+)/.exec(tile.className);
+    if (sev) worstByDevice.set(tile.dataset.device, sev[1]);
+    if (tile.dataset.health === 'comm-down') states.set(tile.dataset.device, 'down');
+  }
+  GW.on('alarms', refreshAlarms);
+  GW.on('open', () => {
+    refreshAlarms();
+    refreshSync();
+  });
+  setInterval(refreshSync, 30_000);
+})();

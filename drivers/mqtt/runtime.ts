@@ -1,0 +1,74 @@
+/**
+ * Everything MQTT a running gateway needs, started together: the embedded broker (when enabled)
+ * and the ingest its devices share. The composition root makes one of these and asks it for a
+ * driver per MQTT device and for the health section.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { Driver, PushSource } from '../../gateway/driver.js';
+import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { createMqttDriver } from './driver.js';
+import { type BrokerStats, type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
+import type { IngestCounters } from './ingest-stats.js';
+import { createMqttIngest, type MqttIngest } from './ingest.js';
+import type { SourceStatus } from './message-source.js';
+import type { MqttBrokerSection, MqttDeviceLike } from './point.js';
+
+export interface MqttHealth {
+  /** null when the embedded broker is off */
+  broker: (BrokerStats & { port: number | null; tlsPort: number | null }) | null;
+  /** one per broker connection the ingest uses */
+  links: SourceStatus[];
+  ingest: IngestCounters;
+}
+
+export interface MqttRuntime {
+  broker: EmbeddedBroker | undefined;
+  ingest: MqttIngest;
+  driverFor(device: MqttDeviceLike): Driver & PushSource;
+  health(): MqttHealth;
+  /** Stops the ingest, then the broker (after the sampler closed the drivers). */
+  close(): Promise<void>;
+}
+
+export interface MqttRuntimeOptions {
+  broker?: MqttBrokerSection;
+  devices: readonly MqttDeviceLike[];
+  gatewayId: string;
+  /** folder relative file names (certificates) are taken from: the config file's */
+  baseDir: string;
+  logger?: Logger;
+}
+
+export async function startMqttRuntime(options: MqttRuntimeOptions): Promise<MqttRuntime> {
+  const logger = options.logger ?? silentLogger;
+  const file = (name: string) => (isAbsolute(name) ? name : resolve(options.baseDir, name));
+  let broker: EmbeddedBroker | undefined;
+  const section = options.broker;
+  if (section?.enabled) {
+    const config = section.tls ? { ...section, tls: { ...section.tls, cert: file(section.tls.cert), key: file(section.tls.key) } } : section;
+    broker = await startEmbeddedBroker({ config, logger: logger.child({ component: 'mqtt-broker' }) });
+    logger.info('mqtt broker listening', { host: section.host, port: broker.port, tlsPort: broker.tlsPort, users: section.users.length });
+  }
+  const devices = options.devices.map((d) =>
+    d.connection?.ca ? { ...d, connection: { ...d.connection, ca: file(d.connection.ca) } } : d,
+  );
+  const ingest = createMqttIngest({
+    devices,
+    ...(broker ? { broker } : {}),
+    gatewayId: options.gatewayId,
+    logger: logger.child({ component: 'mqtt' }),
+  });
+  return {
+    broker,
+    ingest,
+    driverFor: (device) => createMqttDriver(device, { ingest }),
+    health: () => ({
+      broker: broker ? { ...broker.stats(), port: broker.port, tlsPort: broker.tlsPort } : null,
+      ...ingest.health(),
+    }),
+    async close() {
+      await ingest.close();
+      await broker?.close();
+    },
+  };
+}

@@ -1,0 +1,89 @@
+/**
+ * Values for simulated environmental sensors, picked from a point's key: rack inlet temperature
+ * and humidity, leak ropes, door contacts; anything else drifts gently. Scenario `hot-spot`:
+ * the hot racks' inlet air climbs ~1 °C every 5 s toward 38 °C (a blocked floor tile, a failed
+ * blanking panel), and falls back when it ends.
+ */
+
+export type ScenarioState = Readonly<Record<string, boolean>>;
+
+export interface SensorModel {
+  /** the value at time `now` (ms) */
+  next(now: number, scenarios: ScenarioState): number | boolean | string;
+}
+
+export interface ModelContext {
+  key: string;
+  type: 'number' | 'boolean' | 'string';
+  /** this sensor is one of the racks the hot-spot scenario heats */
+  hot: boolean;
+  random: () => number;
+}
+
+const round = (v: number, digits: number) => Number(v.toFixed(digits));
+
+function approach(current: number, target: number, perSecond: number, dtS: number): number {
+  const step = perSecond * dtS;
+  return Math.abs(target - current) <= step ? target : current + Math.sign(target - current) * step;
+}
+
+function temperature({ hot, random }: ModelContext): SensorModel {
+  const base = 22 + random() * 3;
+  let value = base;
+  let last: number | undefined;
+  return {
+    next(now, scenarios) {
+      const dtS = last === undefined ? 0 : Math.min(60, (now - last) / 1000);
+      last = now;
+      const target = hot && scenarios['hot-spot'] ? 38 : base;
+      // warming is fast (0.2 °C/s), recovery slower, like real inlet air
+      value = approach(value, target, target > value ? 0.2 : 0.08, dtS);
+      return round(value + (random() - 0.5) * 0.2, 2);
+    },
+  };
+}
+
+function humidity({ random }: ModelContext): SensorModel {
+  let value = 40 + random() * 10;
+  return {
+    next(_now, scenarios) {
+      value = Math.min(60, Math.max(30, value + (random() - 0.5) * 0.5));
+      // warmer air holds the same water at a lower relative humidity
+      return round(scenarios['hot-spot'] ? value - 8 : value, 1);
+    },
+  };
+}
+
+function door({ random }: ModelContext): SensorModel {
+  let openUntil = 0;
+  return {
+    next(now) {
+      // someone walks in about every ten minutes and leaves it open for ~20 s
+      if (now >= openUntil && random() < 0.002) openUntil = now + 20_000;
+      return now < openUntil;
+    },
+  };
+}
+
+function drift({ random }: ModelContext): SensorModel {
+  let value = 50 + random() * 10;
+  return {
+    next() {
+      value += (random() - 0.5) * 0.5;
+      return round(value, 2);
+    },
+  };
+}
+
+export function createSensorModel(ctx: ModelContext): SensorModel {
+  const key = ctx.key.toLowerCase();
+  if (ctx.type === 'boolean') {
+    if (/door|open|contact/.test(key)) return door(ctx);
+    // leak ropes, smoke: quiet unless something happens
+    return { next: () => false };
+  }
+  if (ctx.type === 'string') return { next: () => 'ok' };
+  if (/temp/.test(key)) return temperature(ctx);
+  if (/hum|rh/.test(key)) return humidity(ctx);
+  return drift(ctx);
+}

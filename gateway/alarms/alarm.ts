@@ -1,0 +1,199 @@
+/**
+ * One alarm at run time: its lifecycle state (state-machine.ts), the record the API shows, and
+ * the condition evaluation for its rule type. It does no I/O: each method returns the changes it
+ * made, and the engine turns them into events.
+ */
+import type { Reading } from '../types.js';
+import type { PointValue } from '../types.js';
+import type { AlarmDef } from './alarm-def.js';
+import { createChatterTracker } from './chatter.js';
+import { createRateWindow, discreteCondition, limitCondition, type RateWindow, rateCondition } from './conditions.js';
+import { renderMessage } from './message.js';
+import { initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from './state-machine.js';
+import type { Actor, AlarmRecord, AlarmState, Transition } from './types.js';
+
+export interface AlarmChange {
+  transition: Transition;
+  from: AlarmState;
+  who: string | null;
+  comment: string | null;
+}
+
+/** What time-driven conditions need from the engine. */
+export interface TickContext {
+  /** when the point last had a good sample (or when watching started) */
+  lastGoodAt(pointId: string): number;
+  /** since when the device's comm state has been `down`, or null */
+  downSince(deviceId: string): number | null;
+}
+
+export interface Alarm {
+  readonly def: AlarmDef;
+  record(): AlarmRecord;
+  onReading(reading: Reading, now: number): AlarmChange[];
+  onTick(now: number, ctx: TickContext): AlarmChange[];
+  /** an operator action; `rejected` says why nothing changed */
+  operate(input: MachineInput, actor: Actor, now: number): { changes: AlarmChange[]; rejected?: string };
+}
+
+export interface AlarmOptions {
+  chatterPerMinute: number;
+  /** the last persisted record (restart): its state continues, no new raise for a still-active condition */
+  restored?: AlarmRecord;
+  now: number;
+}
+
+export function emptyRecord(def: AlarmDef): AlarmRecord {
+  return {
+    id: def.id,
+    rule: def.rule.id,
+    type: def.type,
+    level: def.level,
+    point: def.point,
+    device: def.device,
+    severity: def.severity,
+    state: 'normal',
+    active: false,
+    value: null,
+    unit: def.unit,
+    message: '',
+    raisedAt: null,
+    returnedAt: null,
+    ackedAt: null,
+    ackedBy: null,
+    ackComment: null,
+    shelvedAt: null,
+    shelvedBy: null,
+    shelvedUntil: null,
+    shelveComment: null,
+    chattering: false,
+    changedAt: null,
+  };
+}
+
+export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
+  const rule = def.rule;
+  const cfg: MachineConfig = { onDelayMs: rule.onDelayS * 1000, offDelayMs: rule.offDelayS * 1000, latch: rule.latch };
+  const restored = opts.restored;
+  // The definition may have changed since the record was written (severity, unit): config wins.
+  const rec: AlarmRecord = restored
+    ? { ...restored, severity: def.severity, unit: def.unit, point: def.point, device: def.device, rule: rule.id, type: def.type, level: def.level }
+    : emptyRecord(def);
+  let machine: MachineState = restored
+    ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now, shelvedUntil: restored.shelvedUntil }
+    : initialMachineState(opts.now);
+  const chatter = createChatterTracker(opts.chatterPerMinute, rec.chattering ? opts.now : null);
+  const rate: RateWindow | undefined = rule.type === 'rate' ? createRateWindow(rule.windowS * 1000) : undefined;
+  let lastValue: PointValue = rec.value;
+
+  function apply(input: MachineInput, now: number, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
+    const from = machine.state;
+    const result = step(machine, input, now, cfg);
+    machine = result.next;
+    rec.active = machine.active;
+    if (!result.transition) return result.rejected ? { changes: [], rejected: result.rejected } : { changes: [] };
+    const changes: AlarmChange[] = [];
+    const t = result.transition;
+    rec.state = machine.state;
+    rec.changedAt = now;
+    rec.value = lastValue;
+    rec.message = renderMessage(def.template, {
+      id: def.id,
+      value: lastValue,
+      unit: def.unit,
+      name: def.name,
+      point: def.point,
+      device: def.device,
+      deviceName: def.deviceName,
+      severity: def.severity,
+      level: def.level,
+      limit: def.limit,
+    });
+    if (t === 'raised' || ((t === 'unshelved' || t === 'in-service') && machine.state === 'unack')) {
+      rec.raisedAt = now;
+      rec.returnedAt = null;
+      rec.ackedAt = null;
+      rec.ackedBy = null;
+      rec.ackComment = null;
+    }
+    if (t === 'returned') rec.returnedAt = now;
+    if (t === 'acked' || t === 'reset') {
+      rec.ackedAt = now;
+      rec.ackedBy = actor?.who ?? null;
+      rec.ackComment = actor?.comment ?? null;
+    }
+    if (t === 'shelved') {
+      rec.shelvedAt = now;
+      rec.shelvedBy = actor?.who ?? null;
+      rec.shelvedUntil = machine.shelvedUntil;
+      rec.shelveComment = actor?.comment ?? null;
+    }
+    if (t === 'unshelved' || t === 'out-of-service') {
+      rec.shelvedAt = null;
+      rec.shelvedBy = null;
+      rec.shelvedUntil = null;
+      rec.shelveComment = null;
+    }
+    // Set before the raise is reported, so the raise that starts the chatter is not notified either.
+    const startsChatter = t === 'raised' && chatter.raised(now);
+    if (startsChatter) rec.chattering = true;
+    changes.push({ transition: t, from, who: actor?.who ?? null, comment: actor?.comment ?? null });
+    if (startsChatter) changes.push({ transition: 'chattering', from: machine.state, who: null, comment: null });
+    return { changes };
+  }
+
+  function condition(value: PointValue, ts: number): boolean | undefined {
+    switch (rule.type) {
+      case 'limit':
+        return limitCondition(def.level!, def.limit!, rule.deadband, value, machine.raw);
+      case 'discrete':
+        return discreteCondition(rule.match, value);
+      case 'rate': {
+        if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
+        return rateCondition(rate!.add(ts, value), rule.perMinute, rule.direction);
+      }
+      default:
+        return undefined;
+    }
+  }
+
+  return {
+    def,
+    record: () => ({ ...rec }),
+    onReading(reading, now) {
+      // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.
+      if (reading.quality !== 'good') return [];
+      if (rule.type === 'stale') {
+        lastValue = reading.value;
+        return machine.raw ? apply({ kind: 'condition', active: false }, now, null).changes : [];
+      }
+      const active = condition(reading.value, reading.ts);
+      if (active === undefined) return [];
+      lastValue = reading.value;
+      if (active === machine.raw && active === machine.active) return [];
+      return apply({ kind: 'condition', active }, now, null).changes;
+    },
+    onTick(now, ctx) {
+      const changes: AlarmChange[] = [];
+      if (rule.type === 'stale') {
+        const since = ctx.lastGoodAt(def.point!);
+        // A device that is down has a comm-loss alarm instead of one stale alarm per point.
+        const down = ctx.downSince(def.device!) !== null;
+        if (!down || machine.raw) changes.push(...apply({ kind: 'condition', active: now - since >= rule.staleS * 1000 }, now, null).changes);
+      } else if (rule.type === 'comm-loss') {
+        const since = ctx.downSince(def.device!);
+        changes.push(...apply({ kind: 'condition', active: since !== null && now - since >= rule.commLossS * 1000 }, now, null).changes);
+      }
+      changes.push(...apply({ kind: 'tick' }, now, null).changes);
+      if (chatter.settled(now)) {
+        rec.chattering = false;
+        rec.changedAt = now;
+        changes.push({ transition: 'settled', from: machine.state, who: null, comment: null });
+      }
+      return changes;
+    },
+    operate(input, actor, now) {
+      return apply(input, now, actor);
+    },
+  };
+}

@@ -1,0 +1,270 @@
+/**
+ * The alarm engine: evaluates every committed reading against the rules, runs the time-driven
+ * parts (delays, shelve expiry, stale data, comm loss) on a tick, and writes each transition as an
+ * `alarm.<transition>` event through the store, the single writer. Alarm state is the fold of those
+ * events (recovery.ts), so it survives kill -9 and power loss exactly as far as the store does.
+ */
+import type { CommState } from '../device-status.js';
+import { errorMessage } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Store } from '../store/types.js';
+import type { Reading } from '../types.js';
+import { type AlarmDef, deviceOfPoint, expandRule, type NameLookup } from './alarm-def.js';
+import { type Alarm, type AlarmChange, createAlarm, type TickContext } from './alarm.js';
+import { createWindowCounter, MINUTE_MS } from './chatter.js';
+import { recoverAlarms } from './recovery.js';
+import type { MachineInput } from './state-machine.js';
+import {
+  type ActionResult,
+  type Actor,
+  type AlarmEventData,
+  type AlarmFilter,
+  type AlarmHealth,
+  type AlarmRecord,
+  type AlarmRule,
+  type AlarmService,
+  type AlarmSettings,
+  type NotifyTargetHealth,
+  SEVERITIES,
+} from './types.js';
+
+export interface AlarmEngineOptions {
+  rules: readonly AlarmRule[];
+  settings: Pick<AlarmSettings, 'chatterPerMinute' | 'floodPer10Min' | 'maxShelveMinutes'>;
+  store: Pick<Store, 'onCommit' | 'appendEvent' | 'eventsAfter' | 'flush'>;
+  names: NameLookup;
+  /** the sampler's comm state of a device: a provider, so alarms never depend on the sampler */
+  deviceState: (deviceId: string) => CommState | undefined;
+  /** the notifier's counters, shown in health() */
+  notifyHealth?: () => NotifyTargetHealth[];
+  logger: Logger;
+  now?: () => number;
+  /** how often delays, shelve expiry, stale data and comm loss are checked; default 1000, 0: only tick() */
+  tickMs?: number;
+  /** commit alarm events right after the evaluation that made them (default true), not a commit interval later */
+  flushEvents?: boolean;
+}
+
+export interface AlarmEngine extends AlarmService {
+  /** Restores the persisted state, then follows the store's commits and the clock. */
+  start(): void;
+  /** Runs the time-driven checks now (the timer calls it every tickMs). */
+  tick(): void;
+  stop(): void;
+}
+
+const SEVERITY_RANK = new Map(SEVERITIES.map((s, i) => [s, i]));
+
+export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
+  const { store, logger, settings } = options;
+  const now = options.now ?? Date.now;
+  const flushEvents = options.flushEvents ?? true;
+  const defs: AlarmDef[] = options.rules.flatMap((r) => expandRule(r, options.names));
+  const alarms = new Map<string, Alarm>();
+  /** per watched point: its alarms, and when it last had a good sample (for stale-data alarms) */
+  const byPoint = new Map<string, { alarms: Alarm[]; lastGood: number | null }>();
+  const downSince = new Map<string, number>();
+  /** when a device last came back from `down`: its points' stale timers count from there */
+  const backSince = new Map<string, number>();
+  const watchedDevices = new Set(defs.flatMap((d) => (d.device && (d.type === 'comm-loss' || d.type === 'stale') ? [d.device] : [])));
+  const raisesMinute = createWindowCounter(MINUTE_MS);
+  const raises10Min = createWindowCounter(10 * MINUTE_MS);
+  let startedAt = 0;
+  let flood = false;
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let flushPending: NodeJS.Immediate | undefined;
+  let started = false;
+
+  const tickContext: TickContext = {
+    lastGoodAt: (pointId) =>
+      Math.max(byPoint.get(pointId)?.lastGood ?? startedAt, backSince.get(deviceOfPoint(pointId)) ?? startedAt),
+    downSince: (deviceId) => downSince.get(deviceId) ?? null,
+  };
+
+  function emit(alarm: Alarm, change: AlarmChange, at: number): void {
+    const record = alarm.record();
+    const data: AlarmEventData = { ...record, alarmId: record.id, ...change };
+    store.appendEvent(`alarm.${change.transition}`, data as unknown as Record<string, unknown>, at);
+    if (change.transition === 'raised') countRaise(at);
+    const log = change.transition === 'raised' ? logger.warn : logger.info;
+    log.call(logger, `alarm ${change.transition}`, { alarm: record.id, state: record.state, severity: record.severity, message: record.message });
+  }
+
+  function countRaise(at: number): void {
+    raisesMinute.add(at);
+    raises10Min.add(at);
+  }
+
+  function emitAll(alarm: Alarm, changes: readonly AlarmChange[], at: number): number {
+    for (const c of changes) emit(alarm, c, at);
+    return changes.length;
+  }
+
+  function scheduleFlush(): void {
+    if (!flushEvents || flushPending || !started) return;
+    // Not inside the commit listener: the store is still publishing that commit.
+    flushPending = setImmediate(() => {
+      flushPending = undefined;
+      flushQuietly();
+    });
+  }
+
+  function flushQuietly(): void {
+    try {
+      store.flush();
+    } catch (err) {
+      // The events stay queued in the store, which retries; nothing is lost while the process runs.
+      logger.warn('alarm events not committed yet; the store retries', { err: errorMessage(err) });
+    }
+  }
+
+  function onReadings(readings: readonly Reading[]): void {
+    const at = now();
+    let emitted = 0;
+    for (const r of readings) {
+      const watched = byPoint.get(r.pointId);
+      if (!watched) continue;
+      if (r.quality === 'good') watched.lastGood = at;
+      for (const alarm of watched.alarms) {
+        const changes = alarm.onReading(r, at);
+        if (changes.length > 0) emitted += emitAll(alarm, changes, at);
+      }
+    }
+    if (emitted > 0) scheduleFlush();
+  }
+
+  function tick(): void {
+    const at = now();
+    for (const device of watchedDevices) {
+      if (options.deviceState(device) === 'down') {
+        if (!downSince.has(device)) downSince.set(device, at);
+      } else if (downSince.delete(device)) backSince.set(device, at);
+    }
+    let emitted = 0;
+    for (const alarm of alarms.values()) emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
+    const floodNow = raises10Min.count(at) > settings.floodPer10Min;
+    if (floodNow !== flood) {
+      flood = floodNow;
+      if (flood) logger.warn('alarm flood', { raisesLast10Min: raises10Min.count(at), limit: settings.floodPer10Min });
+      else logger.info('alarm flood over');
+    }
+    if (emitted > 0) scheduleFlush();
+  }
+
+  function restore(): void {
+    const at = now();
+    const { records, scanned } = recoverAlarms((after, limit) => store.eventsAfter(after, limit));
+    for (const def of defs) {
+      if (alarms.has(def.id)) {
+        logger.warn('two alarm rules make the same alarm id; the first wins', { alarm: def.id });
+        continue;
+      }
+      const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: records.get(def.id), now: at });
+      alarms.set(def.id, alarm);
+      if (def.point) {
+        const watched = byPoint.get(def.point);
+        if (watched) watched.alarms.push(alarm);
+        else byPoint.set(def.point, { alarms: [alarm], lastGood: null });
+      }
+    }
+    let closed = 0;
+    for (const record of records.values()) {
+      if (alarms.has(record.id) || record.state === 'normal') continue;
+      // Its rule is gone from the config: close it, so upstream does not show it active forever.
+      const data: AlarmEventData = { ...record, state: 'normal', active: false, changedAt: at, alarmId: record.id, transition: 'removed', from: record.state, who: null, comment: 'rule removed from the config' };
+      store.appendEvent('alarm.removed', data as unknown as Record<string, unknown>, at);
+      closed++;
+    }
+    const active = [...alarms.values()].filter((a) => a.record().state !== 'normal').length;
+    logger.info('alarms restored', { rules: options.rules.length, alarms: alarms.size, notNormal: active, eventsScanned: scanned, closed });
+    if (closed > 0) flushQuietly();
+  }
+
+  function operate(id: string, input: MachineInput, actor: Actor): ActionResult {
+    const alarm = alarms.get(id);
+    if (!alarm) return { ok: false, code: 'not-found', message: `no alarm "${id}"` };
+    const at = now();
+    const { changes, rejected } = alarm.operate(input, actor, at);
+    if (rejected) return { ok: false, code: 'conflict', message: rejected };
+    emitAll(alarm, changes, at);
+    // An operator's action is committed before the reply says it happened.
+    if (changes.length > 0) flushQuietly();
+    return { ok: true, alarm: alarm.record() };
+  }
+
+  function listRecords(filter: AlarmFilter): AlarmRecord[] {
+    const all = [...alarms.values()].map((a) => a.record());
+    const picked =
+      filter === 'all' ? all : filter === 'active' ? all.filter((r) => r.state !== 'normal') : all.filter((r) => r.state === filter);
+    // Most severe first; within a severity, unacknowledged first, then the newest change.
+    return picked.sort(
+      (a, b) =>
+        SEVERITY_RANK.get(a.severity)! - SEVERITY_RANK.get(b.severity)! ||
+        Number(b.state === 'unack') - Number(a.state === 'unack') ||
+        (b.changedAt ?? 0) - (a.changedAt ?? 0) ||
+        a.id.localeCompare(b.id),
+    );
+  }
+
+  return {
+    start() {
+      if (started) return;
+      startedAt = now();
+      restore();
+      started = true;
+      unsubscribe = store.onCommit((batch) => {
+        if (batch.readings.length > 0) onReadings(batch.readings);
+      });
+      const tickMs = options.tickMs ?? 1000;
+      if (tickMs > 0) {
+        timer = setInterval(() => {
+          try {
+            tick();
+          } catch (err) {
+            logger.error('alarm tick failed', { err: errorMessage(err) });
+          }
+        }, tickMs);
+        timer.unref();
+      }
+    },
+    tick,
+    stop() {
+      started = false;
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (timer) clearInterval(timer);
+      if (flushPending) clearImmediate(flushPending);
+      flushPending = undefined;
+    },
+    list: listRecords,
+    get: (id) => alarms.get(id)?.record(),
+    ack: (id, actor) => operate(id, { kind: 'ack' }, actor),
+    shelve(id, minutes, actor) {
+      if (!(minutes > 0 && minutes <= settings.maxShelveMinutes)) {
+        return { ok: false, code: 'bad-request', message: `minutes must be above 0 and at most ${settings.maxShelveMinutes}` };
+      }
+      return operate(id, { kind: 'shelve', until: now() + Math.round(minutes * MINUTE_MS) }, actor);
+    },
+    unshelve: (id, actor) => operate(id, { kind: 'unshelve' }, actor),
+    setInService: (id, inService, actor) => operate(id, { kind: inService ? 'in-service' : 'out-of-service' }, actor),
+    health(): AlarmHealth {
+      const at = now();
+      const records = [...alarms.values()].map((a) => a.record());
+      const count = (pred: (r: AlarmRecord) => boolean) => records.filter(pred).length;
+      return {
+        rules: options.rules.length,
+        alarms: records.length,
+        active: count((r) => r.active),
+        unacked: count((r) => r.state === 'unack' || r.state === 'rtn-unack' || r.state === 'latched'),
+        shelved: count((r) => r.state === 'shelved'),
+        outOfService: count((r) => r.state === 'out-of-service'),
+        chattering: count((r) => r.chattering),
+        raisesLastMinute: raisesMinute.count(at),
+        raisesLast10Min: raises10Min.count(at),
+        flood: raises10Min.count(at) > settings.floodPer10Min,
+        notifications: options.notifyHealth?.() ?? [],
+      };
+    },
+  };
+}

@@ -1,0 +1,10 @@
+export { type AuthDb, openAuthDb } from './auth-db.js';
+export { type AuthServiceHandle, type AuthServiceOptions, createAuthService, DEFAULT_SESSION_POLICY } from './auth-service.js';
+export { type DemoAccount, ensureFirstAdmin, type FirstAdminResult, resetDemoAccounts } from './bootstrap.js';
+export { DEFAULT_THROTTLE, type ThrottlePolicy } from './login-throttle.js';
+export { generatePassword, hashPassword, MIN_PASSWORD_LENGTH, passwordProblem, verifyPassword } from './password.js';
+export { isRole, isUserRole, roleAtLeast } from './roles.js';
+export type { SessionPolicy } from './session-store.js';
+export type * from './types.js';
+export { USER_ROLES } from './types.js';
+export { assertUserName, createUserStore, type HashCost, type UserStore } from './user-store.js';

@@ -1,0 +1,101 @@
+/**
+ * Upstream sync for one gateway: a runner per push target, the pull API, health and metrics.
+ * MQTT's client library loads only when an MQTT target is configured.
+ */
+import type { Hono } from 'hono';
+import type { Logger } from '../gateway/logger.js';
+import { createBatchReader } from './batch.js';
+import type { SyncSection, SyncTargetConfig } from './config-schema.js';
+import { type SyncHealth, syncHealth } from './health.js';
+import { createHttpTransport, safeUrl } from './http-transport.js';
+import { type SyncMetricFamily, syncMetrics } from './metrics.js';
+import { createPullRoutes, type VerifyToken } from './pull-routes.js';
+import { createTargetRunner, type SyncStore, type TargetRunner } from './target-runner.js';
+import type { Transport } from './transport.js';
+
+export interface SyncOptions {
+  config: SyncSection;
+  gatewayId: string;
+  version: string;
+  startedAt: number;
+  store: SyncStore;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface SyncService {
+  /** Starts every push target. */
+  start(): void;
+  /** Stops them; batches in flight are sent again on the next start. */
+  stop(): Promise<void>;
+  health(): SyncHealth;
+  metrics(): SyncMetricFamily[];
+  /** The pull API, to mount at /api/v1/sync. */
+  pullRoutes(verifyToken: VerifyToken): Hono;
+}
+
+export async function createSync(opts: SyncOptions): Promise<SyncService> {
+  const { config, store, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const reader = createBatchReader(store, opts.gatewayId);
+  const runners: TargetRunner[] = [];
+  for (const target of config.targets) {
+    const log = logger.child({ target: target.id });
+    runners.push(
+      createTargetRunner({
+        id: target.id,
+        kind: target.kind,
+        url: safeUrl(target.url),
+        store,
+        reader,
+        transport: await transportFor(target, opts, log),
+        limits: { items: target.batchItems, bytes: target.batchBytes },
+        retry: target,
+        logger: log,
+        now,
+        ...(opts.random ? { random: opts.random } : {}),
+      }),
+    );
+  }
+  const health = () =>
+    syncHealth(
+      store,
+      runners.map((r) => r.status()),
+      config.pull.targets,
+      now(),
+    );
+  return {
+    start() {
+      for (const r of runners) r.start();
+      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${safeUrl(t.url)})`) });
+    },
+    async stop() {
+      await Promise.all(runners.map((r) => r.stop()));
+    },
+    health,
+    metrics: () => syncMetrics(health()),
+    pullRoutes: (verifyToken) =>
+      createPullRoutes({
+        store,
+        gatewayId: opts.gatewayId,
+        targets: config.pull.targets,
+        maxLimit: config.pull.maxLimit,
+        verifyToken,
+        logger: logger.child({ component: 'sync-pull' }),
+      }),
+  };
+}
+
+async function transportFor(target: SyncTargetConfig, opts: SyncOptions, logger: Logger): Promise<Transport> {
+  if (target.kind === 'http') return createHttpTransport({ target, gatewayId: opts.gatewayId, version: opts.version });
+  const { createMqttTransport } = await import('./mqtt-transport.js');
+  return createMqttTransport({
+    target,
+    gatewayId: opts.gatewayId,
+    version: opts.version,
+    startedAt: opts.startedAt,
+    logger,
+    ...(opts.random ? { random: opts.random } : {}),
+  });
+}

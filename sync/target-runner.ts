@@ -1,0 +1,344 @@
+/**
+ * One push target: a loop that sends the next batch after the target's cursor, waits for the ack,
+ * moves the cursor (in a store transaction) and goes on. Events drain before readings, and there
+ * is one batch in flight per target, so each stream arrives in seq order.
+ *
+ * Failures never lose a place: the cursor only moves on an ack, so whatever was in flight is sent
+ * again (the receiver drops seqs it already has). Transient failures back off exponentially with
+ * jitter; a refused login or a permanent answer is shown in health and retried slowly; a 413
+ * halves the batch.
+ */
+import { backoffDelay } from '../gateway/backoff.js';
+import { errorMessage } from '../gateway/errors.js';
+import type { Logger } from '../gateway/logger.js';
+import type { Store, SyncStream } from '../gateway/store/types.js';
+import type { Batch, BatchLimits, BatchReader } from './batch.js';
+import type { RetryPolicy } from './config-schema.js';
+import { createRateWindow } from './rate-window.js';
+import type { FailureKind, SendOutcome, Transport } from './transport.js';
+
+export type SyncStore = Pick<
+  Store,
+  'readingsAfter' | 'eventsAfter' | 'stats' | 'onCommit' | 'syncCursor' | 'advanceSyncCursor' | 'syncCursors'
+>;
+
+export type TargetState = 'idle' | 'sending' | 'retrying' | 'error' | 'stopped';
+
+export interface TargetError {
+  message: string;
+  kind: FailureKind;
+  /** HTTP status when there was one */
+  status: number | null;
+  at: number;
+}
+
+/** What the runner knows about its own work; the backlog comes from the store (see backlog.ts). */
+export interface TargetStatus {
+  id: string;
+  kind: 'http' | 'mqtt';
+  /** without credentials */
+  url: string;
+  state: TargetState;
+  /** broker connection (MQTT); null for HTTP */
+  connected: boolean | null;
+  /** ms epoch of the last acknowledged batch */
+  lastSuccess: number | null;
+  lastError: TargetError | null;
+  consecutiveFailures: number;
+  nextAttemptAt: number | null;
+  /** acknowledged items per second over the last minute */
+  sendRate: number;
+  /** current batch limits (a 413 halves them) */
+  batchItems: number;
+  batchBytes: number;
+  sent: { batches: number; items: number; wireBytes: number };
+  failedBatches: number;
+  /** seqs the target never got because retention deleted them first (declared as gaps) */
+  gapSeqs: Record<SyncStream, number>;
+}
+
+export interface TargetRunnerOptions {
+  id: string;
+  kind: 'http' | 'mqtt';
+  url: string;
+  store: SyncStore;
+  reader: BatchReader;
+  transport: Transport;
+  limits: BatchLimits;
+  retry: RetryPolicy;
+  logger: Logger;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface TargetRunner {
+  start(): void;
+  /** Ends the loop; a batch in flight is abandoned (and sent again on the next start). */
+  stop(): Promise<void>;
+  status(): TargetStatus;
+}
+
+const STREAMS: readonly SyncStream[] = ['events', 'readings'];
+
+export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
+  const { id, store, reader, transport, retry, logger } = opts;
+  const now = opts.now ?? Date.now;
+  const random = opts.random ?? Math.random;
+  const limits: BatchLimits = { ...opts.limits };
+  const rate = createRateWindow(60, now);
+  const abort = new AbortController();
+  const cursor: Record<SyncStream, number> = { events: 0, readings: 0 };
+
+  let state: TargetState = 'idle';
+  let running: Promise<void> | undefined;
+  let lastSuccess: number | null = null;
+  let lastError: TargetError | null = null;
+  let failures = 0;
+  let nextAttemptAt: number | null = null;
+  let failedBatches = 0;
+  const sent = { batches: 0, items: 0, wireBytes: 0 };
+  const gapSeqs: Record<SyncStream, number> = { events: 0, readings: 0 };
+
+  // Woken by every commit (new data) and by stop().
+  let dirty = true;
+  let wake: (() => void) | undefined;
+  const unsubscribe = store.onCommit(() => {
+    dirty = true;
+    wake?.();
+  });
+
+  function pickStream(): SyncStream | undefined {
+    const stats = store.stats();
+    if (stats.lastEventSeq > cursor.events) return 'events';
+    if (stats.lastReadingSeq > cursor.readings) return 'readings';
+    return undefined;
+  }
+
+  function pause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      if (abort.signal.aborted) return resolve();
+      const done = () => {
+        clearTimeout(timer);
+        abort.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      abort.signal.addEventListener('abort', done);
+    });
+  }
+
+  function untilCommit(): Promise<void> {
+    return new Promise((resolve) => {
+      if (dirty || abort.signal.aborted) return resolve();
+      wake = () => {
+        wake = undefined;
+        resolve();
+      };
+    });
+  }
+
+  /** A batch read and being encoded, with what it was read for (it is only good for exactly that). */
+  interface Prepared {
+    stream: SyncStream;
+    after: number;
+    items: number;
+    bytes: number;
+    batch: Batch;
+    payload: Promise<Buffer>;
+  }
+  let prefetched: Prepared | undefined;
+
+  function prepare(stream: SyncStream, after: number): Prepared | undefined {
+    const batch = reader.read(stream, after, limits);
+    if (!batch) return undefined;
+    const payload = transport.encode(batch);
+    // Awaited when the batch is sent; a prefetch that is thrown away must not warn.
+    payload.catch(() => undefined);
+    return { stream, after, items: limits.items, bytes: limits.bytes, batch, payload };
+  }
+
+  function takePrefetched(stream: SyncStream): Prepared | undefined {
+    const p = prefetched;
+    if (!p || p.stream !== stream) return undefined;
+    prefetched = undefined;
+    return p.after === cursor[stream] && p.items === limits.items && p.bytes === limits.bytes ? p : undefined;
+  }
+
+  async function loop(): Promise<void> {
+    for (const s of STREAMS) cursor[s] = store.syncCursor(id, s);
+    while (!abort.signal.aborted) {
+      dirty = false;
+      let current: Prepared | undefined;
+      try {
+        const stream = pickStream();
+        if (stream) current = takePrefetched(stream) ?? prepare(stream, cursor[stream]);
+      } catch (err) {
+        // The store is failing (closed, disk); nothing was sent, try again later.
+        await failed({ ok: false, kind: 'retry', message: `cannot read the outbox: ${errorMessage(err)}` });
+        continue;
+      }
+      if (!current) {
+        state = 'idle';
+        await untilCommit();
+        continue;
+      }
+      state = 'sending';
+      const { batch } = current;
+      let payload: Buffer;
+      try {
+        payload = await current.payload;
+      } catch (err) {
+        await failed({ ok: false, kind: 'retry', message: `cannot encode the batch: ${errorMessage(err)}` }, batch);
+        continue;
+      }
+      const sending = transport.send(batch, payload, abort.signal);
+      if (batch.toSeq < batch.lastSeq) {
+        // While the receiver works on this batch, read and compress the next one (still one in
+        // flight: it is only sent after this one's ack). Let the request go out first.
+        await new Promise((resolve) => setImmediate(resolve));
+        try {
+          prefetched = prepare(batch.stream, batch.toSeq);
+        } catch {
+          prefetched = undefined;
+        }
+      }
+      const outcome = await sending;
+      if (abort.signal.aborted) break;
+      const problem = outcome.ok ? acked(batch, outcome.ackSeq, outcome.wireBytes) : outcome;
+      if (problem) await failed(problem, batch);
+    }
+    state = 'stopped';
+  }
+
+  type Failure = Extract<SendOutcome, { ok: false }>;
+
+  /** Moves the cursor to the ack; returns the problem when the ack cannot be taken. */
+  function acked(batch: Batch, ackSeq: number, wireBytes: number): Failure | undefined {
+    if (ackSeq < batch.fromSeq) {
+      return {
+        ok: false,
+        kind: 'retry',
+        message: `receiver acknowledged nothing of ${batch.stream} ${batch.fromSeq}..${batch.toSeq} (ackSeq ${ackSeq})`,
+        wireBytes,
+      };
+    }
+    let upTo = ackSeq;
+    if (ackSeq > batch.toSeq) {
+      // The receiver claims seqs it was never sent: its state belongs to another database.
+      logger.warn('receiver acknowledged beyond the batch; is it tracking another gateway database?', {
+        stream: batch.stream,
+        toSeq: batch.toSeq,
+        ackSeq,
+      });
+      upTo = batch.toSeq;
+    }
+    try {
+      cursor[batch.stream] = store.advanceSyncCursor(id, batch.stream, upTo);
+    } catch (err) {
+      return { ok: false, kind: 'retry', message: `cannot save the cursor: ${errorMessage(err)}`, wireBytes };
+    }
+    let skipped = 0;
+    let skippedBelowAck = 0;
+    for (const g of batch.gaps) {
+      skipped += g.toSeq - g.fromSeq + 1;
+      if (g.fromSeq <= upTo) skippedBelowAck += Math.min(g.toSeq, upTo) - g.fromSeq + 1;
+    }
+    const items = upTo === batch.toSeq ? batch.count : upTo - batch.fromSeq + 1 - skippedBelowAck;
+    if (skippedBelowAck > 0) {
+      gapSeqs[batch.stream] += skippedBelowAck;
+      logger.warn('retention deleted data before this target got it; the batch declared the gap', {
+        stream: batch.stream,
+        gaps: batch.gaps,
+        seqs: skipped,
+      });
+    }
+    const at = now();
+    rate.add(items, at);
+    sent.batches++;
+    sent.items += items;
+    sent.wireBytes += wireBytes;
+    if (failures > 0) logger.info('sync target reachable again', { after: failures, lastError: lastError?.message });
+    failures = 0;
+    nextAttemptAt = null;
+    lastSuccess = at;
+    return undefined;
+  }
+
+  async function failed(outcome: Failure, batch?: Batch): Promise<void> {
+    failures++;
+    failedBatches += batch ? 1 : 0;
+    if (batch && outcome.wireBytes) sent.wireBytes += outcome.wireBytes;
+    const previous = lastError;
+    lastError = { message: outcome.message, kind: outcome.kind, status: outcome.status ?? null, at: now() };
+    let delay: number;
+    if (outcome.kind === 'too-large' && batch && batch.count > 1) {
+      limits.items = Math.max(1, Math.min(limits.items, batch.count) >> 1);
+      limits.bytes = Math.max(1024, limits.bytes >> 1);
+      logger.warn('receiver refused the batch as too large; halving it', {
+        stream: batch.stream,
+        items: limits.items,
+        bytes: limits.bytes,
+      });
+      delay = 0;
+    } else if (outcome.kind === 'retry') {
+      const backoff = backoffDelay({ initialMs: retry.retryInitialMs, maxMs: retry.retryMaxMs }, failures, random);
+      delay = Math.min(Math.max(backoff, outcome.retryAfterMs ?? 0), Math.max(retry.retryMaxMs, backoff));
+      if (previous?.message !== outcome.message) logger.warn('sync push failed; retrying', { err: outcome.message, inMs: delay });
+    } else {
+      // Will not pass by itself (wrong token, wrong URL, one item over the limit): loud and slow.
+      delay = backoffDelay({ initialMs: retry.retryMaxMs, maxMs: retry.retryMaxMs * 5 }, failures, random);
+      if (previous?.message !== outcome.message) logger.error('sync target refuses the data; fix the config or the receiver', { err: outcome.message, inMs: delay });
+    }
+    state = outcome.kind === 'auth' || outcome.kind === 'rejected' || outcome.kind === 'too-large' ? 'error' : 'retrying';
+    nextAttemptAt = now() + delay;
+    if (delay > 0) await pause(delay);
+    nextAttemptAt = null;
+  }
+
+  return {
+    start() {
+      if (!running) transport.start?.();
+      running ??= loop().catch((err: unknown) => {
+        state = 'stopped';
+        logger.error('sync target loop ended unexpectedly', { err: errorMessage(err) });
+      });
+    },
+    async stop() {
+      abort.abort();
+      wake?.();
+      unsubscribe();
+      await running;
+      state = 'stopped';
+      await transport.close();
+    },
+    status() {
+      // A broker that is down shows here even while a publish waits quietly for it.
+      const problem = transport.problem?.();
+      let shownState = state;
+      let shownError = lastError;
+      if (problem && state !== 'stopped') {
+        shownState = problem.auth ? 'error' : 'retrying';
+        if (!lastError || lastError.at < problem.since) {
+          shownError = { message: problem.message, kind: problem.auth ? 'auth' : 'retry', status: null, at: problem.since };
+        }
+      }
+      return {
+        id,
+        kind: opts.kind,
+        url: opts.url,
+        state: shownState,
+        connected: transport.connected ? transport.connected() : null,
+        lastSuccess,
+        lastError: shownError,
+        consecutiveFailures: failures,
+        nextAttemptAt,
+        sendRate: rate.rate(),
+        batchItems: limits.items,
+        batchBytes: limits.bytes,
+        sent: { ...sent },
+        failedBatches,
+        gapSeqs: { ...gapSeqs },
+      };
+    },
+  };
+}

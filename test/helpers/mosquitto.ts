@@ -1,0 +1,106 @@
+/**
+ * Debian's mosquitto as an independent MQTT broker for integration tests: started on a free
+ * loopback port with a generated config, stoppable and restartable on the same port.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './free-port.js';
+
+export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
+
+export interface MosquittoPeer {
+  port: number;
+  url: string;
+  /** stops the broker (SIGKILL when `hard`: no goodbye to clients) */
+  stop(hard?: boolean): Promise<void>;
+  /** starts it again on the same port (sessions are gone: persistence is off) */
+  start(): Promise<void>;
+  /** stops it and removes its files */
+  dispose(): Promise<void>;
+  /** what mosquitto printed, for failure messages */
+  log(): string;
+}
+
+export interface MosquittoOptions {
+  port?: number;
+  /** extra lines for mosquitto.conf */
+  extraConfig?: string[];
+}
+
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`));
+        else setTimeout(attempt, 25);
+      });
+    };
+    attempt();
+  });
+}
+
+export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoPeer> {
+  const port = options.port ?? (await freePort());
+  const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
+  const conf = join(dir, 'mosquitto.conf');
+  writeFileSync(
+    conf,
+    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ...(options.extraConfig ?? []), ''].join('\n'),
+  );
+  let child: ChildProcess | undefined;
+  let output = '';
+
+  const start = async () => {
+    if (child) return;
+    const proc = spawn(MOSQUITTO, ['-c', conf], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child = proc;
+    proc.stdout?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    proc.stderr?.on('data', (d: Buffer) => {
+      output += d.toString();
+    });
+    proc.once('exit', () => {
+      if (child === proc) child = undefined;
+    });
+    try {
+      await waitForPort(port, 5000);
+    } catch (err) {
+      proc.kill('SIGKILL');
+      throw new Error(`${(err as Error).message}\n${output}`);
+    }
+  };
+
+  const stop = async (hard = false) => {
+    const proc = child;
+    if (!proc) return;
+    child = undefined;
+    await new Promise<void>((resolve) => {
+      proc.once('exit', () => resolve());
+      proc.kill(hard ? 'SIGKILL' : 'SIGTERM');
+    });
+  };
+
+  await start();
+  return {
+    port,
+    url: `mqtt://127.0.0.1:${port}`,
+    stop,
+    start,
+    async dispose() {
+      await stop(true);
+      rmSync(dir, { recursive: true, force: true });
+    },
+    log: () => output,
+  };
+}

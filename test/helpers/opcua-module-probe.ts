@@ -1,0 +1,18 @@
+/**
+ * Run in a child process (`node --import tsx`): starts the gateway on the config named by argv[2]
+ * and prints, as one JSON line, whether node-opcua was loaded and the RSS. The lazy-loading test
+ * and the footprint benchmark use it.
+ */
+import { createRequire } from 'node:module';
+import { loadSiteConfig } from '../../config/index.js';
+import { silentLogger } from '../../gateway/logger.js';
+import { startGateway } from '../../gateway/start-gateway.js';
+
+const config = loadSiteConfig(process.argv[2]!);
+const gateway = await startGateway(config, { logger: silentLogger, version: 'probe' });
+await new Promise((r) => setTimeout(r, Number(process.argv[3] ?? 500)));
+const cache = createRequire(import.meta.url).cache;
+const loaded = Object.keys(cache).filter((file) => /[/\\]node_modules[/\\]node-opcua[^/\\]*[/\\]/.test(file));
+process.stdout.write(`${JSON.stringify({ nodeOpcuaModules: loaded.length, rssMB: process.memoryUsage().rss / 1e6 })}\n`);
+await gateway.stop();
+process.exit(0);
