@@ -19,7 +19,8 @@ export function preferences(secure: boolean): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
     const wantLang = c.req.query('lang');
     const wantTheme = c.req.query('theme');
-    if (c.req.method === 'GET' && (isLang(wantLang) || isTheme(wantTheme))) {
+    const page = !c.req.path.startsWith('/api/') && !c.req.path.startsWith('/static/');
+    if (page && c.req.method === 'GET' && (isLang(wantLang) || isTheme(wantTheme))) {
       const options = { path: '/', sameSite: 'Lax', secure, maxAge: YEAR_S } as const;
       if (isLang(wantLang)) setCookie(c, LANG_COOKIE, wantLang, options);
       if (isTheme(wantTheme)) setCookie(c, THEME_COOKIE, wantTheme, options);

@@ -2,6 +2,7 @@
  * The sampler owns timing: a drift-free schedule per device, one request in flight per physical
  * link, backoff after failures, and comm-loss detection. Drivers only know protocols.
  */
+import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type DeviceStatus, initialStatus } from './device-status.js';
 import { type Driver, isPushSource } from './driver.js';
@@ -46,6 +47,8 @@ export function createSampler(options: SamplerOptions): Sampler {
   const deadlineOf = options.pollDeadlineMs ?? ((d: SampledDevice) => Math.max(5000, d.pollIntervalMs * 10));
   const linkLock = options.linkLock ?? createLinkLock();
   const stopController = new AbortController();
+  // every poll in flight listens for the stop (removed when it ends): one per device, not a leak
+  setMaxListeners(0, stopController.signal);
   const runners = options.devices.map((device) => createDeviceRunner(device));
 
   function createDeviceRunner(device: SampledDevice) {

@@ -85,16 +85,24 @@
     const el = document.getElementById('sync-summary');
     if (!el) return;
     try {
-      const health = await GW.fetchJson('/api/v1/health');
-      const targets = health.sync?.targets;
-      if (!Array.isArray(targets) || targets.length === 0) return;
+      const sync = (await GW.fetchJson('/api/v1/health')).sync;
+      const all = [...(sync?.targets || []), ...(sync?.pull || [])];
+      if (all.length === 0) return;
       el.classList.remove('muted');
       el.replaceChildren(
-        ...targets.map((x) => {
+        ...all.map((x) => {
+          const streams = Object.values(x.streams || {});
+          const depth = streams.reduce((n, st) => n + (st.depth || 0), 0);
+          const age = Math.max(0, ...streams.map((st) => st.oldestUnsentAgeS || 0));
           const div = document.createElement('div');
-          const backlog = Object.values(x.streams || {}).reduce((n, s) => n + (s.depth || 0), 0);
-          div.textContent = `${x.id}: ${backlog} ${x.lastError ? `· ${x.lastError}` : ''}`;
-          if (x.lastError) div.className = 'q-bad';
+          const err = x.lastError?.message;
+          div.className = `kv${err ? ' q-bad' : ''}`;
+          const name = Object.assign(document.createElement('span'), { textContent: `${x.id} (${x.kind})` });
+          const value = Object.assign(document.createElement('span'), {
+            className: 'v',
+            textContent: `${depth.toLocaleString()}${age > 0 ? ` · ${GW.age(age * 1000)}` : ''}${err ? ` · ${err}` : ''}`,
+          });
+          div.append(name, value);
           return div;
         }),
       );

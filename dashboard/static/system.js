@@ -1,12 +1,12 @@
-// System page: sync targets come from the health API (when the gateway syncs upstream).
+// System page: sync targets and pull consumers come from the health API (when the gateway syncs).
 (() => {
   const GW = window.GW;
   const box = document.getElementById('sync-targets');
   if (!box) return;
   GW.fetchJson('/api/v1/health')
     .then((health) => {
-      const targets = health.sync?.targets;
-      if (!Array.isArray(targets) || targets.length === 0) return;
+      const all = [...(health.sync?.targets || []), ...(health.sync?.pull || [])];
+      if (all.length === 0) return;
       const table = document.createElement('table');
       table.className = 'data';
       const head = table.createTHead().insertRow();
@@ -17,21 +17,26 @@
         head.append(th);
       }
       const body = table.createTBody();
-      for (const x of targets) {
+      for (const x of all) {
         const streams = Object.values(x.streams || {});
         const depth = streams.reduce((n, s) => n + (s.depth || 0), 0);
-        const oldest = Math.max(0, ...streams.map((s) => s.oldestUnsentAgeMs || 0));
+        const oldest = Math.max(0, ...streams.map((s) => s.oldestUnsentAgeS || 0));
         const row = body.insertRow();
-        row.insertCell().textContent = `${x.id} (${x.kind || ''})`;
-        row.insertCell().textContent = String(depth);
-        row.insertCell().textContent = oldest > 0 ? GW.age(oldest) : '—';
-        row.insertCell().textContent = GW.time(x.lastSuccessAt ?? null);
+        row.insertCell().textContent = `${x.id} (${x.kind}${x.state ? `, ${x.state}` : ''})`;
+        const d = row.insertCell();
+        d.className = 'num';
+        d.textContent = depth.toLocaleString();
+        row.insertCell().textContent = oldest > 0 ? GW.age(oldest * 1000) : '—';
+        row.insertCell().textContent = GW.time(x.lastSuccess ?? x.lastAck ?? null);
         const err = row.insertCell();
-        err.textContent = x.lastError || '—';
+        err.textContent = x.lastError?.message || '—';
         if (x.lastError) err.className = 'bad';
       }
       box.classList.remove('muted');
-      box.replaceChildren(table);
+      const wrap = document.createElement('div');
+      wrap.className = 'table-wrap';
+      wrap.append(table);
+      box.replaceChildren(wrap);
     })
     .catch(() => {});
 })();

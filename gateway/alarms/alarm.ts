@@ -7,7 +7,7 @@ import type { Reading } from '../types.js';
 import type { PointValue } from '../types.js';
 import type { AlarmDef } from './alarm-def.js';
 import { createChatterTracker } from './chatter.js';
-import { createRateWindow, discreteCondition, limitCondition, type RateWindow, rateCondition } from './conditions.js';
+import { createCondition } from './conditions.js';
 import { renderMessage } from './message.js';
 import { initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from './state-machine.js';
 import type { Actor, AlarmRecord, AlarmState, Transition } from './types.js';
@@ -30,11 +30,14 @@ export interface TickContext {
 export interface Alarm {
   readonly def: AlarmDef;
   record(): AlarmRecord;
-  onReading(reading: Reading, now: number): AlarmChange[];
+  onReading(reading: Reading, now: number): readonly AlarmChange[];
   onTick(now: number, ctx: TickContext): AlarmChange[];
   /** an operator action; `rejected` says why nothing changed */
   operate(input: MachineInput, actor: Actor, now: number): { changes: AlarmChange[]; rejected?: string };
 }
+
+/** Shared by every evaluation that changes nothing (most of them), so the hot path allocates nothing. */
+const NO_CHANGES: readonly AlarmChange[] = Object.freeze([]);
 
 export interface AlarmOptions {
   chatterPerMinute: number;
@@ -83,7 +86,7 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
     ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now, shelvedUntil: restored.shelvedUntil }
     : initialMachineState(opts.now);
   const chatter = createChatterTracker(opts.chatterPerMinute, rec.chattering ? opts.now : null);
-  const rate: RateWindow | undefined = rule.type === 'rate' ? createRateWindow(rule.windowS * 1000) : undefined;
+  const condition = createCondition(rule, def.level, def.limit);
   let lastValue: PointValue = rec.value;
 
   function apply(input: MachineInput, now: number, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
@@ -142,35 +145,20 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
     return { changes };
   }
 
-  function condition(value: PointValue, ts: number): boolean | undefined {
-    switch (rule.type) {
-      case 'limit':
-        return limitCondition(def.level!, def.limit!, rule.deadband, value, machine.raw);
-      case 'discrete':
-        return discreteCondition(rule.match, value);
-      case 'rate': {
-        if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-        return rateCondition(rate!.add(ts, value), rule.perMinute, rule.direction);
-      }
-      default:
-        return undefined;
-    }
-  }
-
   return {
     def,
     record: () => ({ ...rec }),
     onReading(reading, now) {
       // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.
-      if (reading.quality !== 'good') return [];
+      if (reading.quality !== 'good') return NO_CHANGES;
       if (rule.type === 'stale') {
         lastValue = reading.value;
-        return machine.raw ? apply({ kind: 'condition', active: false }, now, null).changes : [];
+        return machine.raw ? apply({ kind: 'condition', active: false }, now, null).changes : NO_CHANGES;
       }
-      const active = condition(reading.value, reading.ts);
-      if (active === undefined) return [];
+      const active = condition(reading.value, reading.ts, machine.raw);
+      if (active === undefined) return NO_CHANGES;
       lastValue = reading.value;
-      if (active === machine.raw && active === machine.active) return [];
+      if (active === machine.raw && active === machine.active) return NO_CHANGES;
       return apply({ kind: 'condition', active }, now, null).changes;
     },
     onTick(now, ctx) {

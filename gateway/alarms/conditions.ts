@@ -4,23 +4,7 @@
  * communication fault never clears (or raises) a process alarm.
  */
 import type { PointValue } from '../types.js';
-import type { DiscreteMatch, LimitLevel } from './types.js';
-
-/**
- * HI/HIHI raise when the value is above the limit and return once it is below limit − deadband;
- * LO/LOLO mirror that. Exactly at limit − deadband an active alarm stays active ("back past").
- */
-export function limitCondition(
-  level: LimitLevel,
-  limit: number,
-  deadband: number,
-  value: PointValue,
-  wasActive: boolean,
-): boolean | undefined {
-  if (typeof value !== 'number' || !Number.isFinite(value)) return undefined;
-  if (level === 'hi' || level === 'hihi') return wasActive ? value >= limit - deadband : value > limit;
-  return wasActive ? value <= limit + deadband : value < limit;
-}
+import type { AlarmRule, DiscreteMatch, LimitLevel } from './types.js';
 
 export function discreteCondition(match: DiscreteMatch, value: PointValue): boolean | undefined {
   switch (match.op) {
@@ -76,4 +60,42 @@ export function rateCondition(rate: number | undefined, perMinute: number, direc
   if (direction === 'rise') return rate > perMinute;
   if (direction === 'fall') return rate < -perMinute;
   return Math.abs(rate) > perMinute;
+}
+
+/**
+ * A rule's condition, specialised once per alarm: evaluation is the hot path (every committed
+ * sample). HI/HIHI raise when the value is above the limit and return once it is below
+ * limit − deadband; LO/LOLO mirror that. Exactly at limit − deadband an active alarm stays active
+ * ("back past"). `v - v === 0` is a finite-number test without a call.
+ */
+export type Condition = (value: PointValue, ts: number, wasActive: boolean) => boolean | undefined;
+
+const never: Condition = () => undefined;
+
+export function createCondition(rule: AlarmRule, level: LimitLevel | null, limit: number | null): Condition {
+  switch (rule.type) {
+    case 'limit': {
+      const raise = limit!;
+      if (level === 'hi' || level === 'hihi') {
+        const clear = raise - rule.deadband;
+        return (v, _ts, was) => (typeof v === 'number' && v - v === 0 ? (was ? v >= clear : v > raise) : undefined);
+      }
+      const clear = raise + rule.deadband;
+      return (v, _ts, was) => (typeof v === 'number' && v - v === 0 ? (was ? v <= clear : v < raise) : undefined);
+    }
+    case 'discrete': {
+      const match = rule.match;
+      if (match.op === 'equals') return (v) => v === match.value;
+      if (match.op === 'not-equals') return (v) => v !== match.value;
+      return (v) => discreteCondition(match, v);
+    }
+    case 'rate': {
+      const window = createRateWindow(rule.windowS * 1000);
+      const { perMinute, direction } = rule;
+      return (v, ts) => (typeof v === 'number' && v - v === 0 ? rateCondition(window.add(ts, v), perMinute, direction) : undefined);
+    }
+    default:
+      // stale and comm-loss are driven by time, not by values
+      return never;
+  }
 }

@@ -43,13 +43,15 @@ function makeRules(): AlarmRule[] {
 
 /** Values mostly in the normal band; about 1 sample in 1000 crosses a limit or hits the discrete value. */
 function makeSamples(count: number): Sample[][] {
+  // One id string per point, as a driver hands out its configured points' ids.
+  const ids = Array.from({ length: POINTS }, (_, p) => pointId(p));
   const cycles: Sample[][] = [];
   for (let c = 0; c < count; c++) {
     const cycle: Sample[] = new Array(POINTS);
     for (let p = 0; p < POINTS; p++) {
       const h = (p * 7919 + c * 104_729) % 1000;
       const value = h === 0 ? 100 : h === 1 ? 0 : 10 + (h % 70);
-      cycle[p] = { pointId: pointId(p), ts: T0 + c * 1000, value, quality: 'good' };
+      cycle[p] = { pointId: ids[p]!, ts: T0 + c * 1000, value, quality: 'good' };
     }
     cycles.push(cycle);
   }

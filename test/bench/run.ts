@@ -8,6 +8,7 @@ import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { builtCli } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
+import { benchMqtt } from './mqtt-ingest.js';
 import { benchOpcua } from './opcua-bench.js';
 import { benchSiteLoad } from './site-load.js';
 import { benchStoreIngest } from './store-ingest.js';
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
     ['opcua (10 k monitored items, RSS with/without)', benchOpcua],
+    ['mqtt ingest (publisher -> embedded broker -> SQLite)', () => benchMqtt()],
     ['upstream sync (1 M-reading backlog)', benchSync],
     ['web page (10 k points, 20 live clients)', benchWeb],
   ];

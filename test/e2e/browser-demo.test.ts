@@ -67,12 +67,14 @@ describe.runIf(peersAvailable('chromium'))('browser: the demo site end to end', 
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('logs in as the operator the demo printed', async () => {
+  it('logs in as the operator the demo printed, by keyboard', async () => {
     await page.goto(`${base}/`);
     expect(page.url()).toContain('/login');
-    await page.fill('#user', 'operator');
-    await page.fill('#password', accounts.get('operator')!);
-    await page.click('button[type=submit]');
+    // By keyboard only: the user field has focus, Tab to the password, Enter submits.
+    await page.keyboard.type('operator');
+    await page.keyboard.press('Tab');
+    await page.keyboard.type(accounts.get('operator')!);
+    await page.keyboard.press('Enter');
     await page.waitForURL(`${base}/`);
     await page.locator('h1', { hasText: 'Overview' }).waitFor();
     await page.locator('#live-status[data-state="open"]').waitFor({ timeout: 5000 });

@@ -22,7 +22,7 @@ devices:
 describe('gateway CLI', () => {
   it('check accepts the shipped demo config', () => {
     const res = runCli(['check', '--config', 'config/demo.yaml']);
-    expect(res.stdout).toMatch(/config\/demo\.yaml: ok \(6 devices, \d+ points\)/);
+    expect(res.stdout).toMatch(/config\/demo\.yaml: ok \(11 devices, \d+ points\)/);
     expect(res.code).toBe(0);
   });
 

@@ -1,10 +1,11 @@
 /** Alarm conditions (deadband edges, discrete matches, rate windows), messages and chatter counting. */
 import { describe, expect, it } from 'vitest';
 import { createChatterTracker } from '../../gateway/alarms/chatter.js';
-import { createRateWindow, discreteCondition, limitCondition, rateCondition } from '../../gateway/alarms/conditions.js';
+import { createCondition, createRateWindow, discreteCondition, rateCondition } from '../../gateway/alarms/conditions.js';
 import { formatValue, renderMessage } from '../../gateway/alarms/message.js';
 import type { DiscreteMatch, LimitLevel } from '../../gateway/alarms/types.js';
 import type { PointValue } from '../../gateway/types.js';
+import { limitRule, rateRule } from '../helpers/alarm-fixtures.js';
 
 describe('limit condition with deadband', () => {
   const cases: Array<[LimitLevel, number, number, PointValue, boolean, boolean | undefined]> = [
@@ -27,7 +28,8 @@ describe('limit condition with deadband', () => {
     ['hi', 27, 0.5, Number.NaN, false, undefined],
   ];
   it.each(cases)('%s %d ± %d: value %s (was active %s) → %s', (level, limit, deadband, value, was, expected) => {
-    expect(limitCondition(level, limit, deadband, value, was)).toBe(expected);
+    const rule = limitRule('r', 'd.p', { [level]: limit }, { deadband });
+    expect(createCondition(rule, level, limit)(value, 0, was)).toBe(expected);
   });
 });
 
@@ -64,6 +66,14 @@ describe('rate of change', () => {
     for (let t = 0; t <= 120_000; t += 10_000) w.add(t, t < 100_000 ? 20 : 20 + (t - 90_000) / 10_000);
     // at 120 s: value 23, at 60 s: 20 → 3/min
     expect(w.add(130_000, 24)).toBeCloseTo(4);
+  });
+
+  it('a rate alarm’s condition reads the window through its rule', () => {
+    const rise = createCondition(rateRule('r', 'd.p', 2, 60, { direction: 'rise' }), null, null);
+    expect(rise(20, 0, false)).toBeUndefined();
+    expect(rise(21, 60_000, false)).toBe(false); // 1/min
+    expect(rise(24, 120_000, false)).toBe(true); // 3/min
+    expect(rise('x', 130_000, true)).toBeUndefined();
   });
 
   it('ignores a sample that is not newer', () => {

@@ -43,7 +43,7 @@ const cases: { fixture: string; expected: string[] }[] = [
       'unknown-keys.yaml:10 devices[0].points[0].adress: unknown key "adress" (did you mean "address"?)',
       'unknown-keys.yaml:11 devices[0].points[0].colour: unknown key "colour"',
       'unknown-keys.yaml:14 devices[1].connection.baudrate: unknown key "baudrate" (did you mean "baudRate"?)',
-      'unknown-keys.yaml:16 alarms: unknown key "alarms"',
+      'unknown-keys.yaml:16 alarm: unknown key "alarm" (did you mean "alarms"?)',
     ],
   },
   {
@@ -136,7 +136,7 @@ const cases: { fixture: string; expected: string[] }[] = [
       'many-problems.yaml:14 devices[0].points[2].address: 70000 exceeds 65535',
       'many-problems.yaml:15 devices[1].id: duplicate id "ups1" (also devices[0])',
       `many-problems.yaml:18 devices[1].profile: unknown profile "ups-x" (looked in profiles, BUILTIN; ${AVAILABLE})`,
-      'many-problems.yaml:20 devices[2].driver: expected one of modbus, got "snmp"',
+      'many-problems.yaml:20 devices[2].driver: expected one of modbus, mqtt, opcua, got "snmp"',
       'many-problems.yaml:24 devices[3].connection.parity: expected one of none, even, odd, got "space"',
       'many-problems.yaml:27 devices[3].points[0].address: "supply_temp" (input 0-1) overlaps "return_temp" (input 1)',
     ],
