@@ -9,6 +9,7 @@ import { startSimulation } from './simulate.js';
 export async function demoCommand(file = demoConfigPath(), controlPort = DEFAULT_CONTROL_PORT): Promise<number> {
   const config = loadSiteConfig(file);
   const logger = cliLogger(config.gateway.logLevel);
+  const stopRequested = untilSignal();
   const simulation = await startSimulation(config, controlPort, logger.child({ component: 'simulator' }));
   let gateway: Awaited<ReturnType<typeof startGateway>>;
   try {
@@ -33,7 +34,7 @@ export async function demoCommand(file = demoConfigPath(), controlPort = DEFAULT
       '',
     ].join('\n'),
   );
-  await untilSignal();
+  await stopRequested;
   await gateway.stop();
   await simulation.stop();
   return 0;

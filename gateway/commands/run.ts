@@ -7,8 +7,10 @@ import { cliLogger, untilSignal } from './shared.js';
 export async function runCommand(file: string): Promise<number> {
   const config = loadSiteConfig(file);
   const logger = cliLogger(config.gateway.logLevel);
+  // Listen before starting: a stop asked for during start-up still ends in a clean stop.
+  const stopRequested = untilSignal();
   const gateway = await startGateway(config, { logger, version: packageVersion() });
-  const signal = await untilSignal();
+  const signal = await stopRequested;
   logger.info('stopping', { signal });
   await gateway.stop();
   return 0;

@@ -73,8 +73,9 @@ async function startMqttSensors(config: SiteConfig, scenarios: () => Record<stri
 /** `gateway simulate --config FILE`: the simulated equipment alone (benchmarks, bench tests). */
 export async function simulateCommand(file: string, controlPort = DEFAULT_CONTROL_PORT): Promise<number> {
   const logger = cliLogger();
+  const stopRequested = untilSignal();
   const simulation = await startSimulation(loadSiteConfig(file), controlPort, logger);
-  await untilSignal();
+  await stopRequested;
   await simulation.stop();
   return 0;
 }
