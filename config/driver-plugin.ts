@@ -8,7 +8,9 @@
  * heavy protocol library must load only when a device of its driver is configured.
  */
 import type { z } from 'zod';
-import type { DeviceConfig, DeviceKind } from './types.js';
+import type { CommonDeviceFields, DeviceConfig } from './types.js';
+
+export type { CommonDeviceFields };
 
 /** Every driver's point, as written, has a key and may be `disabled` (to drop a profile point). */
 export interface PointInputBase {
@@ -28,16 +30,6 @@ export interface PointSource<W, I extends PointInputBase = PointInputBase> {
 export interface Located<W> {
   where: W;
   message: string;
-}
-
-/** Fields every device has, whatever its driver (already checked by the loader). */
-export interface CommonDeviceFields {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  location?: string;
-  pollIntervalMs: number;
-  profile?: string;
 }
 
 export interface BuildInput<W> {

@@ -62,15 +62,20 @@ export type ModbusConnection =
       timeoutMs: number;
     };
 
-export interface ModbusDeviceConfig {
+/** Fields every device has, whatever its driver (checked by the loader before the driver's own). */
+export interface CommonDeviceFields {
   id: string;
   name: string;
   kind: DeviceKind;
   location?: string;
-  driver: 'modbus';
-  connection: ModbusConnection;
+  /** the poll period; for drivers that receive values (MQTT, OPC UA subscribe) the health-check period */
   pollIntervalMs: number;
   profile?: string;
+}
+
+export interface ModbusDeviceConfig extends CommonDeviceFields {
+  driver: 'modbus';
+  connection: ModbusConnection;
   /** device default, already applied to every point */
   wordOrder: WordOrder;
   /** request planning limits */
@@ -80,31 +85,16 @@ export interface ModbusDeviceConfig {
   points: ModbusPoint[];
 }
 
-export interface OpcuaDeviceConfig {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  location?: string;
+export interface OpcuaDeviceConfig extends CommonDeviceFields {
   driver: 'opcua';
   connection: OpcuaConnection;
-  /** poll mode: the Read period; subscribe mode: the health-check period */
-  pollIntervalMs: number;
-  profile?: string;
   mode: OpcuaMode;
   subscription: OpcuaSubscriptionSettings;
   points: OpcuaPoint[];
 }
 
 /** An MQTT device: the common fields and the driver's own (drivers/mqtt/point.ts). */
-export interface MqttDeviceConfig extends MqttDeviceSettings {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  location?: string;
-  /** the health-check period (values arrive when published) */
-  pollIntervalMs: number;
-  profile?: string;
-}
+export interface MqttDeviceConfig extends CommonDeviceFields, MqttDeviceSettings {}
 
 /** One union member per driver; later drivers add theirs. */
 export type DeviceConfig = ModbusDeviceConfig | OpcuaDeviceConfig | MqttDeviceConfig;

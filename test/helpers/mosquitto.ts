@@ -1,11 +1,13 @@
 /**
  * Debian's mosquitto as an independent MQTT broker for integration tests: started on a free
- * loopback port with a generated config, stoppable and restartable on the same port.
+ * loopback port with a generated config, stoppable and restartable on the same port. With
+ * `persistent`, a graceful restart keeps the sessions and queued QoS 1 messages of clients with
+ * clean session off (as a production broker configured for it does).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { tmpdir } from 'node:os';
+import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
 
@@ -16,7 +18,7 @@ export interface MosquittoPeer {
   url: string;
   /** stops the broker (SIGKILL when `hard`: no goodbye to clients) */
   stop(hard?: boolean): Promise<void>;
-  /** starts it again on the same port (sessions are gone: persistence is off) */
+  /** starts it again on the same port (sessions survive a graceful stop only when `persistent`) */
   start(): Promise<void>;
   /** stops it and removes its files */
   dispose(): Promise<void>;
@@ -26,11 +28,27 @@ export interface MosquittoPeer {
 
 export interface MosquittoOptions {
   port?: number;
+  /** keep sessions and queued messages on disk across a graceful (SIGTERM) stop */
+  persistent?: boolean;
   /** extra lines for mosquitto.conf */
   extraConfig?: string[];
 }
 
-function waitForPort(port: number, timeoutMs: number): Promise<void> {
+function configLines(port: number, dir: string, options: MosquittoOptions): string[] {
+  const persistence = options.persistent
+    ? [
+        // Started as root, mosquitto drops to the `mosquitto` user, which cannot write our temp folder.
+        `user ${userInfo().username}`,
+        'persistence true',
+        `persistence_location ${dir}/`,
+        'max_queued_messages 100000',
+      ]
+    : ['persistence false'];
+  return [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'log_dest stderr', 'log_type error', 'log_type warning', ...(options.extraConfig ?? []), ''];
+}
+
+/** Resolves once `port` accepts; rejects at once when `exited()` says the broker died (bad config, port taken). */
+function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
   const until = Date.now() + timeoutMs;
   return new Promise((resolve, reject) => {
     const attempt = () => {
@@ -41,7 +59,8 @@ function waitForPort(port: number, timeoutMs: number): Promise<void> {
       });
       socket.once('error', () => {
         socket.destroy();
-        if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`));
+        if (exited()) reject(new Error('mosquitto exited before listening'));
+        else if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`));
         else setTimeout(attempt, 25);
       });
     };
@@ -53,10 +72,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
   const port = options.port ?? (await freePort());
   const dir = mkdtempSync(join(tmpdir(), 'mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(
-    conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', 'persistence false', 'log_dest stderr', 'log_type error', 'log_type warning', ...(options.extraConfig ?? []), ''].join('\n'),
-  );
+  writeFileSync(conf, configLines(port, dir, options).join('\n'));
   let child: ChildProcess | undefined;
   let output = '';
 
@@ -74,7 +90,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       if (child === proc) child = undefined;
     });
     try {
-      await waitForPort(port, 5000);
+      await waitForPort(port, 5000, () => proc.exitCode !== null);
     } catch (err) {
       proc.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${output}`);

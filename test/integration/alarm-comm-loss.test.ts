@@ -10,17 +10,16 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
 import type { ModbusDeviceConfig } from '../../config/types.js';
-import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 import { type AlarmEngine, createAlarmEngine } from '../../gateway/alarms/engine.js';
 import type { AlarmRule } from '../../gateway/alarms/types.js';
 import { silentLogger } from '../../gateway/logger.js';
-import { createSampler, type Sampler } from '../../gateway/sampler.js';
-import { createStore } from '../../gateway/store/index.js';
+import type { Sampler } from '../../gateway/sampler.js';
 import type { Store } from '../../gateway/store/types.js';
 import { commLossRule, NAMES, staleRule } from '../helpers/alarm-fixtures.js';
 import { waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { createModbusPipeline } from '../helpers/modbus-pipeline.js';
 
 const POLL_MS = 200;
 
@@ -54,25 +53,7 @@ ${ports
     expect(problems).toEqual([]);
     devices = config!.devices as ModbusDeviceConfig[];
     for (const d of devices) await startDevice(d.id);
-    store = createStore({
-      file: join(dir, 'g.db'),
-      synchronous: 'normal',
-      commitIntervalMs: 50,
-      maxBatch: 1000,
-      retention: { maxAgeDays: 0, maxSizeMB: 0 },
-      logger: silentLogger,
-    });
-    const links = createModbusLinkPool({ logger: silentLogger });
-    sampler = createSampler({
-      devices: devices.map((d) => ({
-        driver: createModbusDriver(d, { links, logger: silentLogger }),
-        pollIntervalMs: d.pollIntervalMs,
-        pointIds: d.points.map((p) => p.id),
-      })),
-      sink: (s) => store.append(s),
-      logger: silentLogger,
-      backoff: { initialMs: 200, maxMs: 400 },
-    });
+    ({ store, sampler } = createModbusPipeline(dir, devices, { initialMs: 200, maxMs: 400 }));
     const rules: AlarmRule[] = devices.flatMap((d) => [
       commLossRule(`${d.id}.comm-loss`, d.id, 1, { severity: 'critical' }),
       ...d.points.map((p) => staleRule(`${d.id}.${p.key}-stale`, p.id, 1)),

@@ -8,13 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
 import type { ModbusDeviceConfig } from '../../config/types.js';
-import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
-import { silentLogger } from '../../gateway/logger.js';
-import { createSampler, type Sampler } from '../../gateway/sampler.js';
-import { createStore } from '../../gateway/store/index.js';
+import type { Sampler } from '../../gateway/sampler.js';
 import type { Store } from '../../gateway/store/types.js';
 import { freePort } from '../helpers/free-port.js';
+import { createModbusPipeline } from '../helpers/modbus-pipeline.js';
 
 const POLL_MS = 250;
 
@@ -45,25 +43,7 @@ ${[3, 4]
     expect(problems).toEqual([]);
     devices = config!.devices as ModbusDeviceConfig[];
     site = await startSimulatedSite(devices);
-    store = createStore({
-      file: join(dir, 'g.db'),
-      synchronous: 'normal',
-      commitIntervalMs: 50,
-      maxBatch: 1000,
-      retention: { maxAgeDays: 0, maxSizeMB: 0 },
-      logger: silentLogger,
-    });
-    const links = createModbusLinkPool({ logger: silentLogger });
-    sampler = createSampler({
-      devices: devices.map((d) => ({
-        driver: createModbusDriver(d, { links, logger: silentLogger }),
-        pollIntervalMs: d.pollIntervalMs,
-        pointIds: d.points.map((p) => p.id),
-      })),
-      sink: (s) => store.append(s),
-      logger: silentLogger,
-      backoff: { initialMs: 500, maxMs: 2000 },
-    });
+    ({ store, sampler } = createModbusPipeline(dir, devices, { initialMs: 500, maxMs: 2000 }));
     sampler.start();
   });
 

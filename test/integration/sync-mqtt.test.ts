@@ -12,7 +12,7 @@ import type { Store } from '../../gateway/store/index.js';
 import { createSync, type SyncService } from '../../sync/create-sync.js';
 import { mqttTopics } from '../../sync/topics.js';
 import { mqttTarget, syncSamples, syncSection, until } from '../helpers/sync-fixtures.js';
-import { type Mosquitto, startMosquitto } from '../helpers/sync-mosquitto.js';
+import { type MosquittoPeer, startMosquitto } from '../helpers/mosquitto.js';
 import { createLedger, type Ledger, type WireBatch } from '../helpers/sync-receiver.js';
 import { peersAvailable } from '../helpers/peers.js';
 import { createTempStores } from '../helpers/temp-store.js';
@@ -69,12 +69,12 @@ function expectAll(ledger: Ledger, store: Store): void {
 }
 
 describe.runIf(peersAvailable('mosquitto'))('MQTT push to mosquitto', () => {
-  let broker: Mosquitto;
+  let broker: MosquittoPeer;
   let sub: Subscriber;
   const started: SyncService[] = [];
 
   beforeAll(async () => {
-    broker = await startMosquitto();
+    broker = await startMosquitto({ persistent: true });
     sub = await subscribe(broker.url);
   });
   // Each test's gateway uses the same client id: one must be gone before the next connects.
@@ -83,7 +83,7 @@ describe.runIf(peersAvailable('mosquitto'))('MQTT push to mosquitto', () => {
   });
   afterAll(async () => {
     await sub?.client.endAsync(true);
-    await broker?.close();
+    await broker?.dispose();
     temp.cleanup();
   });
 
