@@ -3,7 +3,7 @@
  * The `gateway` command. Parses arguments and turns every failure into a readable message.
  *
  * The node flags on the first line are part of the product: a 1 MiB young generation keeps a
- * gateway with 10 k points near 100 MB RSS instead of ~140 MB (V8's default reserves 16 MiB per
+ * gateway with 10 k points at about 110 MB RSS instead of ~145 MB (V8's default reserves 16 MiB per
  * semi-space), at a few scavenges per second. Whatever starts the gateway (npm scripts, the
  * benchmarks, a service unit) uses the same flags (the benchmarks read them from this line).
  */
