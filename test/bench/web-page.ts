@@ -19,6 +19,7 @@ import { alarmRig, discreteRule, limitRule } from '../helpers/alarm-fixtures.js'
 import { createTempStores } from '../helpers/temp-store.js';
 import { createTestAuth } from '../helpers/web-auth.js';
 import { type BenchRow, printTable } from './bench-row.js';
+import { modbusDevice, modbusPoint, tcpConnection } from '../helpers/modbus-fixtures.js';
 
 export interface WebBenchOptions {
   devices?: number;
@@ -42,20 +43,13 @@ function site(devices: number, perDevice: number): DeviceConfig[] {
   return Array.from({ length: devices }, (_, d) => {
     const kind = KINDS[d % KINDS.length]!;
     const keys = [...KEYS[kind], ...Array.from({ length: perDevice }, (_, i) => `p${i}`)].slice(0, perDevice);
+    const points = keys.map((key) => ({ ...modbusPoint(`dev${d}`, key, 0), name: key.replaceAll('_', ' '), unit: '%' }));
     return {
-      id: `dev${d}`,
+      ...modbusDevice(`dev${d}`, tcpConnection(502), points),
       name: `${kind.toUpperCase()} ${d}`,
       kind,
       location: `Hall ${String.fromCharCode(65 + (d % 6))}`,
-      driver: 'modbus',
-      connection: { transport: 'tcp', host: '127.0.0.1', port: 502, unitId: 1, timeoutMs: 1000 },
-      pollIntervalMs: 1000,
-      wordOrder: 'ABCD',
-      maxRegisters: 125,
-      maxBits: 2000,
-      maxGap: 8,
-      points: keys.map((key) => ({ id: `dev${d}.${key}`, key, name: key.replaceAll('_', ' '), unit: '%', table: 'holding', address: 0, type: 'uint16', wordOrder: 'ABCD' })),
-    } as DeviceConfig;
+    };
   });
 }
 

@@ -10,6 +10,7 @@ import { type DeviceStatus, initialStatus } from '../../gateway/device-status.js
 import { silentLogger } from '../../gateway/logger.js';
 import type { Store } from '../../gateway/store/types.js';
 import { type AlarmRig, alarmRig, discreteRule, limitRule } from './alarm-fixtures.js';
+import { modbusDevice, tcpConnection } from './modbus-fixtures.js';
 import { createTempStores, type TempStores } from './temp-store.js';
 import { createTestAuth, TEST_PASSWORD, type TestAuth } from './web-auth.js';
 
@@ -25,20 +26,7 @@ const point = (key: string, name: string, unit?: string) => ({
 });
 
 function device(id: string, name: string, kind: DeviceConfig['kind'], location: string, points: ReturnType<typeof point>[]): DeviceConfig {
-  return {
-    id,
-    name,
-    kind,
-    location,
-    driver: 'modbus',
-    connection: { transport: 'tcp', host: '127.0.0.1', port: 502, unitId: 1, timeoutMs: 1000 },
-    pollIntervalMs: 1000,
-    wordOrder: 'ABCD',
-    maxRegisters: 125,
-    maxBits: 2000,
-    maxGap: 8,
-    points,
-  } as DeviceConfig;
+  return { ...modbusDevice(id, tcpConnection(502), points), name, kind, location };
 }
 
 export const WEB_DEVICES: DeviceConfig[] = [

@@ -5,27 +5,20 @@ import { createCatalog } from '../../gateway/catalog.js';
 import { type DeviceStatus, initialStatus } from '../../gateway/device-status.js';
 import { silentLogger } from '../../gateway/logger.js';
 import type { Store } from '../../gateway/store/types.js';
+import { modbusDevice, modbusPoint, tcpConnection } from '../helpers/modbus-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';
 import { createTestAuth } from '../helpers/web-auth.js';
 
-const devices = [
+const devices: DeviceConfig[] = [
   {
-    id: 'ups1',
+    ...modbusDevice('ups1', tcpConnection(502), [
+      { ...modbusPoint('ups1', 'load', 0), name: 'Output load', unit: '%' },
+      { ...modbusPoint('ups1', 'on_battery', 1, { bit: 1 }), name: 'On battery' },
+    ]),
     name: 'UPS-1',
     kind: 'ups',
-    driver: 'modbus',
-    connection: { transport: 'tcp', host: '127.0.0.1', port: 502, unitId: 1, timeoutMs: 1000 },
-    pollIntervalMs: 1000,
-    wordOrder: 'ABCD',
-    maxRegisters: 125,
-    maxBits: 2000,
-    maxGap: 8,
-    points: [
-      { id: 'ups1.load', key: 'load', name: 'Output load', unit: '%', table: 'holding', address: 0, type: 'uint16', wordOrder: 'ABCD' },
-      { id: 'ups1.on_battery', key: 'on_battery', name: 'On battery', table: 'holding', address: 1, type: 'uint16', bit: 1, wordOrder: 'ABCD' },
-    ],
   },
-] satisfies DeviceConfig[];
+];
 
 describe('JSON API', () => {
   const temp = createTempStores('gw-api-');
