@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmHealth, AlarmRecord } from '../../gateway/alarms/types.js';
 import type { StoredEvent } from '../../gateway/store/types.js';
-import { REPO_ROOT, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 
 describe('alarms on the demo site', () => {
@@ -72,10 +72,7 @@ describe('alarms on the demo site', () => {
   }, 60_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopCli(child);
     rmSync(dir, { recursive: true, force: true });
   });
 

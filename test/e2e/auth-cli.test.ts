@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { REPO_ROOT, waitFor } from '../helpers/cli.js';
+import { REPO_ROOT, stopCli, waitFor } from '../helpers/cli.js';
 
 const CLI = join(REPO_ROOT, 'gateway', 'cli.ts');
 
@@ -30,10 +30,7 @@ describe('users from the command line and the first run', () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-auth-cli-'));
   });
   afterEach(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await stopCli(child);
     child = undefined;
     rmSync(dir, { recursive: true, force: true });
   });

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { peersAvailable } from '../helpers/peers.js';
 
@@ -60,10 +60,7 @@ describe.runIf(peersAvailable('chromium'))('browser: the demo site end to end', 
 
   afterAll(async () => {
     await browser?.close();
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopCli(child);
     rmSync(dir, { recursive: true, force: true });
   });
 

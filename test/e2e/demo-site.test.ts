@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT, runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 
 interface PointRow {
@@ -66,10 +66,7 @@ describe('demo site', () => {
   }, 40_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopCli(child);
     rmSync(dir, { recursive: true, force: true });
   });
 

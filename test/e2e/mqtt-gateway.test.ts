@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../drivers/mqtt/password.js';
-import { spawnCli, waitFor } from '../helpers/cli.js';
+import { spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 
 interface MqttHealthBody {
@@ -63,10 +63,7 @@ devices:
   }, 40_000);
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('exit', r));
-    }
+    await stopCli(child);
     rmSync(dir, { recursive: true, force: true });
   });
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../config/index.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
-import { runCli, spawnCli, waitFor } from '../helpers/cli.js';
+import { runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 import { type Receiver, startReceiver } from '../helpers/sync-receiver.js';
 
@@ -53,10 +53,7 @@ describe('gateway with upstream sync', () => {
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      child.kill('SIGTERM');
-      await new Promise((r) => child!.once('exit', r));
-    }
+    await stopCli(child);
     await site?.stop();
     await receiver?.close();
     delete process.env.E2E_SYNC_TOKEN;

@@ -47,3 +47,11 @@ export async function waitFor<T>(check: () => Promise<T | undefined> | T | undef
   }
   throw new Error(`timed out waiting for ${what}${lastError ? `: ${String(lastError)}` : ''}`);
 }
+
+/** Asks a background `gateway` to stop (SIGTERM: its clean shutdown) and waits until it has. */
+export async function stopCli(child: ChildProcess | undefined): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
