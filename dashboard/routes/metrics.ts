@@ -48,6 +48,15 @@ function coreMetrics(deps: MetricsDeps, at: number): MetricFamily[] {
   const devices = deps.deviceStatus();
   const gauge = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'gauge', samples: [{ value }] });
   const counter = (name: string, help: string, value: number): MetricFamily => ({ name, help, type: 'counter', samples: [{ value }] });
+  const perStream = (name: string, help: string, type: MetricFamily['type'], readings: number, events: number): MetricFamily => ({
+    name,
+    help,
+    type,
+    samples: [
+      { labels: { stream: 'readings' }, value: readings },
+      { labels: { stream: 'events' }, value: events },
+    ],
+  });
   const states = ['up', 'degraded', 'down', 'connecting'];
   const perDevice = (name: string, help: string, type: MetricFamily['type'], value: (d: (typeof devices)[number]) => number): MetricFamily => ({
     name,
@@ -59,29 +68,19 @@ function coreMetrics(deps: MetricsDeps, at: number): MetricFamily[] {
     { name: 'gateway_info', help: 'Gateway identity', type: 'gauge', samples: [{ labels: { gateway_id: deps.gatewayId, version: deps.version }, value: 1 }] },
     gauge('gateway_start_time_seconds', 'When the gateway started (Unix time)', deps.startedAt / 1000),
     gauge('gateway_uptime_seconds', 'Seconds since the gateway started', (at - deps.startedAt) / 1000),
-    {
-      name: 'gateway_store_last_seq',
-      help: 'Highest committed seq per stream',
-      type: 'gauge',
-      samples: [
-        { labels: { stream: 'readings' }, value: s.lastReadingSeq },
-        { labels: { stream: 'events' }, value: s.lastEventSeq },
-      ],
-    },
+    perStream('gateway_store_last_seq', 'Highest committed seq per stream', 'gauge', s.lastReadingSeq, s.lastEventSeq),
     gauge('gateway_store_readings', 'Readings held in the database', s.readingCount),
     gauge('gateway_store_database_bytes', 'Database file plus WAL', s.databaseBytes),
     gauge('gateway_store_pending_samples', 'Samples accepted but not yet committed', s.pending),
     counter('gateway_store_commits_total', 'Committed transactions since start', s.commits),
     counter('gateway_store_commit_errors_total', 'Failed commit attempts since start', s.commitErrors),
-    {
-      name: 'gateway_store_retention_dropped_total',
-      help: 'Rows deleted by retention over the life of the database',
-      type: 'counter',
-      samples: [
-        { labels: { stream: 'readings' }, value: s.droppedByRetention },
-        { labels: { stream: 'events' }, value: s.eventsDroppedByRetention },
-      ],
-    },
+    perStream(
+      'gateway_store_retention_dropped_total',
+      'Rows deleted by retention over the life of the database',
+      'counter',
+      s.droppedByRetention,
+      s.eventsDroppedByRetention,
+    ),
     counter('gateway_store_overflow_dropped_total', 'Queued samples dropped while commits kept failing', s.droppedByOverflow),
     {
       name: 'gateway_devices',
