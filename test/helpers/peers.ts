@@ -5,6 +5,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 export interface PeerCheck {
   name: string;
@@ -24,6 +25,18 @@ function commandExists(cmd: string): boolean {
 /** The Debian python, not a pyenv or venv one: pymodbus comes from python3-pymodbus. */
 export const SYSTEM_PYTHON = '/usr/bin/python3';
 
+/** The pymodbus peer script; `--check` runs exactly its imports, so a partial install reads as missing. */
+export const PYMODBUS_PEER_SCRIPT = fileURLToPath(new URL('../peers/pymodbus_server.py', import.meta.url));
+
+function succeeds(cmd: string, args: string[]): boolean {
+  try {
+    execFileSync(cmd, args, { stdio: 'ignore', timeout: 20_000 });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const checks: Record<string, () => PeerCheck> = {
   socat: () => ({ name: 'socat', available: commandExists('socat'), why: 'apt-get install socat' }),
   mosquitto: () => ({
@@ -32,14 +45,17 @@ const checks: Record<string, () => PeerCheck> = {
     why: 'apt-get install mosquitto mosquitto-clients',
   }),
   chromium: () => ({ name: 'chromium', available: existsSync('/usr/bin/chromium'), why: 'apt-get install chromium' }),
-  pymodbus: () => {
-    let available = false;
-    try {
-      execFileSync(SYSTEM_PYTHON, ['-c', 'import pymodbus'], { stdio: 'ignore' });
-      available = true;
-    } catch {}
-    return { name: 'pymodbus', available, why: 'apt-get install python3-pymodbus' };
-  },
+  pymodbus: () => ({
+    name: 'pymodbus',
+    // pymodbus.server imports serial_asyncio, which python3-pymodbus only recommends.
+    available: succeeds(SYSTEM_PYTHON, [PYMODBUS_PEER_SCRIPT, '--check']),
+    why: 'apt-get install python3-pymodbus python3-serial-asyncio',
+  }),
+  faketime: () => ({
+    name: 'faketime',
+    available: succeeds('faketime', ['-f', '+0s', 'true']),
+    why: 'apt-get install faketime',
+  }),
 };
 
 /**

@@ -1,11 +1,8 @@
 /** Starts test/peers/pymodbus_server.py: an independent Modbus server with known values. */
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import type { ModbusType, WordOrder } from '../../drivers/modbus/point.js';
 import { stopChild, waitForLine } from './modbus-peer-process.js';
-import { SYSTEM_PYTHON } from './peers.js';
-
-const SCRIPT = fileURLToPath(new URL('../peers/pymodbus_server.py', import.meta.url));
+import { PYMODBUS_PEER_SCRIPT as SCRIPT, SYSTEM_PYTHON } from './peers.js';
 
 /** A typed value the server packs with Python's struct module, or raw register words. */
 export type RegisterEntry =

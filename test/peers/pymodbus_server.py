@@ -1,6 +1,7 @@
 """An independent Modbus peer for integration tests: pymodbus (Debian's python3-pymodbus, 3.0.x).
 
 Usage: python3 pymodbus_server.py '<json spec>'
+       python3 pymodbus_server.py --check      # exits 0 when every import this script needs works
 
     {
       "transport": "tcp", "host": "127.0.0.1", "port": 0,            # 0 = any free port
@@ -149,6 +150,11 @@ async def serve(spec):
 
 
 def main():
+    # `--check`: the imports above ran (pymodbus.server needs serial_asyncio, only a Recommends of
+    # python3-pymodbus), so the peer is usable. The test helpers ask this before starting it.
+    if sys.argv[1:] == ["--check"]:
+        print(json.dumps({"ok": True}))
+        return
     logging.basicConfig(level=logging.CRITICAL)
     exit_when_stdin_closes()
     asyncio.run(serve(json.loads(sys.argv[1])))
