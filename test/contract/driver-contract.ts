@@ -3,7 +3,7 @@
  * file calls describeDriverContract with a setup that starts a real peer and builds the driver.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { Driver } from '../../gateway/driver.js';
+import { type Driver, isPushSource } from '../../gateway/driver.js';
 import { DriverError } from '../../gateway/errors.js';
 import type { Sample } from '../../gateway/types.js';
 
@@ -18,11 +18,18 @@ export interface DriverContractSetup {
   restoreLink(): Promise<void>;
   /** Stops the peer and anything else the setup started. */
   teardown(): Promise<void>;
+  /**
+   * Push drivers (PushSource): makes the peer send a new value for the first expected point and
+   * returns that value, so the suite can see it arrive through subscribe().
+   */
+  changeValue?(): Promise<unknown>;
 }
 
 export interface DriverContractOptions {
   /** skip the suite (its peer is missing on this machine) */
   skip?: boolean;
+  /** the driver is a PushSource: the suite also checks subscribe() (the setup gives changeValue) */
+  push?: boolean;
 }
 
 const QUALITIES = ['good', 'uncertain', 'bad'];
@@ -44,6 +51,14 @@ function expectWellFormed(samples: Sample[], expectedPointIds: string[]) {
     } else {
       expect(typeof s.reason).toBe('string');
     }
+  }
+}
+
+async function until(check: () => boolean, what: string, timeoutMs = 10_000): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
 
@@ -74,6 +89,28 @@ export function describeDriverContract(
       expect(samples.filter((s) => s.quality !== 'good')).toEqual([]);
       const again = await driver.read(signal());
       expectWellFormed(again, expectedPointIds);
+    });
+
+    it(`is ${options.push ? '' : 'not '}a push source`, () => {
+      expect(isPushSource(ctx!.driver)).toBe(options.push ?? false);
+    });
+
+    if (options.push)
+      it('delivers changed values through subscribe() and stops delivering after unsubscribe', async () => {
+      const { driver, expectedPointIds, changeValue } = ctx!;
+      if (!isPushSource(driver) || !changeValue) throw new Error('a push driver needs a push setup (changeValue)');
+      const [first] = expectedPointIds;
+      await driver.connect(signal());
+      const received: Sample[] = [];
+      const unsubscribe = driver.subscribe((samples) => received.push(...samples));
+      const value = await changeValue();
+      await until(() => received.some((s) => s.pointId === first && s.value === value), 'the changed value through subscribe()');
+      expect(received.every((s) => expectedPointIds.includes(s.pointId) && QUALITIES.includes(s.quality))).toBe(true);
+      unsubscribe();
+      const count = received.length;
+      await changeValue();
+      await new Promise((r) => setTimeout(r, 500));
+      expect(received.length).toBe(count);
     });
 
     it('rejects with the abort reason when the signal is already aborted', async () => {

@@ -58,9 +58,16 @@ describeDriverContract(
         await until(() => allGood(signal));
       },
     };
+    let change = 0;
     return {
       driver,
       expectedPointIds: ['env1.temperature', 'env1.humidity', 'env1.door'],
+      async changeValue() {
+        change += 1;
+        const value = 30 + change;
+        await sensor.publishAsync('contract/env1', JSON.stringify({ temperature: value, rh: 40 }));
+        return value;
+      },
       async breakLink() {
         await broker.stop();
         await until(() => !ingest.linkOf('env1').isUp());
@@ -76,5 +83,5 @@ describeDriverContract(
       },
     };
   },
-  { skip: !peersAvailable('mosquitto') },
+  { skip: !peersAvailable('mosquitto'), push: true },
 );

@@ -20,7 +20,10 @@ afterAll(async () => {
 });
 
 for (const mode of ['subscribe', 'poll'] as const) {
-  describeDriverContract(`opcua ${mode}`, async () => {
+  let change = 0;
+  describeDriverContract(
+    `opcua ${mode}`,
+    async () => {
     const points = testPoints('ahu1');
     const driver = createOpcuaDriver(opcuaDevice('ahu1', server.endpoint, points, { mode }), { pki, logger: silentLogger });
     return {
@@ -32,6 +35,14 @@ for (const mode of ['subscribe', 'poll'] as const) {
         // the next test expects a running server
         if (!server.running) await server.start();
       },
+      async changeValue() {
+        change += 1;
+        const value = 40 + change;
+        server.set('Temperature', value);
+        return value;
+      },
     };
-  });
+  },
+    { push: mode === 'subscribe' },
+  );
 }

@@ -23,7 +23,7 @@ export interface PymodbusUnit {
 }
 
 export type PymodbusListen =
-  | { transport: 'tcp'; host?: string; port?: number }
+  | { transport: 'tcp' | 'rtu-over-tcp'; host?: string; port?: number }
   | {
       transport: 'rtu';
       serialPort: string;

@@ -5,6 +5,7 @@ Usage: python3 pymodbus_server.py '<json spec>'
 
     {
       "transport": "tcp", "host": "127.0.0.1", "port": 0,            # 0 = any free port
+      # or "transport": "rtu-over-tcp" (same fields): RTU frames on a TCP stream
       # or "transport": "rtu", "serialPort": "/dev/pts/N", "baudRate": 19200,
       #    "parity": "N", "dataBits": 8, "stopBits": 1
       "units": {
@@ -122,10 +123,11 @@ def exit_when_stdin_closes():
 
 async def serve(spec):
     context = build_context(spec["units"])
-    if spec["transport"] == "tcp":
+    if spec["transport"] in ("tcp", "rtu-over-tcp"):
+        # rtu-over-tcp: raw RTU frames (unit id, PDU, CRC) on a TCP stream, as serial servers send them
         server = ModbusTcpServer(
             context,
-            framer=ModbusSocketFramer,
+            framer=ModbusSocketFramer if spec["transport"] == "tcp" else ModbusRtuFramer,
             address=(spec.get("host", "127.0.0.1"), spec.get("port", 0)),
             allow_reuse_address=True,
         )
