@@ -8,7 +8,7 @@
  * heavy protocol library must load only when a device of its driver is configured.
  */
 import type { z } from 'zod';
-import type { CommonDeviceFields, DeviceConfig } from './types.js';
+import type { CommonDeviceFields } from '../core/device.js';
 
 export type { CommonDeviceFields };
 
@@ -43,7 +43,13 @@ export interface BuildInput<W> {
   at(field: string): W;
 }
 
-export interface DriverConfigPlugin {
+/** What the loader builds for every device: the common fields, the driver's name and its points. */
+export interface LoadedDevice extends CommonDeviceFields {
+  driver: string;
+  points: ReadonlyArray<{ id: string; key: string; name: string; unit?: string }>;
+}
+
+export interface DriverConfigPlugin<D extends LoadedDevice = LoadedDevice> {
   /** device fields beyond the common ones */
   deviceShape: z.ZodRawShape;
   /** header fields a profile of this driver may set (defaults for its devices) */
@@ -55,5 +61,5 @@ export interface DriverConfigPlugin {
    * single field shows. Also called for a profile on its own (`fields` undefined, `common.id` the
    * profile name) so a profile's problems are reported in its own file; `device` is then ignored.
    */
-  build<W>(input: BuildInput<W>): { device?: DeviceConfig; problems: Located<W>[] };
+  build<W>(input: BuildInput<W>): { device?: D; problems: Located<W>[] };
 }

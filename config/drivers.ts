@@ -1,20 +1,15 @@
 /**
- * The drivers the config loader knows, by the name a device gives in `driver:`. A new driver adds
- * its entry here (its config module must stay zod-only: see driver-plugin.ts).
+ * The drivers the config loader knows, by the name a device gives in `driver:`: every module in
+ * drivers/registry.ts contributes its config plugin (zod-only: see driver-plugin.ts).
  */
-import { modbusConfigPlugin } from '../drivers/modbus/config-schema.js';
-import { mqttConfigPlugin } from '../drivers/mqtt/config-schema.js';
-import { opcuaConfigPlugin } from '../drivers/opcua/config-schema.js';
+import { type DeviceConfig, DRIVER_MODULES, type DriverName } from '../drivers/registry.js';
 import type { DriverConfigPlugin } from './driver-plugin.js';
 
-export const driverPlugins = {
-  modbus: modbusConfigPlugin,
-  mqtt: mqttConfigPlugin,
-  opcua: opcuaConfigPlugin,
-} satisfies Record<string, DriverConfigPlugin>;
+export type { DriverName };
 
-export type DriverName = keyof typeof driverPlugins;
-export const DRIVERS = Object.keys(driverPlugins) as DriverName[];
+export const driverPlugins = Object.fromEntries(DRIVER_MODULES.map((m) => [m.name, m.config])) as unknown as Record<DriverName, DriverConfigPlugin<DeviceConfig>>;
+
+export const DRIVERS = DRIVER_MODULES.map((m) => m.name) as DriverName[];
 
 export function isDriverName(name: unknown): name is DriverName {
   return typeof name === 'string' && Object.hasOwn(driverPlugins, name);

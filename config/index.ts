@@ -2,7 +2,7 @@ export { type CheckResult, checkSiteConfig, loadSiteConfig, type ParseOptions, p
 export { builtinProfilesDir, type LoadedProfile, loadProfileFile } from './profiles.js';
 export { Secret, type SecretStringOptions, secretString } from './secret.js';
 export type * from './types.js';
-export { DEVICE_KINDS } from './types.js';
+export { DEVICE_KINDS } from '../core/device.js';
 export { formatPath, type PathSegment } from './yaml-source.js';
 export type * from './driver-plugin.js';
 export { DRIVERS, type DriverName, driverPlugins } from './drivers.js';

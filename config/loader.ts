@@ -19,7 +19,8 @@ import { checkAlarms, parseAlarmList } from './alarm-list.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
 import type { CommonDeviceFields } from './driver-plugin.js';
-import type { DeviceConfig, DeviceKind, SiteConfig } from './types.js';
+import type { DeviceConfig, SiteConfig } from './types.js';
+import type { DeviceKind } from '../core/device.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';
 
 export interface ParseOptions {

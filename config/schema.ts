@@ -9,7 +9,7 @@ import { mqttBrokerSchema } from '../drivers/mqtt/config-schema.js';
 import { syncSchema } from '../sync/config-schema.js';
 import { alarmSettingsSchema } from './alarm-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
-import { DEVICE_KINDS, type DeviceKind } from './types.js';
+import { DEVICE_KINDS, type DeviceKind } from '../core/device.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 
 const ID = /^[a-z0-9_-]+$/;

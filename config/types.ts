@@ -1,12 +1,8 @@
 /** The typed site configuration produced by the loader (config/loader.ts). */
-import type { ModbusPoint, WordOrder } from '../drivers/modbus/point.js';
-import type { MqttBrokerSection, MqttDeviceSettings } from '../drivers/mqtt/point.js';
+import type { MqttBrokerSection } from '../drivers/mqtt/point.js';
+import type { DeviceConfig } from '../drivers/registry.js';
 import type { AlarmRule, AlarmSettings } from '../gateway/alarms/types.js';
 import type { SyncSection } from '../sync/config-schema.js';
-import type { OpcuaConnection, OpcuaMode, OpcuaPoint, OpcuaSubscriptionSettings } from '../drivers/opcua/point.js';
-
-export const DEVICE_KINDS = ['ups', 'hvac', 'pdu', 'sensor', 'meter', 'other'] as const;
-export type DeviceKind = (typeof DEVICE_KINDS)[number];
 
 export interface GatewaySection {
   id: string;
@@ -48,56 +44,8 @@ export interface StorageSection {
   };
 }
 
-export type ModbusConnection =
-  | { transport: 'tcp'; host: string; port: number; unitId: number; timeoutMs: number }
-  | { transport: 'rtu-over-tcp'; host: string; port: number; unitId: number; timeoutMs: number }
-  | {
-      transport: 'rtu';
-      serialPort: string;
-      baudRate: number;
-      parity: 'none' | 'even' | 'odd';
-      dataBits: 7 | 8;
-      stopBits: 1 | 2;
-      unitId: number;
-      timeoutMs: number;
-    };
-
-/** Fields every device has, whatever its driver (checked by the loader before the driver's own). */
-export interface CommonDeviceFields {
-  id: string;
-  name: string;
-  kind: DeviceKind;
-  location?: string;
-  /** the poll period; for drivers that receive values (MQTT, OPC UA subscribe) the health-check period */
-  pollIntervalMs: number;
-  profile?: string;
-}
-
-export interface ModbusDeviceConfig extends CommonDeviceFields {
-  driver: 'modbus';
-  connection: ModbusConnection;
-  /** device default, already applied to every point */
-  wordOrder: WordOrder;
-  /** request planning limits */
-  maxRegisters: number;
-  maxBits: number;
-  maxGap: number;
-  points: ModbusPoint[];
-}
-
-export interface OpcuaDeviceConfig extends CommonDeviceFields {
-  driver: 'opcua';
-  connection: OpcuaConnection;
-  mode: OpcuaMode;
-  subscription: OpcuaSubscriptionSettings;
-  points: OpcuaPoint[];
-}
-
-/** An MQTT device: the common fields and the driver's own (drivers/mqtt/point.ts). */
-export interface MqttDeviceConfig extends CommonDeviceFields, MqttDeviceSettings {}
-
-/** One union member per driver; later drivers add theirs. */
-export type DeviceConfig = ModbusDeviceConfig | OpcuaDeviceConfig | MqttDeviceConfig;
+/** A device of any registered driver (drivers/registry.ts). */
+export type { DeviceConfig };
 
 export interface SiteConfig {
   /** the file it was loaded from (as given) */

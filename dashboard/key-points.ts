@@ -3,7 +3,7 @@
  * facility manager asks for first: UPS load and battery runtime, supply/return/room temperatures,
  * total PDU power. Chosen by point key, the names the built-in profiles use.
  */
-import type { DeviceKind } from '../config/types.js';
+import type { DeviceKind } from '../core/device.js';
 import type { Catalog, DeviceInfo } from '../gateway/catalog.js';
 import type { MessageKey } from './i18n/i18n.js';
 

@@ -1,5 +1,6 @@
 /** What the API and pages know about each device and point, derived once from the config. */
-import type { DeviceConfig, DeviceKind } from '../config/types.js';
+import type { DeviceConfig } from '../config/types.js';
+import type { DeviceKind } from '../core/device.js';
 
 export interface PointInfo {
   id: string;

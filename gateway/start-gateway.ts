@@ -3,20 +3,19 @@
  * server together. Nothing else constructs these, and nothing imports this file but the CLI.
  */
 import { mkdirSync, readFileSync, statfsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import type { SiteConfig } from '../config/types.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
-import { createModbusDriver, createModbusLinkPool } from '../drivers/modbus/index.js';
 import { createSync, retentionHolds } from '../sync/index.js';
 import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from './alarms/index.js';
 import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from './auth/index.js';
 import { createTokenStore } from './auth/tokens.js';
 import { createCatalog } from './catalog.js';
-import type { Driver } from './driver.js';
 import { GatewayError } from './errors.js';
 import type { Logger } from './logger.js';
-import { createSampler, type SampledDevice } from './sampler.js';
+import { createSampler } from './sampler.js';
+import { type StartedDriverModules, startDriverModules } from './start-drivers.js';
 import { createStore } from './store/index.js';
 
 export interface RunningGateway {
@@ -51,33 +50,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     retentionHolds: retentionHolds(config.sync),
     logger: logger.child({ component: 'store' }),
   });
-  const links = createModbusLinkPool({ logger: logger.child({ component: 'modbus' }) });
-  // node-opcua costs ~55 MB and ~0.5 s to load: only when a device uses it.
-  const opcua = config.devices.some((d) => d.driver === 'opcua') ? await import('../drivers/opcua/index.js') : undefined;
-  const opcuaLogger = logger.child({ component: 'opcua' });
-  opcua?.routeLibraryLogs(opcuaLogger);
-  const opcuaPki = opcua?.createOpcuaPki(join(config.gateway.dataDir, 'pki'));
-  // MQTT (the embedded broker, the ingest) loads only when configured.
-  const mqttDevices = config.devices.filter((d) => d.driver === 'mqtt');
-  const mqtt =
-    mqttDevices.length > 0 || config.mqttBroker?.enabled
-      ? await (await import('../drivers/mqtt/runtime.js')).startMqttRuntime({
-          broker: config.mqttBroker,
-          devices: mqttDevices,
-          gatewayId: config.gateway.id,
-          baseDir: dirname(config.file),
-          logger,
-        })
-      : undefined;
-  const sampled: SampledDevice[] = config.devices.map((device) => {
-    const driver: Driver =
-      device.driver === 'opcua'
-        ? opcua!.createOpcuaDriver(device, { pki: opcuaPki!, logger: opcuaLogger })
-        : device.driver === 'mqtt'
-          ? mqtt!.driverFor(device)
-          : createModbusDriver(device, { links, logger: logger.child({ component: 'modbus' }) });
-    return { driver, pollIntervalMs: device.pollIntervalMs, pointIds: device.points.map((p) => p.id) };
-  });
+  let drivers: StartedDriverModules;
+  try {
+    drivers = await startDriverModules(config, logger);
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+  const sampled = drivers.devices;
   const sampler = createSampler({
     devices: sampled,
     sink: (samples) => store.append(samples),
@@ -127,7 +107,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       tlsMaterial = { cert: readFileSync(config.http.tls.cert), key: readFileSync(config.http.tls.key) };
     } catch (err) {
       clearInterval(sweepTimer);
-      await mqtt?.close();
+      await drivers.close();
       authDb.close();
       store.close();
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
@@ -149,7 +129,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     },
     mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }],
     alarms,
-    healthSections: { sync: () => sync.health(), alarms: () => alarms.health(), ...(mqtt && { mqtt: () => mqtt.health() }) },
+    healthSections: { sync: () => sync.health(), alarms: () => alarms.health(), ...drivers.health },
     metrics: [() => sync.metrics(), () => alarmMetricFamilies(alarms.health())],
     logger: logger.child({ component: 'http' }),
   });
@@ -159,7 +139,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   } catch (err) {
     clearInterval(sweepTimer);
     await sync.stop();
-    await mqtt?.close();
+    await drivers.close();
     authDb.close();
     store.close();
     throw err;
@@ -179,10 +159,9 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     users: auth.users,
     async stop() {
       await sampler.stop();
-      await mqtt?.close();
+      await drivers.close();
       alarms.stop();
       await notifier.close();
-      await opcuaPki?.dispose();
       await sync.stop();
       await server.close();
       clearInterval(sweepTimer);

@@ -11,7 +11,7 @@
  *   its connectTcpRTUBuffered sends MBAP headers, which such servers do not understand.
  */
 import ModbusRTU from 'modbus-serial';
-import type { ModbusConnection } from '../../config/types.js';
+import type { ModbusConnection } from './device.js';
 import { GatewayError } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
 import { createRtuLineGuard } from './rtu-line-guard.js';

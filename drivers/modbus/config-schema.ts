@@ -18,7 +18,7 @@ import type {
   PointSource as GenericPointSource,
   Located,
 } from '../../config/driver-plugin.js';
-import type { ModbusConnection, ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusConnection, ModbusDeviceConfig } from './device.js';
 import {
   isBitTable,
   MODBUS_TABLES,
@@ -274,7 +274,7 @@ function findOverlaps<W>(resolved: readonly { point: ModbusPoint; source: PointS
 }
 
 /** The Modbus driver's part of the config loader. */
-export const modbusConfigPlugin: DriverConfigPlugin = {
+export const modbusConfigPlugin: DriverConfigPlugin<ModbusDeviceConfig> = {
   deviceShape: modbusDeviceShape,
   profileShape: modbusLimitsShape,
   pointSchema: modbusPointInputSchema,

@@ -2,7 +2,7 @@
  * The Modbus driver: one per device, its read plan made once from its points. The same planner
  * and codec serve TCP, RTU and RTU over TCP; only the link (see client.ts) differs.
  */
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from './device.js';
 import type { Driver } from '../../gateway/driver.js';
 import { DriverError, errorMessage } from '../../gateway/errors.js';
 import { type Logger, silentLogger } from '../../gateway/logger.js';

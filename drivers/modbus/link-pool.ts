@@ -4,7 +4,7 @@
  * closes when its last device lets go.
  */
 import { setMaxListeners } from 'node:events';
-import type { ModbusConnection } from '../../config/types.js';
+import type { ModbusConnection } from './device.js';
 import { DriverError, errorMessage } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
 import { describeLink, type ModbusClient, type OpenModbusClient, openModbusClient } from './client.js';

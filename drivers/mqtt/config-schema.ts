@@ -11,6 +11,7 @@
  */
 import { z } from 'zod';
 import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../config/driver-plugin.js';
+import type { MqttDeviceConfig } from './device.js';
 import { type Secret, secretString } from '../../config/secret.js';
 import { parseJsonPath } from './payload.js';
 import { parsePasswordHash } from './password.js';
@@ -161,7 +162,7 @@ function fillText(text: string, vars: Readonly<Record<string, string>>): string 
   return text.replace(/\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => vars[name] ?? whole);
 }
 
-export const mqttConfigPlugin: DriverConfigPlugin = {
+export const mqttConfigPlugin: DriverConfigPlugin<MqttDeviceConfig> = {
   deviceShape: mqttDeviceShape,
   profileShape: sharedShape,
   pointSchema: mqttPointInputSchema,
@@ -234,7 +235,7 @@ export const mqttConfigPlugin: DriverConfigPlugin = {
     };
     if (own.connection) settings.connection = own.connection as MqttConnection;
     if (timestampPath !== undefined) settings.timestampPath = timestampPath;
-    const device = { ...common, ...settings };
-    return { device: device as unknown as ReturnType<DriverConfigPlugin['build']>['device'], problems };
+    const device: MqttDeviceConfig = { ...common, ...settings };
+    return { device, problems };
   },
 };

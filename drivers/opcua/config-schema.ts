@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../config/driver-plugin.js';
 import { secretString } from '../../config/secret.js';
-import type { OpcuaDeviceConfig } from '../../config/types.js';
+import type { OpcuaDeviceConfig } from './device.js';
 import { isNodeIdText, parseBrowsePath } from './node-address.js';
 import {
   defaultPolicyFor,
@@ -167,7 +167,7 @@ function resolveSubscription(own?: SharedInput['subscription'], profile?: Shared
 }
 
 /** The OPC UA driver's part of the config loader. */
-export const opcuaConfigPlugin: DriverConfigPlugin = {
+export const opcuaConfigPlugin: DriverConfigPlugin<OpcuaDeviceConfig> = {
   deviceShape: opcuaDeviceShape,
   profileShape: sharedShape,
   pointSchema: opcuaPointInputSchema,

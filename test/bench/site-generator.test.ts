@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { planReads } from '../../drivers/modbus/index.js';
 import { type BenchSiteOptions, mixedPoints, registerPoints, writeBenchSite } from './site-generator.js';
 

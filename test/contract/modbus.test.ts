@@ -3,7 +3,7 @@
  * TCP (MBAP framing), RTU over a virtual serial cable (socat pty pair), and RTU-over-TCP (raw RTU
  * frames on a TCP stream, as serial device servers pass them through).
  */
-import type { ModbusConnection, ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusConnection, ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
 import type { ModbusPoint } from '../../drivers/modbus/point.js';
 import { peersAvailable } from '../helpers/peers.js';

@@ -1,5 +1,5 @@
 /** Builders for Modbus device configs in tests, and a client wrapper that counts what is sent. */
-import type { ModbusConnection, ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusConnection, ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { type ModbusClient, type OpenModbusClient, openModbusClient } from '../../drivers/modbus/client.js';
 import type { ModbusPoint, ModbusTable, ModbusType, WordOrder } from '../../drivers/modbus/point.js';
 

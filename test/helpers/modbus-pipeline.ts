@@ -4,7 +4,7 @@
  * wire more around it first).
  */
 import { join } from 'node:path';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
 import type { BackoffPolicy } from '../../gateway/backoff.js';
 import { silentLogger } from '../../gateway/logger.js';

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 import { type AlarmEngine, createAlarmEngine } from '../../gateway/alarms/engine.js';
 import type { AlarmRule } from '../../gateway/alarms/types.js';

@@ -3,7 +3,7 @@
  * responses, broken frames and dropped connections, on TCP, RTU over TCP and serial RTU.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModbusConnection, ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusConnection, ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool, type ModbusLinkPool } from '../../drivers/modbus/index.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 import type { Driver } from '../../gateway/driver.js';

@@ -3,7 +3,7 @@
  * struct module, so decoding them right is a real cross-check of codec, planner and framing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ModbusConnection } from '../../config/types.js';
+import type { ModbusConnection } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool, type ModbusLinkPool } from '../../drivers/modbus/index.js';
 import type { ModbusType, WordOrder } from '../../drivers/modbus/point.js';
 import type { Driver } from '../../gateway/driver.js';

@@ -1,7 +1,7 @@
 /** The scenario control API over real HTTP. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { decodeRegisters } from '../../drivers/modbus/codec.js';
 import {
   type ControlServer,

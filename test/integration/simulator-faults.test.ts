@@ -2,7 +2,7 @@
 import ModbusSerial from 'modbus-serial';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 
 // modbus-serial is CommonJS: under NodeNext its client class is the default export's `default`

@@ -6,7 +6,7 @@ import ModbusSerial from 'modbus-serial';
 import { SerialPort } from 'serialport';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { decodeRegisters } from '../../drivers/modbus/codec.js';
 import { encodeRtu } from '../../drivers/modbus/simulator/frames.js';
 import { createPtyPair, type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';

@@ -6,7 +6,7 @@ import { connect, type Socket } from 'node:net';
 import ModbusSerial from 'modbus-serial';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { decodeRegisters } from '../../drivers/modbus/codec.js';
 import { encodeMbap, encodeRtu } from '../../drivers/modbus/simulator/frames.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';

@@ -5,7 +5,7 @@
  */
 import ModbusSerial from 'modbus-serial';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import type { ModbusPoint } from '../../drivers/modbus/point.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 

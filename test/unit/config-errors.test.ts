@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { builtinProfilesDir, checkSiteConfig, loadSiteConfig, parseSiteConfig } from '../../config/index.js';
 import { ConfigError, formatProblem } from '../../gateway/errors.js';
 
-const fixtures = fileURLToPath(new URL('../fixtures/config/', import.meta.url));
+const fixtures = fileURLToPath(new URL('../fixtures/config', import.meta.url));
 const rel = relative(process.cwd(), fixtures);
 
 /** Problems as printed, with the fixture folder and the built-in folder shortened for the table. */

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { MqttDeviceConfig, SiteConfig } from '../../config/types.js';
+import type { SiteConfig } from '../../config/types.js';
+import type { MqttDeviceConfig } from '../../drivers/mqtt/device.js';
 import { verifyPassword } from '../../drivers/mqtt/password.js';
 
 const DEMO_HASH = 'scrypt$16384$8$1$bLsvkd5wLWFEtNPkK1dTKQ==$ld59rZwQIJ9/HPYLt8pU28Wc9sO6Th5ag7GLAYiUAxU=';

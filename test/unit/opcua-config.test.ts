@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { OpcuaDeviceConfig } from '../../config/types.js';
+import type { OpcuaDeviceConfig } from '../../drivers/opcua/device.js';
 import { formatProblem } from '../../gateway/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opcua-config-'));

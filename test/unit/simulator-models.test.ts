@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
-import type { ModbusDeviceConfig } from '../../config/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { silentLogger } from '../../gateway/logger.js';
 import type { PointValue } from '../../gateway/types.js';
 import { createDeviceRunner, type DeviceRunner } from '../../drivers/modbus/simulator/device-runner.js';
 import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
 import { createRng, deriveSeed } from '../../drivers/modbus/simulator/random.js';
 import { createRegisterBank } from '../../drivers/modbus/simulator/register-bank.js';
-import { initialScenarios, type ScenarioName } from '../../drivers/modbus/simulator/scenarios.js';
+import { initialScenarios, type ScenarioName } from '../../core/scenarios.js';
 
 function devicesFrom(yaml: string): ModbusDeviceConfig[] {
   const { config, problems } = parseSiteConfig(`gateway: { id: t }\ndevices:\n${yaml}`, 'site.yaml');

@@ -6,7 +6,7 @@
  * Unknown scenario → 404, bad body → 400, both as {"error": "..."}.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { isScenarioName } from './scenarios.js';
+import { isScenarioName } from '../../../core/scenarios.js';
 import type { SimulatedSite } from './site.js';
 
 export interface ControlServerOptions {

@@ -3,7 +3,7 @@
  * register bank with the same codec the gateway decodes with. Points a client wrote (or a test
  * holds) are left alone, so setpoints and switched-off outlets stick.
  */
-import type { ModbusDeviceConfig } from '../../../config/types.js';
+import type { ModbusDeviceConfig } from '../device.js';
 import type { Logger } from '../../../gateway/logger.js';
 import type { PointValue } from '../../../gateway/types.js';
 import { decodeBits, decodeRegisters } from '../codec.js';
@@ -11,7 +11,7 @@ import { encodeBit, encodeRegisters } from '../encode.js';
 import { isBitTable, type ModbusPoint, type ModbusTable, pointWidth } from '../point.js';
 import type { DeviceModel, PointValues } from './models/types.js';
 import type { RegisterBank } from './register-bank.js';
-import type { ScenarioState } from './scenarios.js';
+import type { ScenarioState } from '../../../core/scenarios.js';
 import type { DeviceValues } from './slave.js';
 
 export interface DeviceRunner extends DeviceValues {

@@ -5,7 +5,7 @@ export type { DeviceModel, ModelContext, ModelFactory, PointValues } from './mod
 export { EXCEPTION } from './pdu.js';
 export { createPtyPair, type PtyPair } from './pty-pair.js';
 export { type BankOptions, createRegisterBank, type RegisterBank } from './register-bank.js';
-export { isScenarioName, SCENARIOS, type ScenarioName, type ScenarioState } from './scenarios.js';
+export { isScenarioName, SCENARIOS, type ScenarioName, type ScenarioState } from '../../../core/scenarios.js';
 export {
   type SimulatedSite,
   type SimTransport,

@@ -3,14 +3,14 @@
  * by profile-driven models, scenarios and fault injection for demos, tests and benchmarks.
  * Devices with the same host:port (or serial port) share one server or bus, each its unit id.
  */
-import type { ModbusConnection, ModbusDeviceConfig } from '../../../config/types.js';
+import type { ModbusConnection, ModbusDeviceConfig } from '../device.js';
 import { type Logger, silentLogger } from '../../../gateway/logger.js';
 import { createDeviceRunner, type DeviceRunner } from './device-runner.js';
 import { createModel } from './models/registry.js';
 import { createPtyPair, type PtyPair } from './pty-pair.js';
 import { createRng, deriveSeed } from './random.js';
 import { createRegisterBank } from './register-bank.js';
-import { initialScenarios, type ScenarioName } from './scenarios.js';
+import { initialScenarios, type ScenarioName, type ScenarioState } from '../../../core/scenarios.js';
 import { startSerialServer } from './serial-server.js';
 import { createServerStats, createSimulatedSlave, type ServedSlave, type ServerStats, type SimulatedSlave } from './slave.js';
 import { startTcpServer } from './tcp-server.js';
@@ -51,6 +51,11 @@ export interface SiteOptions {
   host?: string;
   /** see BankOptions.tolerance: holes this small between points read as 0 instead of exception 02 */
   tolerance?: number;
+  /**
+   * the site-wide scenario switches, when someone else owns them (`gateway simulate`, so every
+   * driver's simulator reacts to one switch); default: the site's own, set with setScenario()
+   */
+  scenarios?: () => ScenarioState;
   /** clock for the models (default Date.now); tests pass a fake one and call tick() */
   now?: () => number;
   /**
@@ -83,11 +88,13 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
   const endpointOf = new Map<string, SiteEndpoint>();
   let timer: NodeJS.Timeout | undefined;
 
+  const scenarios = opts.scenarios ?? (() => scenarioState);
   const tick = () => {
     const at = now();
+    const state = scenarios();
     for (const runner of runners.values()) {
       try {
-        runner.update(at, scenarioState);
+        runner.update(at, state);
       } catch (err) {
         logger.warn('simulated device update failed', { device: runner.device.id, err });
       }
@@ -179,12 +186,13 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
   return {
     endpoints,
     setScenario(name, active) {
+      if (opts.scenarios) throw new Error('this site reads its scenario switches from their owner');
       if (!(name in scenarioState)) throw new RangeError(`unknown scenario "${name}"`);
       scenarioState[name] = active;
       // show the effect now rather than at the next tick
       tick();
     },
-    scenarios: () => ({ ...scenarioState }),
+    scenarios: () => ({ ...scenarios() }),
     slave(deviceId) {
       const slave = slaves.get(deviceId);
       if (!slave) throw new RangeError(`no simulated device "${deviceId}"`);

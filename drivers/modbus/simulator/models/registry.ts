@@ -1,5 +1,5 @@
 /** Which model simulates a device: by its profile name, the generic one otherwise. */
-import type { ModbusDeviceConfig } from '../../../../config/types.js';
+import type { ModbusDeviceConfig } from '../../device.js';
 import type { Rng } from '../random.js';
 import { createCracModel } from './crac.js';
 import { createGenericModel } from './generic.js';

@@ -1,8 +1,8 @@
 /** What a simulated device model is: engineering values by point key, moved over time. */
-import type { ModbusDeviceConfig } from '../../../../config/types.js';
+import type { ModbusDeviceConfig } from '../../device.js';
 import type { PointValue } from '../../../../gateway/types.js';
 import type { Rng } from '../random.js';
-import type { ScenarioState } from '../scenarios.js';
+import type { ScenarioState } from '../../../../core/scenarios.js';
 
 export type PointValues = Record<string, PointValue>;
 

@@ -1,0 +1,15 @@
+/** What every device has, whatever its driver: the loader checks these before the driver's own fields. */
+
+export const DEVICE_KINDS = ['ups', 'hvac', 'pdu', 'sensor', 'meter', 'other'] as const;
+export type DeviceKind = (typeof DEVICE_KINDS)[number];
+
+/** Fields every device has, whatever its driver (checked by the loader before the driver's own). */
+export interface CommonDeviceFields {
+  id: string;
+  name: string;
+  kind: DeviceKind;
+  location?: string;
+  /** the poll period; for drivers that receive values (MQTT, OPC UA subscribe) the health-check period */
+  pollIntervalMs: number;
+  profile?: string;
+}
