@@ -76,7 +76,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
-  const { gateway, http, storage, sync, auth, mqttBroker } = top.data;
+  const { gateway, http, storage, clock, sync, auth, mqttBroker } = top.data;
   const here = (path: string) => resolve(dirname(file), path);
   return {
     problems: [],
@@ -86,6 +86,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       http: http.tls ? { ...http, tls: { cert: here(http.tls.cert), key: here(http.tls.key) } } : http,
       auth,
       storage,
+      clock,
       sync,
       devices,
       alarms,

@@ -32,6 +32,12 @@ export const httpSchema = z.strictObject({
   port: z.int().min(0).max(65535).default(8080),
   /** PEM files (relative to the config file): the listener speaks HTTPS */
   tls: z.strictObject({ cert: z.string().min(1), key: z.string().min(1) }).optional(),
+  /** host names (or addresses) besides localhost and the listener's own that clients use; `*` = any */
+  allowedHosts: z.array(z.string().min(1).max(253)).default([]),
+  /** largest request body accepted (413 beyond) */
+  maxBodyKB: z.int().min(1).max(16 * 1024).default(64),
+  /** live streams (SSE) one user or API token may hold; one more closes the oldest */
+  maxLiveStreams: z.int().min(1).max(1000).default(10),
 });
 
 /** Web-page logins: session lifetime and password-guessing limits. */
@@ -50,8 +56,15 @@ export const storageSchema = z.strictObject({
     .strictObject({
       maxAgeDays: z.number().min(0).default(30),
       maxSizeMB: z.number().min(0).default(2048),
+      /** after a wall-clock step, the share of the readings one age pass may delete */
+      maxShareAfterStep: z.number().min(0).max(1).default(0.1),
     })
     .prefault({}),
+});
+
+/** The wall clock: whether samples are marked while the system says it is not synchronised. */
+export const clockSchema = z.strictObject({
+  requireSync: z.enum(['auto', 'off']).default('auto'),
 });
 
 /** Device points are checked one by one (by the driver's point schema), so a bad one hides nothing. */
@@ -75,6 +88,7 @@ export const siteSchema = z.strictObject({
   http: httpSchema.prefault({}),
   auth: authSchema.prefault({}),
   storage: storageSchema.prefault({}),
+  clock: clockSchema.prefault({}),
   sync: syncSchema,
   devices: z.array(z.unknown()),
   /** checked rule by rule in alarm-list.ts, so one bad rule hides nothing */

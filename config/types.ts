@@ -16,6 +16,12 @@ export interface HttpSection {
   port: number;
   /** certificate chain and private key (PEM files, relative to the config file): HTTPS instead of HTTP */
   tls?: { cert: string; key: string };
+  /** host names besides localhost, the machine's name and the listener's addresses the page answers to (`*` = any) */
+  allowedHosts: string[];
+  /** largest request body accepted, in KiB (413 beyond) */
+  maxBodyKB: number;
+  /** live streams (SSE) one user or API token may hold open; opening one more closes the oldest */
+  maxLiveStreams: number;
 }
 
 /** Web-page logins (users and API tokens live in `<dataDir>/auth.db`). */
@@ -41,11 +47,19 @@ export interface StorageSection {
     maxAgeDays: number;
     /** database budget; oldest readings are dropped beyond it, with an event (0 = no budget) */
     maxSizeMB: number;
+    /** for an hour after a wall-clock step, the share (0..1) of the readings one age pass may delete */
+    maxShareAfterStep: number;
   };
 }
 
 /** A device of any registered driver (drivers/registry.ts). */
 export type { DeviceConfig };
+
+/** The wall clock (gateway/clock-sync.ts). */
+export interface ClockSection {
+  /** `auto`: samples are marked uncertain (reason `clock`) while the system says its clock is not synchronised; `off`: never */
+  requireSync: 'auto' | 'off';
+}
 
 export interface SiteConfig {
   /** the file it was loaded from (as given) */
@@ -54,6 +68,8 @@ export interface SiteConfig {
   http: HttpSection;
   auth: AuthSection;
   storage: StorageSection;
+  /** absent in configs built by hand (tests): requireSync `auto` */
+  clock?: ClockSection;
   /** upstream sync: push targets, pull consumers, retention cooperation */
   sync: SyncSection;
   devices: DeviceConfig[];

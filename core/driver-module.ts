@@ -19,11 +19,21 @@ export interface DriverStartContext<S> {
   logger: Logger;
 }
 
+/** A Prometheus metric family, as GET /metrics renders it. */
+export interface MetricFamily {
+  name: string;
+  help: string;
+  type: 'gauge' | 'counter';
+  samples: Array<{ labels?: Record<string, string>; value: number }>;
+}
+
 export interface StartedDrivers {
   /** one driver per device given to start(), in the same order */
   drivers: Driver[];
   /** the module's section of GET /api/v1/health (e.g. MQTT broker and ingest counters) */
   health?(): unknown;
+  /** the module's GET /metrics families */
+  metrics?(): MetricFamily[];
   /** Called after the sampler closed every driver. */
   close?(): Promise<void>;
 }

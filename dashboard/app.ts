@@ -2,9 +2,11 @@ import { Hono } from 'hono';
 import { compress } from 'hono/compress';
 import { authenticate } from './auth/authenticate.js';
 import { loginRoutes } from './auth/login-routes.js';
+import { bodyLimits } from './body-limit.js';
 import type { WebEnv } from './context.js';
 import type { DashboardDeps } from './deps.js';
 import { jsonError } from './errors.js';
+import { hostCheck } from './host-allowlist.js';
 import { createLiveHub, type LiveHub } from './live/live-hub.js';
 import { alarmsPage } from './pages/alarms.js';
 import { devicePages } from './pages/devices.js';
@@ -42,6 +44,9 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
 
   const app = new Hono<WebEnv>();
   app.use('*', securityHeaders(tls));
+  if (deps.allowedHost) app.use('*', hostCheck(deps.allowedHost));
+  // Before anything reads a body (the CSRF check reads form fields, the login routes the form).
+  app.use('*', bodyLimits(deps.maxBodyBytes));
   // Pages shrink ~8× gzipped (a tablet on site Wi-Fi); the JSON API is left to its clients and
   // the sync routes, whose throughput a per-response compressor would cap.
   const gzipPages = compress({ encoding: 'gzip' });

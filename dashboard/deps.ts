@@ -4,6 +4,7 @@ import type { AuthService, Role } from '../gateway/auth/types.js';
 import type { Catalog } from '../gateway/catalog.js';
 import type { DeviceStatus } from '../gateway/device-status.js';
 import type { Logger } from '../gateway/logger.js';
+import type { SelfHealth } from '../gateway/self-health.js';
 import type { Store } from '../gateway/store/types.js';
 
 /**
@@ -36,8 +37,10 @@ export interface DashboardDeps {
   gatewayId: string;
   version: string;
   startedAt: number;
+  /** time since start on the monotonic clock, so a wall-clock step never moves uptime; default now() − startedAt */
+  uptimeMs?: () => number;
   catalog: Catalog;
-  store: Pick<Store, 'latest' | 'latestOf' | 'history' | 'stats' | 'onCommit' | 'rollups' | 'eventsAfter'>;
+  store: Pick<Store, 'latest' | 'latestOf' | 'history' | 'stats' | 'onCommit' | 'rollups' | 'eventsAfter' | 'storedPoints'>;
   deviceStatus: () => DeviceStatus[];
   /** logins, sessions and API tokens; every route but login, static files and health needs it */
   auth: AuthService;
@@ -49,8 +52,16 @@ export interface DashboardDeps {
   diskUsage?: () => DiskUsage | undefined;
   /** true when the listener is HTTPS: cookies get Secure, responses HSTS */
   tls?: boolean;
+  /** host names the page answers to (DNS rebinding); every host when not given (app.request tests) */
+  allowedHost?: (host: string) => boolean;
+  /** request body cap in bytes (`http.maxBodyKB`); default 64 KiB */
+  maxBodyBytes?: number;
+  /** live streams (SSE) one user or API token may hold open (`http.maxLiveStreams`); default 10 */
+  maxLiveStreams?: number;
   /** sub-apps other parts contribute, mounted at `path` (the sync pull API at /api/v1/sync) */
   mounts?: { path: string; app: Hono }[];
+  /** the gateway's own conditions (storage, clock, ...): health is `degraded` while any is raised */
+  selfHealth?: SelfHealth;
   /** extra sections of GET /api/v1/health, by name (e.g. `sync`: per-target backlogs) */
   healthSections?: Record<string, () => unknown>;
   /** GET /metrics families beyond the gateway's own (sync, alarms, ...) */

@@ -8,6 +8,7 @@ import type { MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
 import type { Theme, WebEnv } from './context.js';
 import { isLang, pickLanguage, translator } from './i18n/i18n.js';
+import { isLocalPath } from './local-path.js';
 
 export const LANG_COOKIE = 'gw_lang';
 export const THEME_COOKIE = 'gw_theme';
@@ -27,7 +28,9 @@ export function preferences(secure: boolean): MiddlewareHandler<WebEnv> {
       const url = new URL(c.req.url);
       url.searchParams.delete('lang');
       url.searchParams.delete('theme');
-      return c.redirect(`${url.pathname}${url.search}`, 303);
+      // `//host/x?lang=en` has the path `//host/x`: as a Location that is another site.
+      const back = `${url.pathname}${url.search}`;
+      return c.redirect(isLocalPath(back) ? back : '/', 303);
     }
     const lang = pickLanguage(getCookie(c, LANG_COOKIE), c.req.header('accept-language'));
     const theme = getCookie(c, THEME_COOKIE);

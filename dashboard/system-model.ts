@@ -1,4 +1,5 @@
 /** What the system page and GET /api/v1/system show: versions, uptime, disk, database, drivers, alarms. */
+import { scrubUrlsDeep } from '../gateway/redact-url.js';
 import type { DashboardDeps } from './deps.js';
 
 export interface DriverHealth {
@@ -37,11 +38,12 @@ export function systemInfo(deps: DashboardDeps) {
     version: deps.version,
     node: process.version,
     startedAt: deps.startedAt,
-    uptimeS: Math.round((now - deps.startedAt) / 1000),
+    uptimeS: Math.round((deps.uptimeMs?.() ?? now - deps.startedAt) / 1000),
     disk: disk ?? null,
     store: deps.store.stats(),
     drivers: [...drivers.values()],
-    alarms: deps.alarms?.health() ?? null,
+    // Notification targets and their errors: no URL leaves with more than scheme://host:port.
+    alarms: scrubUrlsDeep(deps.alarms?.health() ?? null),
   };
 }
 

@@ -19,6 +19,8 @@ export interface TrendSeries {
   name: string;
   deviceId: string;
   unit: string | null;
+  /** no longer in the config: its stored history only */
+  retired: boolean;
   ts: number[];
   min: (number | null)[];
   max: (number | null)[];
@@ -58,7 +60,7 @@ export function trendSeries(deps: Pick<DashboardDeps, 'store'>, points: readonly
         series: points.map((p, i) => {
           const rows = raw[i]!;
           const values = rows.map((r) => (r.quality === 'bad' ? null : numeric(r.value)));
-          return { pointId: p.id, name: p.name, deviceId: p.deviceId, unit: p.unit, ts: rows.map((r) => r.ts), min: values, max: values, avg: values };
+          return { pointId: p.id, name: p.name, deviceId: p.deviceId, unit: p.unit, retired: p.retired === true, ts: rows.map((r) => r.ts), min: values, max: values, avg: values };
         }),
       };
     }
@@ -76,6 +78,7 @@ export function trendSeries(deps: Pick<DashboardDeps, 'store'>, points: readonly
         name: p.name,
         deviceId: p.deviceId,
         unit: p.unit,
+        retired: p.retired === true,
         ts: buckets.map((b) => b.ts),
         min: buckets.map((b) => b.min),
         max: buckets.map((b) => b.max),

@@ -8,6 +8,8 @@ export interface PointInfo {
   key: string;
   name: string;
   unit: string | null;
+  /** no longer in the config (its device was renamed or removed); its stored history stays readable */
+  retired?: boolean;
 }
 
 export interface DeviceInfo {

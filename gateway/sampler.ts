@@ -6,6 +6,7 @@ import { setMaxListeners } from 'node:events';
 import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
 import { type DeviceStatus, initialStatus } from './device-status.js';
 import { type Driver, isPushSource } from './driver.js';
+import { monotonicOf } from './clock.js';
 import { DriverError, errorMessage } from './errors.js';
 import { createLinkLock, type LinkLock } from './link-lock.js';
 import type { Logger } from './logger.js';
@@ -29,7 +30,10 @@ export interface SamplerOptions {
   /** a poll that has not finished after this long is aborted (default 10 × interval, ≥ 5 s) */
   pollDeadlineMs?: (device: SampledDevice) => number;
   linkLock?: LinkLock;
+  /** wall clock (ms epoch): the status times and the bad samples' timestamps */
   now?: () => number;
+  /** monotonic clock: the poll grid, backoff and poll durations (default performance.now; see clock.ts) */
+  monoNow?: () => number;
 }
 
 export interface Sampler {
@@ -42,6 +46,9 @@ export interface Sampler {
 
 export function createSampler(options: SamplerOptions): Sampler {
   const now = options.now ?? Date.now;
+  // The grid runs on the monotonic clock: a wall-clock step must neither stall polling (a step
+  // back put every slot minutes or days ahead) nor count years of skipped slots (a step forward).
+  const mono = monotonicOf(options);
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const downAfter = options.downAfterFailures ?? 2;
   const deadlineOf = options.pollDeadlineMs ?? ((d: SampledDevice) => Math.max(5000, d.pollIntervalMs * 10));
@@ -67,7 +74,7 @@ export function createSampler(options: SamplerOptions): Sampler {
       if (stopController.signal.aborted) return;
       timer = setTimeout(() => {
         running = poll();
-      }, Math.max(0, at - now()));
+      }, Math.max(0, at - mono()));
     };
 
     /** Next slot on the fixed grid epoch + k × interval, skipping (and counting) missed ones. */
@@ -84,8 +91,8 @@ export function createSampler(options: SamplerOptions): Sampler {
     };
 
     const poll = async () => {
-      const started = now();
-      status.lastAttempt = started;
+      const started = mono();
+      status.lastAttempt = now();
       // A plain controller and timer, cleared when the poll ends: AbortSignal.any/timeout per poll
       // keep timers and listeners alive for the whole deadline, thousands of them on a large site.
       const controller = new AbortController();
@@ -111,14 +118,14 @@ export function createSampler(options: SamplerOptions): Sampler {
         // A push device's read is its health check: its values reached the sink when they arrived.
         if (!pushes) options.sink(samples);
         onSuccess(samples, started);
-        schedule(nextSlotAfter(now()));
+        schedule(nextSlotAfter(mono()));
       } catch (err) {
         if (stopController.signal.aborted) return;
         await onFailure(err);
-        const retryAt = now() + backoffDelay(backoff, status.consecutiveFailures);
-        status.retryAt = retryAt;
+        const delay = backoffDelay(backoff, status.consecutiveFailures);
+        status.retryAt = now() + delay;
         // Back off, but stay on the device's grid so recovery resumes the normal rhythm.
-        schedule(Math.max(retryAt, nextSlotAfter(now())));
+        schedule(Math.max(mono() + delay, nextSlotAfter(mono())));
       } finally {
         clearTimeout(deadline);
         stopController.signal.removeEventListener('abort', onStop);
@@ -126,11 +133,10 @@ export function createSampler(options: SamplerOptions): Sampler {
     };
 
     const onSuccess = (samples: Sample[], started: number) => {
-      const t = now();
       const wasDown = status.state === 'down';
       status.polls += 1;
-      status.lastSuccess = t;
-      status.lastPollMs = t - started;
+      status.lastSuccess = now();
+      status.lastPollMs = Math.round(mono() - started);
       status.consecutiveFailures = 0;
       status.retryAt = null;
       status.state = samples.every((s) => s.quality === 'good') ? 'up' : 'degraded';
@@ -168,7 +174,7 @@ export function createSampler(options: SamplerOptions): Sampler {
     return {
       status,
       start() {
-        epoch = now();
+        epoch = mono();
         slot = 0;
         running = poll();
       },

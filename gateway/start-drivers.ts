@@ -3,7 +3,7 @@
  * the sampler one driver per device. The wiring file calls this; it names no driver itself.
  */
 import { dirname } from 'node:path';
-import type { DriverModule, StartedDrivers } from '../core/driver-module.js';
+import type { DriverModule, MetricFamily, StartedDrivers } from '../core/driver-module.js';
 import type { SiteConfig } from '../config/types.js';
 import { DRIVER_MODULES } from '../drivers/registry.js';
 import type { Logger } from './logger.js';
@@ -14,6 +14,8 @@ export interface StartedDriverModules {
   devices: SampledDevice[];
   /** health sections by module name (e.g. `mqtt`) */
   health: Record<string, () => unknown>;
+  /** GET /metrics providers of the modules that have them */
+  metrics: Array<() => MetricFamily[]>;
   /** Closes what the modules share; call after the sampler closed the drivers. */
   close(): Promise<void>;
 }
@@ -42,6 +44,7 @@ export async function startDriverModules(config: SiteConfig, logger: Logger): Pr
   return {
     devices: config.devices.map((d) => byId.get(d.id)!),
     health: Object.fromEntries(started.flatMap(({ name, drivers }) => (drivers.health ? [[name, () => drivers.health!()]] : []))),
+    metrics: started.flatMap(({ drivers }) => (drivers.metrics ? [() => drivers.metrics!()] : [])),
     close,
   };
 }

@@ -2,20 +2,28 @@
  * The composition root: the one place that wires config, store, drivers, sampler and the web
  * server together. Nothing else constructs these, and nothing imports this file but the CLI.
  */
-import { mkdirSync, readFileSync, statfsSync } from 'node:fs';
+import { readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SiteConfig } from '../config/types.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
+import { createHostAllowlist } from '../dashboard/host-allowlist.js';
 import { createSync, retentionHolds } from '../sync/index.js';
 import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from './alarms/index.js';
 import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from './auth/index.js';
 import { createTokenStore } from './auth/tokens.js';
 import { createCatalog } from './catalog.js';
+import { monotonicNow } from './clock.js';
+import { createClockMonitor } from './clock-monitor.js';
+import { createClockSyncProbe, markClockUncertain } from './clock-sync.js';
+import { lockDataDir } from './data-dir-lock.js';
 import { GatewayError } from './errors.js';
 import type { Logger } from './logger.js';
 import { createSampler } from './sampler.js';
 import { type StartedDriverModules, startDriverModules } from './start-drivers.js';
+import { eventLoopMetricFamilies, startEventLoopMonitor } from './event-loop-monitor.js';
+import { ensurePrivateDir } from './private-files.js';
+import { createSelfHealth } from './self-health.js';
 import { createStore } from './store/index.js';
 
 export interface RunningGateway {
@@ -35,11 +43,14 @@ export interface StartOptions {
 }
 
 export async function startGateway(config: SiteConfig, { logger, version, firstAdmin = true, env = process.env }: StartOptions): Promise<RunningGateway> {
-  try {
-    mkdirSync(config.gateway.dataDir, { recursive: true });
-  } catch (err) {
-    throw new GatewayError(`cannot create the data folder ${config.gateway.dataDir}`, { cause: err });
-  }
+  // Hashes of passwords, sessions and tokens and every reading live here: 0700, whatever the umask.
+  ensurePrivateDir(config.gateway.dataDir, (message) => logger.warn(message));
+  // Before anything opens the database: a second gateway on the same folder stops here.
+  const dataLock = lockDataDir(config.gateway.dataDir);
+  // Services raise their faults here (storage, clock); health reads them.
+  const selfHealth = createSelfHealth();
+  // health shows how late timers run: a flood or a long job starving polls and the page shows here
+  const loopDelay = startEventLoopMonitor();
   const store = createStore({
     file: join(config.gateway.dataDir, 'gateway.db'),
     synchronous: config.storage.synchronous,
@@ -48,6 +59,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     retention: config.storage.retention,
     // age retention waits for every sync target's ack (sync.retention: cooperate)
     retentionHolds: retentionHolds(config.sync),
+    // `storage` is raised while commits fail (disk full): health degraded, alarm system.storage
+    selfHealth,
     logger: logger.child({ component: 'store' }),
   });
   let drivers: StartedDriverModules;
@@ -55,12 +68,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     drivers = await startDriverModules(config, logger);
   } catch (err) {
     store.close();
+    dataLock.release();
     throw err;
   }
-  const sampled = drivers.devices;
+  // While the system says its clock is not synchronised, samples are marked (clock.requireSync).
+  const clockSync = createClockSyncProbe(config.clock?.requireSync ?? 'auto');
   const sampler = createSampler({
-    devices: sampled,
-    sink: (samples) => store.append(samples),
+    devices: drivers.devices,
+    sink: (samples) => store.append(markClockUncertain(samples, clockSync.state())),
     logger: logger.child({ component: 'sampler' }),
   });
   const catalog = createCatalog(config.devices);
@@ -77,9 +92,20 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     names: { point: (id) => catalog.point(id), device: (id) => catalog.device(id) },
     deviceState: (id) => sampler.statusOf(id)?.state,
     notifyHealth: () => notifier.health(),
+    // the built-in system alarms (system.storage) follow the gateway's own conditions
+    selfHealth,
     logger: alarmLogger,
   });
   const startedAt = Date.now();
+  // uptime runs on the monotonic clock: a wall-clock step never moves it
+  const startedMono = monotonicNow();
+  // a wall-clock step becomes a `clock.stepped` event and shows in health
+  const clockMonitor = createClockMonitor({
+    appendEvent: (type, data, ts) => store.appendEvent(type, data, ts),
+    selfHealth,
+    sync: clockSync,
+    logger: logger.child({ component: 'clock' }),
+  });
   // Users, sessions and API tokens: their own SQLite file, so `gateway user add` works beside a running gateway.
   const authDb = openAuthDb(join(config.gateway.dataDir, 'auth.db'));
   const tokens = createTokenStore(authDb);
@@ -88,7 +114,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     logger: logger.child({ component: 'auth' }),
     verifyToken: tokens.verifyToken,
     sessions: { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 },
-    throttle: { ...DEFAULT_THROTTLE, maxFailures: config.auth.maxFailedLogins, lockoutMs: config.auth.lockoutMinutes * 60_000 },
+    throttle: { ...DEFAULT_THROTTLE, maxFailures: config.auth.maxFailedLogins, maxDelayMs: config.auth.lockoutMinutes * 60_000 },
   });
   if (firstAdmin) await ensureFirstAdmin(auth.users, env, logger.child({ component: 'auth' }));
   const sweepTimer = setInterval(() => auth.sweep(), 3_600_000);
@@ -110,6 +136,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       await drivers.close();
       authDb.close();
       store.close();
+      dataLock.release();
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
     }
   }
@@ -117,20 +144,36 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     gatewayId: config.gateway.id,
     version,
     startedAt,
+    uptimeMs: () => monotonicNow() - startedMono,
     catalog,
     store,
     deviceStatus: () => sampler.status(),
     auth,
     tokens,
     tls: tlsMaterial !== undefined,
+    allowedHost: createHostAllowlist({ allowedHosts: config.http.allowedHosts, listenHost: config.http.host }),
+    maxBodyBytes: config.http.maxBodyKB * 1024,
+    maxLiveStreams: config.http.maxLiveStreams,
     diskUsage: () => {
       const fs = statfsSync(config.gateway.dataDir);
       return { path: config.gateway.dataDir, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
     },
     mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }],
     alarms,
-    healthSections: { sync: () => sync.health(), alarms: () => alarms.health(), ...drivers.health },
-    metrics: [() => sync.metrics(), () => alarmMetricFamilies(alarms.health())],
+    selfHealth,
+    healthSections: {
+      sync: () => sync.health(),
+      alarms: () => alarms.health(),
+      ...drivers.health,
+      eventLoop: () => loopDelay.snapshot(),
+      clock: () => clockMonitor.health(),
+    },
+    metrics: [
+      () => sync.metrics(),
+      () => alarmMetricFamilies(alarms.health()),
+      () => eventLoopMetricFamilies(loopDelay.snapshot()),
+      ...drivers.metrics,
+    ],
     logger: logger.child({ component: 'http' }),
   });
   let server: Awaited<ReturnType<typeof startHttpServer>>;
@@ -142,10 +185,13 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     await drivers.close();
     authDb.close();
     store.close();
+    dataLock.release();
     throw err;
   }
   // Restores the persisted alarm state before the first sample can be evaluated.
   alarms.start();
+  await clockSync.refresh();
+  clockMonitor.start();
   sampler.start();
   sync.start();
   logger.info('gateway started', {
@@ -158,6 +204,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     port: server.port,
     users: auth.users,
     async stop() {
+      loopDelay.stop();
+      clockMonitor.stop();
       await sampler.stop();
       await drivers.close();
       alarms.stop();
@@ -167,6 +215,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       clearInterval(sweepTimer);
       authDb.close();
       store.close();
+      dataLock.release();
       logger.info('gateway stopped');
     },
   };

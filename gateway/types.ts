@@ -21,7 +21,9 @@ export type KnownReason =
   | 'not-available'
   | 'unknown-enum'
   | 'stale'
-  | 'config';
+  | 'config'
+  /** the value is fine, its timestamp doubtful: taken while the system clock was not synchronised */
+  | 'clock';
 
 export type PointValue = number | boolean | string | null;
 

@@ -4,10 +4,11 @@
  */
 import type { Hono } from 'hono';
 import type { Logger } from '../gateway/logger.js';
+import { publicUrl } from '../gateway/redact-url.js';
 import { createBatchReader } from './batch.js';
 import type { SyncSection, SyncTargetConfig } from './config-schema.js';
 import { type SyncHealth, syncHealth } from './health.js';
-import { createHttpTransport, safeUrl } from './http-transport.js';
+import { createHttpTransport } from './http-transport.js';
 import { type SyncMetricFamily, syncMetrics } from './metrics.js';
 import { createPullRoutes, type VerifyToken } from './pull-routes.js';
 import { createTargetRunner, type SyncStore, type TargetRunner } from './target-runner.js';
@@ -46,7 +47,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
       createTargetRunner({
         id: target.id,
         kind: target.kind,
-        url: safeUrl(target.url),
+        url: publicUrl(target.url),
         store,
         reader,
         transport: await transportFor(target, opts, log),
@@ -68,7 +69,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   return {
     start() {
       for (const r of runners) r.start();
-      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${safeUrl(t.url)})`) });
+      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${publicUrl(t.url)})`) });
     },
     async stop() {
       await Promise.all(runners.map((r) => r.stop()));

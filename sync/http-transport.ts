@@ -5,6 +5,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { errorMessage } from '../gateway/errors.js';
+import { publicUrl, scrubUrls } from '../gateway/redact-url.js';
 import type { Batch } from './batch.js';
 import type { HttpTargetConfig } from './config-schema.js';
 import type { SendOutcome, Transport } from './transport.js';
@@ -66,13 +67,14 @@ export function createHttpTransport({ target, gatewayId, version, fetch: doFetch
       if (signal.aborted) return { ok: false, kind: 'retry', message: 'stopped', wireBytes };
       const cause = (err as { cause?: unknown }).cause;
       const why = timedOut ? `no answer within ${target.timeoutMs} ms` : errorMessage(cause ?? err);
-      return { ok: false, kind: 'retry', message: `POST ${safeUrl(target.url)}: ${why}`, wireBytes };
+      // fetch's own messages may quote the whole URL ("... a URL that includes credentials: http://u:p@...").
+      return { ok: false, kind: 'retry', message: `POST ${publicUrl(target.url)}: ${scrubUrls(why)}`, wireBytes };
     } finally {
       clearTimeout(timer);
       signal.removeEventListener('abort', onStop);
     }
     const status = res.status;
-    const snippet = () => (text.trim() ? `: ${text.trim().slice(0, 200)}` : '');
+    const snippet = () => (text.trim() ? `: ${scrubUrls(text.trim().slice(0, 200))}` : '');
     if (status === 200) {
       const ackSeq = parseAck(text);
       if (ackSeq === undefined) {
@@ -87,7 +89,7 @@ export function createHttpTransport({ target, gatewayId, version, fetch: doFetch
       const retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));
       return { ok: false, kind: 'retry', status, message, wireBytes, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) };
     }
-    const where = status >= 300 && status < 400 ? ` (redirected to ${res.headers.get('location') ?? '?'}; set the url to it)` : '';
+    const where = status >= 300 && status < 400 ? ` (redirected to ${redirectedTo(res.headers.get('location'), target.url)}; set the url to it)` : '';
     return { ok: false, kind: 'rejected', status, message: `${message}${where}`, wireBytes };
   }
 
@@ -124,12 +126,12 @@ export function parseRetryAfter(value: string | null, now = Date.now()): number 
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
-/** A URL fit for logs and health: no user info, no query (either may carry a credential). */
-export function safeUrl(url: string): string {
+/** Where a redirect points, reduced like every shown URL (its path or query may carry a credential). */
+function redirectedTo(location: string | null, base: string): string {
+  if (!location) return '?';
   try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}${u.pathname}`;
+    return publicUrl(new URL(location, base).href);
   } catch {
-    return '(invalid url)';
+    return '?';
   }
 }

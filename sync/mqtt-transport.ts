@@ -14,9 +14,9 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { backoffDelay } from '../gateway/backoff.js';
 import { errorMessage } from '../gateway/errors.js';
 import type { Logger } from '../gateway/logger.js';
+import { publicUrl, scrubUrls } from '../gateway/redact-url.js';
 import type { Batch } from './batch.js';
 import type { MqttTargetConfig } from './config-schema.js';
-import { safeUrl } from './http-transport.js';
 import { mqttTopics } from './topics.js';
 import type { ConnectionProblem, SendOutcome, Transport } from './transport.js';
 
@@ -59,7 +59,7 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
   });
 
   client.on('connect', () => {
-    if (failures > 0) logger.info('broker connection back', { url: safeUrl(target.url), after: failures });
+    if (failures > 0) logger.info('broker connection back', { url: publicUrl(target.url), after: failures });
     failures = 0;
     lastProblem = undefined;
     client.publish(topics.status, status('online'), { qos: 1, retain: true }, (err) => {
@@ -68,14 +68,14 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
   });
   client.on('error', (err: Error & { code?: number }) => {
     const auth = typeof err.code === 'number' && AUTH_CODES.has(err.code);
-    const message = `broker ${safeUrl(target.url)}: ${errorMessage(err)}`;
+    const message = `broker ${publicUrl(target.url)}: ${scrubUrls(errorMessage(err))}`;
     if (lastProblem?.message !== message) (auth ? logger.error : logger.warn)('broker connection failed', { err: message });
     lastProblem = { message, auth, since: lastProblem?.message === message ? lastProblem.since : Date.now() };
   });
   client.on('close', () => {
     if (closing || reconnectTimer) return;
     failures++;
-    lastProblem ??= { message: `broker ${safeUrl(target.url)}: connection closed`, auth: false, since: Date.now() };
+    lastProblem ??= { message: `broker ${publicUrl(target.url)}: connection closed`, auth: false, since: Date.now() };
     // A refused login will not pass by itself: retry it slowly.
     const policy = lastProblem.auth
       ? { initialMs: target.retryMaxMs, maxMs: target.retryMaxMs * 5 }
@@ -111,7 +111,7 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
       return {
         ok: false,
         kind: problem?.auth ? 'auth' : 'retry',
-        message: problem?.message ?? `publish failed: ${errorMessage(err)}`,
+        message: problem?.message ?? `publish failed: ${scrubUrls(errorMessage(err))}`,
         wireBytes: payload.length,
       };
     } finally {

@@ -9,8 +9,10 @@
  * halves the batch.
  */
 import { backoffDelay } from '../gateway/backoff.js';
+import { monotonicOf } from '../gateway/clock.js';
 import { errorMessage } from '../gateway/errors.js';
 import type { Logger } from '../gateway/logger.js';
+import { scrubUrls } from '../gateway/redact-url.js';
 import type { Store, SyncStream } from '../gateway/store/types.js';
 import type { Batch, BatchLimits, BatchReader } from './batch.js';
 import type { RetryPolicy } from './config-schema.js';
@@ -43,7 +45,10 @@ export interface TargetStatus {
   connected: boolean | null;
   /** ms epoch of the last acknowledged batch */
   lastSuccess: number | null;
+  /** the error of the current outage; null again from the first acknowledged batch */
   lastError: TargetError | null;
+  /** the most recent error ever, kept after recovery (when and why it last failed) */
+  lastFailure: TargetError | null;
   consecutiveFailures: number;
   nextAttemptAt: number | null;
   /** acknowledged items per second over the last minute */
@@ -67,7 +72,10 @@ export interface TargetRunnerOptions {
   limits: BatchLimits;
   retry: RetryPolicy;
   logger: Logger;
+  /** wall clock: lastSuccess, lastError.at, nextAttemptAt (shown times) */
   now?: () => number;
+  /** monotonic clock: the send-rate window (gateway/clock.ts) */
+  monoNow?: () => number;
   random?: () => number;
 }
 
@@ -85,7 +93,8 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
   const limits: BatchLimits = { ...opts.limits };
-  const rate = createRateWindow(60, now);
+  // The send rate is a window of elapsed time: on the monotonic clock, so a wall-clock step does not empty it.
+  const rate = createRateWindow(60, monotonicOf(opts));
   const abort = new AbortController();
   const cursor: Record<SyncStream, number> = { events: 0, readings: 0 };
 
@@ -93,6 +102,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   let running: Promise<void> | undefined;
   let lastSuccess: number | null = null;
   let lastError: TargetError | null = null;
+  let lastFailure: TargetError | null = null;
   let failures = 0;
   let nextAttemptAt: number | null = null;
   let failedBatches = 0;
@@ -253,12 +263,14 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
       });
     }
     const at = now();
-    rate.add(items, at);
+    rate.add(items);
     sent.batches++;
     sent.items += items;
     sent.wireBytes += wireBytes;
     if (failures > 0) logger.info('sync target reachable again', { after: failures, lastError: lastError?.message });
     failures = 0;
+    // The outage is over: health stops showing its error; lastFailure keeps it for the record.
+    lastError = null;
     nextAttemptAt = null;
     lastSuccess = at;
     return undefined;
@@ -269,7 +281,10 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     failedBatches += batch ? 1 : 0;
     if (batch && outcome.wireBytes) sent.wireBytes += outcome.wireBytes;
     const previous = lastError;
-    lastError = { message: outcome.message, kind: outcome.kind, status: outcome.status ?? null, at: now() };
+    // Shown in health and logged: a transport's text may quote a URL with its credentials.
+    const message = scrubUrls(outcome.message);
+    lastError = { message, kind: outcome.kind, status: outcome.status ?? null, at: now() };
+    lastFailure = lastError;
     let delay: number;
     if (outcome.kind === 'too-large' && batch && batch.count > 1) {
       limits.items = Math.max(1, Math.min(limits.items, batch.count) >> 1);
@@ -283,11 +298,11 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     } else if (outcome.kind === 'retry') {
       const backoff = backoffDelay({ initialMs: retry.retryInitialMs, maxMs: retry.retryMaxMs }, failures, random);
       delay = Math.min(Math.max(backoff, outcome.retryAfterMs ?? 0), Math.max(retry.retryMaxMs, backoff));
-      if (previous?.message !== outcome.message) logger.warn('sync push failed; retrying', { err: outcome.message, inMs: delay });
+      if (previous?.message !== message) logger.warn('sync push failed; retrying', { err: message, inMs: delay });
     } else {
       // Will not pass by itself (wrong token, wrong URL, one item over the limit): loud and slow.
       delay = backoffDelay({ initialMs: retry.retryMaxMs, maxMs: retry.retryMaxMs * 5 }, failures, random);
-      if (previous?.message !== outcome.message) logger.error('sync target refuses the data; fix the config or the receiver', { err: outcome.message, inMs: delay });
+      if (previous?.message !== message) logger.error('sync target refuses the data; fix the config or the receiver', { err: message, inMs: delay });
     }
     state = outcome.kind === 'auth' || outcome.kind === 'rejected' || outcome.kind === 'too-large' ? 'error' : 'retrying';
     nextAttemptAt = now() + delay;
@@ -319,7 +334,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
       if (problem && state !== 'stopped') {
         shownState = problem.auth ? 'error' : 'retrying';
         if (!lastError || lastError.at < problem.since) {
-          shownError = { message: problem.message, kind: problem.auth ? 'auth' : 'retry', status: null, at: problem.since };
+          shownError = { message: scrubUrls(problem.message), kind: problem.auth ? 'auth' : 'retry', status: null, at: problem.since };
         }
       }
       return {
@@ -330,6 +345,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
         connected: transport.connected ? transport.connected() : null,
         lastSuccess,
         lastError: shownError,
+        lastFailure: shownError && (!lastFailure || shownError.at > lastFailure.at) ? shownError : lastFailure,
         consecutiveFailures: failures,
         nextAttemptAt,
         sendRate: rate.rate(),

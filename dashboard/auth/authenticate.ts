@@ -24,14 +24,36 @@ function unauthenticated(c: Context<WebEnv>, why: 'none' | 'expired' | 'bad-toke
   return jsonError(c, 401, 'unauthenticated', message);
 }
 
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerOf(authorization: string | undefined): string | undefined {
+  return authorization === undefined ? undefined : /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+}
+
 export function authenticate(auth: AuthService): MiddlewareHandler<WebEnv> {
   return async (c, next) => {
-    if (isPublic(c.req.method, c.req.path)) return next();
+    if (isPublic(c.req.method, c.req.path)) {
+      // Anyone may ask for health, but only a logged-in caller gets more than the public view:
+      // a valid credential is noted, a missing or stale one leaves the request anonymous.
+      if (c.req.path === '/api/v1/health') {
+        const authorization = c.req.header('authorization');
+        if (authorization !== undefined) {
+          const bearer = bearerOf(authorization);
+          const who = bearer ? await auth.verifyBearer(bearer) : undefined;
+          if (!who) return unauthenticated(c, 'bad-token');
+          c.set('principal', who);
+        } else {
+          const id = sessionCookie(c);
+          const session = id ? auth.session(id) : undefined;
+          if (session) c.set('principal', { name: session.user, role: session.role, via: 'session' });
+        }
+      }
+      return next();
+    }
     let principal: Principal | undefined;
     const authorization = c.req.header('authorization');
     if (authorization !== undefined) {
       // An explicit credential that fails is an error, never a fallback to the cookie.
-      const bearer = /^Bearer\s+(\S+)\s*$/i.exec(authorization)?.[1];
+      const bearer = bearerOf(authorization);
       principal = bearer ? await auth.verifyBearer(bearer) : undefined;
       if (!principal) return unauthenticated(c, 'bad-token');
     } else {

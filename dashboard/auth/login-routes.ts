@@ -10,6 +10,7 @@ import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { AuthService, LoginResult } from '../../gateway/auth/types.js';
 import type { WebEnv } from '../context.js';
 import { jsonError } from '../errors.js';
+import { hasControlChars, isLocalPath } from '../local-path.js';
 import type { PageKit } from '../pages/layout.js';
 import { renderLogin } from '../pages/login.js';
 import { clearSessionCookie, LOGIN_CSRF_COOKIE, sessionCookie, setSessionCookie } from './cookies.js';
@@ -17,10 +18,14 @@ import { sameOrigin, sameToken } from './csrf.js';
 
 /** Only local paths: `next` must never send a user to another site after login. */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
+  if (typeof next !== 'string' || next.length > 2000 || !isLocalPath(next)) return '/';
   if (next.startsWith('/login') || next.startsWith('/logout')) return '/';
-  return next.slice(0, 2000);
+  return next;
 }
+
+/** No link or form of ours carries a control character in `next`: refuse it outright. */
+const badNext = (next: unknown) => typeof next === 'string' && hasControlChars(next);
+const BAD_NEXT = 'next must be a path on this gateway';
 
 function clientAddress(c: Context): string {
   try {
@@ -32,6 +37,7 @@ function clientAddress(c: Context): string {
 }
 
 const minutes = (ms: number | undefined) => Math.max(1, Math.ceil((ms ?? 60_000) / 60_000));
+const seconds = (ms: number | undefined) => Math.max(1, Math.ceil((ms ?? 1_000) / 1_000));
 
 export function loginRoutes(kit: PageKit, auth: AuthService): Hono<WebEnv> {
   const secure = kit.deps.tls === true;
@@ -45,14 +51,19 @@ export function loginRoutes(kit: PageKit, auth: AuthService): Hono<WebEnv> {
 
   const failure = (c: Context<WebEnv>, result: Exclude<LoginResult, { ok: true }>) => {
     const t = c.get('t');
-    if (result.reason === 'locked') return { text: t('login.locked', { minutes: minutes(result.retryAfterMs) }), status: 429 as const };
-    if (result.reason === 'throttled') return { text: t('login.throttled', { minutes: minutes(result.retryAfterMs) }), status: 429 as const };
+    if (result.reason === 'throttled') {
+      c.header('Retry-After', String(seconds(result.retryAfterMs)));
+      const wait = result.retryAfterMs ?? 0;
+      const text = wait < 60_000 ? t('login.throttledSeconds', { seconds: seconds(wait) }) : t('login.throttled', { minutes: minutes(wait) });
+      return { text, status: 429 as const };
+    }
     return { text: t('login.invalid'), status: 401 as const };
   };
 
   return new Hono<WebEnv>()
     .get('/login', (c) => {
       const t = c.get('t');
+      if (badNext(c.req.query('next'))) return jsonError(c, 400, 'bad-request', BAD_NEXT);
       const next = safeNext(c.req.query('next'));
       const id = sessionCookie(c);
       if (id && auth.session(id)) return c.redirect(next, 303);
@@ -62,6 +73,7 @@ export function loginRoutes(kit: PageKit, auth: AuthService): Hono<WebEnv> {
     .post('/login', async (c) => {
       const t = c.get('t');
       const body = await c.req.parseBody();
+      if (badNext(body.next)) return jsonError(c, 400, 'bad-request', BAD_NEXT);
       const next = safeNext(body.next);
       const user = typeof body.user === 'string' ? body.user.trim() : '';
       const password = typeof body.password === 'string' ? body.password : '';
@@ -96,8 +108,8 @@ export function loginRoutes(kit: PageKit, auth: AuthService): Hono<WebEnv> {
       const result = await auth.login(body.user.trim(), body.password, clientAddress(c));
       if (!result.ok) {
         const { status } = failure(c, result);
-        if (result.retryAfterMs) c.header('Retry-After', String(Math.ceil(result.retryAfterMs / 1000)));
-        return jsonError(c, status, result.reason === 'invalid' ? 'invalid-credentials' : result.reason, result.reason === 'invalid' ? 'wrong user name or password' : `too many failed logins; try again in ${minutes(result.retryAfterMs)} min`);
+        if (result.reason === 'invalid') return jsonError(c, status, 'invalid-credentials', 'wrong user name or password');
+        return jsonError(c, status, 'throttled', `too many failed or simultaneous logins; try again in ${seconds(result.retryAfterMs)} s`);
       }
       setSessionCookie(c, result.session.id, sessionMaxAgeS(result.session), secure);
       return c.json({ user: result.session.user, role: result.session.role, csrf: result.session.csrf, expiresAt: result.session.expiresAt });

@@ -40,7 +40,7 @@ export function overviewPage(kit: PageKit): Hono<WebEnv> {
           model.alarms.top.length === 0
             ? html`<li class="empty">${t('overview.noAlarms')}</li>`
             : model.alarms.top.map(
-                (a) => html`<li class="sev-${a.severity} st-${a.state}"><span class="sev">${t(`severity.${a.severity}` as MessageKey)}</span> <span class="msg">${a.message}</span> <span class="state">${t(`alarm.state.${a.state}` as MessageKey)}</span></li>`,
+                (a) => html`<li class="sev-${a.severity} st-${a.state}"><span class="sev">${t(`severity.${a.severity}` as MessageKey)}</span> <span class="msg">${a.type === 'system' ? t(`alarms.${a.rule}` as MessageKey) : a.message}</span> <span class="state">${t(`alarm.state.${a.state}` as MessageKey)}</span></li>`,
               )
         }</ul>`
       : html`<p class="muted">${t('overview.alarmsUnavailable')}</p>`;
@@ -69,7 +69,7 @@ ${groups}`;
       body,
       live: 'view=overview',
       scripts: ['overview.js'],
-      messages: ['overview.', 'status.', 'kind.'],
+      messages: ['overview.', 'status.', 'kind.', 'alarms.system.'],
     });
   });
 }

@@ -6,6 +6,7 @@ import { Hono } from 'hono';
 import type { PointInfo } from '../../gateway/catalog.js';
 import type { WebEnv } from '../context.js';
 import { html } from '../html.js';
+import { lookupPoint, retiredPoints } from '../retired-points.js';
 import { MAX_TREND_POINTS } from '../trend-data.js';
 import { type PageKit, renderPage } from './layout.js';
 
@@ -31,7 +32,7 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
     const now = (deps.now ?? Date.now)();
     const selected: PointInfo[] = [];
     for (const id of (c.req.queries('points') ?? []).concat(c.req.queries('p') ?? []).flatMap((v) => v.split(','))) {
-      const p = deps.catalog.point(id.trim());
+      const p = lookupPoint(deps, id.trim());
       if (p && !selected.some((s) => s.id === p.id) && selected.length < MAX_TREND_POINTS) selected.push(p);
     }
     const rangeParam = c.req.query('range');
@@ -45,10 +46,14 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
       else range = '24h';
     }
     if (range !== 'custom') from = to - RANGES[range];
-    const deviceId = c.req.query('device') ?? selected[0]?.deviceId ?? deps.catalog.devices[0]?.id;
+    const deviceId = c.req.query('device') ?? selected.find((p) => !p.retired)?.deviceId ?? deps.catalog.devices[0]?.id;
     const device = deviceId ? deps.catalog.device(deviceId) : undefined;
     const selectedIds = new Set(selected.map((p) => p.id));
     const devicePoints = device ? device.pointIds.map((id) => deps.catalog.point(id)!) : [];
+    // History of points the config no longer has (a renamed device) stays reachable, marked retired.
+    const retired = retiredPoints(deps);
+    const check = (p: PointInfo) =>
+      html`<label><input type="checkbox" name="p" value="${p.id}"${selectedIds.has(p.id) ? html` checked` : ''}> ${p.name}${p.unit ? html` <small>${p.unit}</small>` : ''}</label>`;
     const pointsQuery = selected.map((p) => p.id).join(',');
     const rangeLinks = (['1h', '24h', '7d'] as const).map(
       (r) => html`<a class="seg" href="/trends?points=${encodeURIComponent(pointsQuery)}&range=${r}${device ? `&device=${encodeURIComponent(device.id)}` : ''}"${range === r ? html` aria-current="true"` : ''}>${t(`trends.${r}`)}</a>`,
@@ -59,11 +64,10 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
   <select id="device" name="device" data-autosubmit>${deps.catalog.devices.map((d) => html`<option value="${d.id}"${d.id === device?.id ? html` selected` : ''}>${d.name}</option>`)}</select>
   <fieldset><legend>${t('trends.points')}</legend>
   <input type="search" id="point-filter" placeholder="${t('trends.filter')}" aria-label="${t('trends.filter')}">
-  <div class="checks" id="point-checks">${devicePoints.map(
-    (p) => html`<label><input type="checkbox" name="p" value="${p.id}"${selectedIds.has(p.id) ? html` checked` : ''}> ${p.name}${p.unit ? html` <small>${p.unit}</small>` : ''}</label>`,
-  )}</div>
-  ${selected.filter((p) => p.deviceId !== device?.id).map((p) => html`<input type="hidden" name="p" value="${p.id}">`)}
+  <div class="checks" id="point-checks">${devicePoints.map(check)}</div>
+  ${selected.filter((p) => p.deviceId !== device?.id && !p.retired).map((p) => html`<input type="hidden" name="p" value="${p.id}">`)}
   </fieldset>
+  ${retired.length > 0 ? html`<details class="retired"${selected.some((p) => p.retired) ? html` open` : ''}><summary>${t('trends.retired')}</summary><div class="checks">${retired.map(check)}</div></details>` : ''}
   <input type="hidden" name="range" value="${range}">
   <button type="submit" class="primary">${t('trends.show')}</button>
 </form>
@@ -80,7 +84,7 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
     </form>
     ${selected.length > 0 ? html`<a class="button" id="csv-link" href="/api/v1/trends.csv?points=${encodeURIComponent(pointsQuery)}&from=${from}&to=${to}" download>${t('trends.csv')}</a>` : ''}
   </div>
-  <ul class="chips">${selected.map((p) => html`<li>${deps.catalog.device(p.deviceId)?.name ?? p.deviceId} · ${p.name}</li>`)}</ul>
+  <ul class="chips">${selected.map((p) => html`<li>${deps.catalog.device(p.deviceId)?.name ?? p.deviceId} · ${p.name}${p.retired ? html` <small class="tag">${t('trends.retiredTag')}</small>` : ''}</li>`)}</ul>
   <div id="charts" aria-live="polite">${selected.length === 0 ? html`<p class="muted">${t('trends.noPoints')}</p>` : html`<p class="muted">${t('trends.loading')}</p>`}</div>
 </section>
 </div>`;

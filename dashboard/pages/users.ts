@@ -1,11 +1,11 @@
 /**
- * User management for admins: add, change role, set a password, unlock, remove. Plain forms (each
+ * User management for admins: add, change role, set a password, clear login delays, remove. Plain forms (each
  * carries the CSRF token); the answer is a redirect back with a message, so a reload never repeats
  * an action.
  */
 import { type Context, Hono } from 'hono';
 import { isRole, isUserRole } from '../../gateway/auth/roles.js';
-import { USER_ROLES, type UserRecord } from '../../gateway/auth/types.js';
+import { type ThrottleView, USER_ROLES, type UserRecord } from '../../gateway/auth/types.js';
 import type { WebEnv } from '../context.js';
 import { formatTime, html, type Raw } from '../html.js';
 import type { MessageKey } from '../i18n/i18n.js';
@@ -37,13 +37,26 @@ ${rows.length > 0 ? html`<div class="table-wrap"><table class="data"><thead><tr>
 <p class="muted">${t('users.tokensHint')}</p></section>`;
   };
 
+  /** Login delays now in force (repeated wrong passwords), so an admin sees an attack and can clear a user. */
+  const throttleSection = (c: Context<WebEnv>, views: ThrottleView[]) => {
+    const t = c.get('t');
+    const rows = views.map(
+      (v) => html`<tr><td>${v.user ?? t('users.throttleAnyUser')}</td><td><code>${v.client}</code></td><td>${String(v.failures)}</td><td>${String(v.refused)}</td><td>${t('users.throttleSeconds', { seconds: Math.ceil(v.retryAfterMs / 1000) })}</td></tr>`,
+    );
+    return html`<section class="card" aria-labelledby="h-throttles"><h2 id="h-throttles">${t('users.throttles')}</h2>
+${rows.length > 0 ? html`<div class="table-wrap"><table class="data" id="login-throttles"><thead><tr><th scope="col">${t('users.throttleUser')}</th><th scope="col">${t('users.throttleClient')}</th><th scope="col">${t('users.throttleFailures')}</th><th scope="col">${t('users.throttleRefused')}</th><th scope="col">${t('users.throttleWait')}</th></tr></thead><tbody>${rows}</tbody></table></div>` : html`<p class="muted">${t('users.noThrottles')}</p>`}
+<p class="muted">${t('users.throttlesHint')}</p></section>`;
+  };
+
   const show = (c: Context<WebEnv>, notice?: { text: string; error: boolean }, created?: { name: string; token: string }) => {
     const t = c.get('t');
     const csrf = c.get('session')?.csrf ?? '';
     const token = html`<input type="hidden" name="_csrf" value="${csrf}">`;
+    const throttles = kit.deps.auth.loginThrottles?.() ?? [];
+    const delayed = new Set(throttles.map((v) => v.user));
     const row = (u: UserRecord, i: number) => {
       const base = `/users/${encodeURIComponent(u.name)}`;
-      const locked = u.lockedUntil !== null && u.lockedUntil > now();
+      const locked = (u.lockedUntil !== null && u.lockedUntil > now()) || delayed.has(u.name.toLowerCase());
       return html`<tr><th scope="row">${u.name}</th>
 <td><form method="post" action="${base}/role" class="inline">${token}${roleSelect(u.role, t, `role-${i}`)} <button type="submit">${t('users.save')}</button></form></td>
 <td>${u.lastLoginAt ? formatTime(u.lastLoginAt) : t('common.never')}</td>
@@ -60,6 +73,7 @@ ${rows.length > 0 ? html`<div class="table-wrap"><table class="data"><thead><tr>
 <label for="new-role">${t('users.role')}</label>${roleSelect('viewer', t, 'new-role')}
 <label for="new-password">${t('users.password')}</label><input id="new-password" name="password" type="password" minlength="10" required autocomplete="new-password">
 <button type="submit" class="primary">${t('users.add')}</button></form></section>
+${throttleSection(c, throttles)}
 ${tokenSection(c, token, created)}`;
     return renderPage(c, kit, { title: t('users.title'), nav: 'users', body, status: notice?.error ? 400 : 200 });
   };

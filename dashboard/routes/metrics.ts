@@ -25,7 +25,7 @@ export type MetricsProvider = () => MetricFamily[];
 const CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
 /** What the metrics route reads (a narrow slice of the dashboard's deps). */
-export type MetricsDeps = Pick<DashboardDeps, 'gatewayId' | 'version' | 'startedAt' | 'store' | 'deviceStatus' | 'metrics' | 'logger' | 'now'>;
+export type MetricsDeps = Pick<DashboardDeps, 'gatewayId' | 'version' | 'startedAt' | 'uptimeMs' | 'store' | 'deviceStatus' | 'metrics' | 'logger' | 'now'>;
 
 export function metricsRoutes(deps: MetricsDeps): Hono {
   const now = deps.now ?? Date.now;
@@ -67,11 +67,13 @@ function coreMetrics(deps: MetricsDeps, at: number): MetricFamily[] {
   return [
     { name: 'gateway_info', help: 'Gateway identity', type: 'gauge', samples: [{ labels: { gateway_id: deps.gatewayId, version: deps.version }, value: 1 }] },
     gauge('gateway_start_time_seconds', 'When the gateway started (Unix time)', deps.startedAt / 1000),
-    gauge('gateway_uptime_seconds', 'Seconds since the gateway started', (at - deps.startedAt) / 1000),
+    gauge('gateway_uptime_seconds', 'Seconds since the gateway started', (deps.uptimeMs?.() ?? at - deps.startedAt) / 1000),
     perStream('gateway_store_last_seq', 'Highest committed seq per stream', 'gauge', s.lastReadingSeq, s.lastEventSeq),
     gauge('gateway_store_readings', 'Readings held in the database', s.readingCount),
     gauge('gateway_store_database_bytes', 'Database file plus WAL', s.databaseBytes),
     gauge('gateway_store_pending_samples', 'Samples accepted but not yet committed', s.pending),
+    gauge('gateway_store_max_queue_samples', 'Bound of the write queue: beyond it, while commits fail, the oldest samples are dropped', s.maxQueue),
+    gauge('gateway_store_commits_failing', '1 while database commits fail (disk full, locked)', s.failingSince === null ? 0 : 1),
     counter('gateway_store_commits_total', 'Committed transactions since start', s.commits),
     counter('gateway_store_commit_errors_total', 'Failed commit attempts since start', s.commitErrors),
     perStream(

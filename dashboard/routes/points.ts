@@ -3,11 +3,15 @@ import type { PointInfo } from '../../gateway/catalog.js';
 import type { LatestValue } from '../../gateway/store/types.js';
 import type { DashboardDeps } from '../deps.js';
 import { jsonError } from '../errors.js';
+import { freshness } from '../point-freshness.js';
+import { lookupPoint, retiredPoints } from '../retired-points.js';
 
 const HOUR_MS = 3_600_000;
 const MAX_HISTORY_ITEMS = 100_000;
 
-function pointView(info: PointInfo, latest: LatestValue | undefined) {
+function pointView(info: PointInfo, latest: LatestValue | undefined, deps?: DashboardDeps, failingSince: number | null = null) {
+  // Without deps (retired points: nothing polls them any more) a value is shown as stored.
+  const fresh = freshness(latest, deps?.catalog.device(info.deviceId)?.pollIntervalMs, failingSince, (deps?.now ?? Date.now)());
   return {
     id: info.id,
     deviceId: info.deviceId,
@@ -15,9 +19,11 @@ function pointView(info: PointInfo, latest: LatestValue | undefined) {
     name: info.name,
     unit: info.unit,
     value: latest?.value ?? null,
-    quality: latest?.quality ?? null,
-    reason: latest?.reason ?? null,
+    quality: fresh.quality,
+    reason: fresh.reason,
     ts: latest?.ts ?? null,
+    stale: fresh.stale,
+    retired: info.retired === true,
   };
 }
 
@@ -33,15 +39,18 @@ export function pointRoutes(deps: DashboardDeps): Hono {
     .get('/', (c) => {
       const deviceId = c.req.query('device');
       const points = deviceId ? deps.catalog.points.filter((p) => p.deviceId === deviceId) : deps.catalog.points;
-      return c.json(points.map((p) => pointView(p, deps.store.latestOf(p.id))));
+      const { failingSince } = deps.store.stats();
+      return c.json(points.map((p) => pointView(p, deps.store.latestOf(p.id), deps, failingSince)));
     })
+    // Before /:id; a point id always has a dot, so it is never "retired".
+    .get('/retired', (c) => c.json(retiredPoints(deps).map((p) => pointView(p, deps.store.latestOf(p.id)))))
     .get('/:id', (c) => {
-      const info = deps.catalog.point(c.req.param('id'));
+      const info = lookupPoint(deps, c.req.param('id'));
       if (!info) return jsonError(c, 404, 'not-found', `no point "${c.req.param('id')}"`);
-      return c.json(pointView(info, deps.store.latestOf(info.id)));
+      return c.json(pointView(info, deps.store.latestOf(info.id), info.retired === true ? undefined : deps, deps.store.stats().failingSince));
     })
     .get('/:id/history', (c) => {
-      const info = deps.catalog.point(c.req.param('id'));
+      const info = lookupPoint(deps, c.req.param('id'));
       if (!info) return jsonError(c, 404, 'not-found', `no point "${c.req.param('id')}"`);
       const to = intParam(c.req.query('to'), now());
       const from = intParam(c.req.query('from'), to - HOUR_MS);
@@ -57,6 +66,7 @@ export function pointRoutes(deps: DashboardDeps): Hono {
       return c.json({
         pointId: info.id,
         unit: info.unit,
+        retired: info.retired === true,
         from,
         to,
         items: rows.map((r) => ({ seq: r.seq, ts: r.ts, value: r.value, quality: r.quality, reason: r.reason ?? null })),

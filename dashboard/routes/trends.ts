@@ -8,6 +8,7 @@ import type { PointInfo } from '../../gateway/catalog.js';
 import type { WebEnv } from '../context.js';
 import type { DashboardDeps } from '../deps.js';
 import { jsonError } from '../errors.js';
+import { lookupPoint } from '../retired-points.js';
 import { MAX_TREND_POINTS, trendCsv, trendSeries } from '../trend-data.js';
 
 const DAY_MS = 86_400_000;
@@ -22,7 +23,7 @@ export function parseTrendQuery(deps: DashboardDeps, c: Context): Parsed {
   if (ids.length > MAX_TREND_POINTS) return { error: `at most ${MAX_TREND_POINTS} points at once`, status: 400 };
   const points: PointInfo[] = [];
   for (const id of ids) {
-    const p = deps.catalog.point(id);
+    const p = lookupPoint(deps, id);
     if (!p) return { error: `no point "${id}"`, status: 404 };
     points.push(p);
   }

@@ -62,8 +62,9 @@
           { className: `sev-${a.severity} st-${a.state}${fresh.has(a.id) ? ' fresh' : ''}` },
           el('td', {}, el('span', { className: 'sev', textContent: t(`severity.${a.severity}`) })),
           el('td', { textContent: GW.time(a.raisedAt) }),
-          el('td', {}, a.message, el('br'), el('small', { className: 'muted', textContent: a.id })),
-          el('td', { textContent: devices[deviceOf(a)] || deviceOf(a) || '—' }),
+          // The gateway's own alarms (system.storage) have a translated text; the reason is their value.
+          el('td', {}, a.type === 'system' ? t(`alarms.${a.rule}`) : a.message, el('br'), el('small', { className: 'muted', textContent: a.id })),
+          el('td', { textContent: a.type === 'system' ? t('alarms.gateway') : devices[deviceOf(a)] || deviceOf(a) || '—' }),
           el('td', { className: 'num', textContent: GW.format(a.value, a.unit) }),
           el('td', { className: 'state-chip', textContent: stateText(a) }),
           el('td', {}, actionButtons(a)),

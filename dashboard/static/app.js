@@ -188,6 +188,15 @@
       onAlarmEvents(events);
       for (const fn of listeners.alarms) fn(events);
     });
+    // This login opened more live pages than allowed and this one is the oldest: stay closed
+    // (reconnecting would only push out another page), until the user reloads.
+    source.addEventListener('bye', () => {
+      source.close();
+      if (statusEl) {
+        statusEl.dataset.state = 'error';
+        statusEl.textContent = t('live.tooMany');
+      }
+    });
     source.addEventListener('error', () => {
       // EventSource retries network errors itself; a refused stream (401, 5xx) it gives up on.
       if (source.readyState === EventSource.CONNECTING) {

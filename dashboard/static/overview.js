@@ -71,7 +71,7 @@
               const li = document.createElement('li');
               li.className = `sev-${a.severity} st-${a.state}`;
               const sev = Object.assign(document.createElement('span'), { className: 'sev', textContent: GW.t(`severity.${a.severity}`) });
-              const msg = Object.assign(document.createElement('span'), { className: 'msg', textContent: a.message });
+              const msg = Object.assign(document.createElement('span'), { className: 'msg', textContent: a.type === 'system' ? GW.t(`alarms.${a.rule}`) : a.message });
               const st = Object.assign(document.createElement('span'), { className: 'state', textContent: GW.t(`alarm.state.${a.state}`) });
               li.append(sev, ' ', msg, ' ', st);
               return li;

@@ -14,6 +14,7 @@ import ModbusRTU from 'modbus-serial';
 import type { ModbusConnection } from './device.js';
 import { GatewayError } from '../../gateway/errors.js';
 import type { Logger } from '../../gateway/logger.js';
+import { createNoiseWatch } from './noise-watch.js';
 import { createRtuLineGuard } from './rtu-line-guard.js';
 
 export type ModbusFraming = ModbusConnection['transport'];
@@ -77,10 +78,15 @@ interface RawResult {
   buffer: Buffer;
 }
 type RawCallback = (err: unknown, res?: RawResult) => void;
-interface RawPort {
+interface RawPort extends NodeJS.EventEmitter {
   _client?: NodeJS.EventEmitter & { setKeepAlive?(enable: boolean, delay: number): void };
   /** RTUBufferedPort and TelnetPort collect bytes here until a whole frame is in */
   _buffer?: Buffer;
+  /** TcpPort collects bytes here until the length its MBAP header gives is in */
+  _clientRcvData?: Buffer;
+  /** TcpPort: the transaction id of the next request, and of the last frame parsed */
+  _transactionIdWrite?: number;
+  _transactionIdRead?: number;
 }
 interface RawModbus extends NodeJS.EventEmitter {
   _port?: RawPort;
@@ -151,6 +157,8 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
   let failInFlight: ((err: ModbusRequestError) => void) | undefined;
   let tail: Promise<unknown> = Promise.resolve();
   let timeoutsInARow = 0;
+  // A device answering noise is a bad frame, not a timeout (which it used to read as).
+  const noise = createNoiseWatch(framing, { stream, port: raw._port, lastFrameId: () => raw._port?._transactionIdRead });
 
   const markClosed = (cause?: Error) => {
     if (closed) return;
@@ -196,6 +204,21 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
       if (rtu) await rtu.beforeRequest(signal);
       return new Promise<RawResult>((resolve, reject) => {
         let done = false;
+        const mark = noise.mark();
+        /** a timeout, unless bytes came meanwhile and none of them made a frame for us */
+        const silence = (timeout: ModbusRequestError): ModbusRequestError => {
+          const bytes = mark.garbageBytes();
+          if (bytes === 0) return timeout;
+          // On TCP the garbage may have left a bogus MBAP length that would swallow every later
+          // reply: drop what the port holds so the next reply is read from its start.
+          if (framing === 'tcp' && raw._port) raw._port._clientRcvData = Buffer.alloc(0);
+          return new ModbusRequestError(
+            `unit ${unitId}: ${bytes} bytes came back in ${timeoutMs} ms but no valid reply frame`,
+            'bad-frame',
+            undefined,
+            { cause: timeout },
+          );
+        };
         const finish = (settleWith: () => void) => {
           if (done) return;
           done = true;
@@ -219,20 +242,24 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
           finish(() => reject(signal.reason));
         };
         const backstop = setTimeout(() => {
-          timeoutsInARow += 1;
+          const failure = silence(new ModbusRequestError(`no answer from unit ${unitId} in ${timeoutMs} ms`, 'timeout'));
+          timeoutsInARow = failure.fault === 'timeout' ? timeoutsInARow + 1 : 0;
           rtu?.replyLost(timeoutMs);
-          finish(() => reject(new ModbusRequestError(`no answer from unit ${unitId} in ${timeoutMs} ms`, 'timeout')));
+          finish(() => reject(failure));
         }, timeoutMs + BACKSTOP_MS);
         signal.addEventListener('abort', onAbort, { once: true });
         failInFlight = (err) => finish(() => reject(err));
 
         raw.setTimeout(timeoutMs);
+        if (framing === 'tcp' && raw._port?._transactionIdWrite !== undefined) noise.sent(raw._port._transactionIdWrite);
         const callback: RawCallback = (err, res) => {
           if (done) return; // a duplicate or late frame for a request already settled
-          const failure = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
+          const classified = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
+          const failure = classified?.fault === 'timeout' ? silence(classified) : classified;
           if (failure?.fault === 'timeout') timeoutsInARow += 1;
           else timeoutsInARow = 0;
-          if (failure?.fault === 'timeout') rtu?.replyLost(timeoutMs);
+          // Garbage that never made a frame may still be arriving: wait as for a lost reply.
+          if (classified?.fault === 'timeout') rtu?.replyLost(timeoutMs);
           else if (failure?.fault === 'bad-frame') rtu?.replyBroken();
           finish(() => (failure ? reject(failure) : resolve(res as RawResult)));
         };

@@ -44,6 +44,7 @@ export interface RtuLineGuard {
 }
 
 export function createRtuLineGuard(line: RtuLine, logger?: Logger): RtuLineGuard {
+  // Quiet gaps are elapsed time: monotonic, or a wall clock stepped back stalls the line for the step.
   let lastRxAt = 0;
   let settleMs = 0;
   let onBytes: (() => void) | undefined;
@@ -51,20 +52,20 @@ export function createRtuLineGuard(line: RtuLine, logger?: Logger): RtuLineGuard
   // Registered after modbus-serial's own listener, so a chunk that completes a frame has
   // already settled the request when this runs.
   line.stream?.on('data', () => {
-    lastRxAt = Date.now();
+    lastRxAt = performance.now();
     onBytes?.();
   });
 
   const needQuiet = (quietMs: number) => {
     settleMs = Math.max(settleMs, Math.min(MAX_SETTLE_MS, quietMs));
-    lastRxAt = Math.max(lastRxAt, Date.now());
+    lastRxAt = Math.max(lastRxAt, performance.now());
   };
   const replyBroken = () => needQuiet(FRAME_GAP_MS);
 
   return {
     async beforeRequest(signal) {
       while (settleMs > 0) {
-        const quietFor = Date.now() - lastRxAt;
+        const quietFor = performance.now() - lastRxAt;
         if (quietFor >= settleMs) settleMs = 0;
         else await sleep(settleMs - quietFor, signal);
       }

@@ -14,6 +14,9 @@ import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../..
 import type { MqttDeviceConfig } from './device.js';
 import { type Secret, secretString } from '../../config/secret.js';
 import { parseJsonPath } from './payload.js';
+import { DEFAULT_BROKER_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES } from './broker-limits.js';
+import { DEFAULT_LOGIN_BACKOFF } from './login-throttle.js';
+import { DEFAULT_CLIENT_RATE_LIMIT, DEFAULT_POINT_RATE_LIMIT } from './rate-limits.js';
 import { parsePasswordHash } from './password.js';
 import {
   MQTT_VALUE_TYPES,
@@ -28,7 +31,7 @@ import { fillTopicTemplate, parseTopicTemplate, templateFilter } from './topic.j
 
 const KEY = /^[a-z0-9_-]+$/;
 const KEY_RULE = 'has characters other than a-z, 0-9, _ and -';
-export const DEFAULT_MAX_PAYLOAD_BYTES = 64 * 1024;
+export { DEFAULT_MAX_PAYLOAD_BYTES };
 export const DEFAULT_EXPECTED_INTERVAL_MS = 60_000;
 /** a point is stale after this many expected intervals without a message */
 export const STALE_AFTER_INTERVALS = 3;
@@ -94,6 +97,20 @@ export const mqttBrokerSchema = z
       })
       .optional(),
     users: z.array(brokerUser).default([]),
+    maxConnections: z.int().min(1).max(100_000).default(DEFAULT_BROKER_LIMITS.maxConnections),
+    maxConnectionsPerAddress: z.int().min(1).max(100_000).default(DEFAULT_BROKER_LIMITS.maxConnectionsPerAddress),
+    maxClientIdLength: z.int().min(23).max(65535).default(DEFAULT_BROKER_LIMITS.maxClientIdLength),
+    maxConnectBytes: z.int().min(256).max(1024 * 1024).default(DEFAULT_BROKER_LIMITS.maxConnectBytes),
+    // absent: the largest device maxPayloadBytes plus topic headroom (see runtime.ts)
+    maxPacketBytes: z.int().min(1024).max(256 * 1024 * 1024).optional(),
+    loginBackoff: z
+      .strictObject({
+        afterFailures: z.int().min(1).max(1000).default(DEFAULT_LOGIN_BACKOFF.afterFailures),
+        initialDelayMs: z.int().min(0).max(3_600_000).default(DEFAULT_LOGIN_BACKOFF.initialDelayMs),
+        maxDelayMs: z.int().min(0).max(86_400_000).default(DEFAULT_LOGIN_BACKOFF.maxDelayMs),
+      })
+      .prefault({}),
+    clientRateLimit: z.number().min(0).max(1_000_000).default(DEFAULT_CLIENT_RATE_LIMIT),
   })
   .superRefine((section, ctx) => {
     const seen = new Map<string, number>();
@@ -124,6 +141,7 @@ const sharedShape = {
   retained: z.enum(RETAINED_POLICIES).optional(),
   expectedIntervalMs: z.int().min(100).max(86_400_000).optional(),
   staleAfterMs: z.int().min(0).max(7 * 86_400_000).optional(),
+  pointRateLimit: z.number().min(0).max(1_000_000).optional(),
 };
 
 export const mqttDeviceShape = {
@@ -231,6 +249,7 @@ export const mqttConfigPlugin: DriverConfigPlugin<MqttDeviceConfig> = {
       driver: 'mqtt',
       maxPayloadBytes: pick('maxPayloadBytes') ?? DEFAULT_MAX_PAYLOAD_BYTES,
       retained: (pick('retained') ?? 'accept') as RetainedPolicy,
+      pointRateLimit: pick('pointRateLimit') ?? DEFAULT_POINT_RATE_LIMIT,
       points: resolved,
     };
     if (own.connection) settings.connection = own.connection as MqttConnection;

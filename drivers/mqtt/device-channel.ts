@@ -3,6 +3,7 @@
  * last-value cache that read() reports, pushes a point once as bad/`stale` when it falls silent,
  * and holds samples while the sampler is not listening (between a link loss and its reconnect).
  */
+import { monotonicOf } from '../../gateway/clock.js';
 import type { Logger } from '../../gateway/logger.js';
 import { badSample, type Sample } from '../../gateway/types.js';
 import type { IngestStats } from './ingest-stats.js';
@@ -34,21 +35,26 @@ export interface DeviceChannelOptions {
   stats: IngestStats;
   warn: RateLimitedLog;
   logger: Logger;
+  /** wall clock: arrival timestamps */
   now: () => number;
+  /** monotonic clock: staleness (default: `now`; see gateway/clock.ts) */
+  monoNow?: () => number;
 }
 
 interface Slot {
   point: MqttPoint;
   rule: ValueRule;
   last?: Sample;
-  /** when the point last got a value (or when listening started) */
+  /** when the point last got a value (or when listening started), on the monotonic clock */
   heardAt: number;
   staleSent: boolean;
 }
 
 export function createDeviceChannel(device: MqttDeviceLike, options: DeviceChannelOptions): DeviceChannel {
   const { stats, warn, now } = options;
-  const started = now();
+  // Silence is elapsed time: a wall-clock step forward must not make every point stale at once.
+  const mono = monotonicOf(options);
+  const started = mono();
   const slots: Slot[] = device.points.map((point) => ({ point, rule: valueRuleOf(point), heardAt: started, staleSent: false }));
   const byTopic = new Map<string, Slot[]>();
   for (const slot of slots) {
@@ -79,10 +85,11 @@ export function createDeviceChannel(device: MqttDeviceLike, options: DeviceChann
 
   const checkSilence = () => {
     const t = now();
+    const m = mono();
     const out: Sample[] = [];
     for (const s of slots) {
       const limit = s.point.staleAfterMs;
-      if (limit <= 0 || s.staleSent || t - s.heardAt <= limit) continue;
+      if (limit <= 0 || s.staleSent || m - s.heardAt <= limit) continue;
       s.staleSent = true;
       stats.staleEvents += 1;
       out.push(badSample(s.point.id, t, 'stale'));
@@ -134,7 +141,7 @@ export function createDeviceChannel(device: MqttDeviceLike, options: DeviceChann
           }
         }
         slot.last = sample;
-        slot.heardAt = arrival;
+        slot.heardAt = mono();
         slot.staleSent = false;
         out.push(sample);
       }
@@ -143,9 +150,10 @@ export function createDeviceChannel(device: MqttDeviceLike, options: DeviceChann
     },
     current() {
       const t = now();
+      const m = mono();
       return slots.map((s) => {
         const limit = s.point.staleAfterMs;
-        if (limit > 0 && t - s.heardAt > limit) return badSample(s.point.id, t, 'stale');
+        if (limit > 0 && m - s.heardAt > limit) return badSample(s.point.id, t, 'stale');
         if (!s.last) return { pointId: s.point.id, ts: t, value: null, quality: 'uncertain', reason: 'no-data' };
         return s.last;
       });
@@ -167,8 +175,8 @@ export function createDeviceChannel(device: MqttDeviceLike, options: DeviceChann
       };
     },
     restartClocks() {
-      const t = now();
-      for (const s of slots) if (!s.last) s.heardAt = t;
+      const m = mono();
+      for (const s of slots) if (!s.last) s.heardAt = m;
     },
     stop() {
       sink = undefined;

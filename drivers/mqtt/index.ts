@@ -8,6 +8,7 @@ export {
   mqttPointInputSchema,
   STALE_AFTER_INTERVALS,
 } from './config-schema.js';
+export { type ClientThrottle, type ClientThrottleOptions, createClientThrottle, DEFAULT_MAX_PER_TURN } from './client-throttle.js';
 export { createDeviceChannel, type DeviceChannel } from './device-channel.js';
 export { createMqttDriver, type MqttDriverOptions } from './driver.js';
 export { type BrokerMessage, type BrokerStats, type EmbeddedBroker, type EmbeddedBrokerOptions, startEmbeddedBroker } from './embedded-broker.js';
@@ -29,6 +30,8 @@ export {
 } from './payload.js';
 export { DEFAULT_SCRYPT, hashPassword, isPasswordHash, parsePasswordHash, type ScryptParams, verifyPassword } from './password.js';
 export * from './point.js';
+export { mqttMetricFamilies } from './metrics.js';
 export { createRateLimitedLog, type RateLimitedLog } from './rate-limited-log.js';
+export { createTokenBucket, DEFAULT_CLIENT_RATE_LIMIT, DEFAULT_POINT_RATE_LIMIT, POINT_BURST_S, type TokenBucket } from './rate-limits.js';
 export { type MqttHealth, type MqttRuntime, type MqttRuntimeOptions, startMqttRuntime } from './runtime.js';
 export { fillTopicTemplate, isTopicName, mergeFilters, parseTopicTemplate, type TopicTemplate, templateFilter, topicMatches } from './topic.js';

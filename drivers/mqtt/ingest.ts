@@ -5,6 +5,7 @@
  * on no device's topic is counted as `unknown-topic`.
  */
 import { createHash } from 'node:crypto';
+import { monotonicOf } from '../../gateway/clock.js';
 import { type Logger, silentLogger } from '../../gateway/logger.js';
 import { createDeviceChannel, type DeviceChannel } from './device-channel.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
@@ -14,6 +15,7 @@ import { createIngestStats, type IngestCounters } from './ingest-stats.js';
 import type { IncomingMessage, MessageSource, SourceStatus } from './message-source.js';
 import { decodeMessage } from './payload.js';
 import type { MqttConnection, MqttDeviceLike } from './point.js';
+import { createTokenBucket, POINT_BURST_S, type TokenBucket } from './rate-limits.js';
 import { createRateLimitedLog } from './rate-limited-log.js';
 import { mergeFilters } from './topic.js';
 
@@ -24,7 +26,10 @@ export interface MqttIngestOptions {
   /** names the default client id on external brokers */
   gatewayId: string;
   logger?: Logger;
+  /** wall clock: the samples' arrival time */
   now?: () => number;
+  /** monotonic clock: the rate limits (default performance.now; see gateway/clock.ts) */
+  monoNow?: () => number;
   /** opens an external connection (tests may pass a fake) */
   openExternal?: (connection: MqttConnection, clientId: string, logger: Logger) => MessageSource;
   /** external reconnect delay (default 1000 ms) */
@@ -66,12 +71,13 @@ export function defaultClientId(gatewayId: string, key: string): string {
 export function createMqttIngest(options: MqttIngestOptions): MqttIngest {
   const log = options.logger ?? silentLogger;
   const now = options.now ?? Date.now;
+  const mono = monotonicOf(options);
   const stats = createIngestStats();
   const warn = createRateLimitedLog(log, 60_000, now);
   const channels = new Map<string, DeviceChannel>();
   const groups = new Map<string, MqttDeviceLike[]>();
   for (const device of options.devices) {
-    channels.set(device.id, createDeviceChannel(device, { stats, warn, logger: log, now }));
+    channels.set(device.id, createDeviceChannel(device, { stats, warn, logger: log, now, monoNow: mono }));
     const key = connectionKey(device.connection);
     groups.set(key, [...(groups.get(key) ?? []), device]);
   }
@@ -87,13 +93,30 @@ export function createMqttIngest(options: MqttIngestOptions): MqttIngest {
     const connection = devices[0]!.connection;
     const byTopic = new Map<string, DeviceChannel[]>();
     const maxBytes = new Map<string, number>();
+    /** messages per second a topic may bring; 0: no limit (a device on it wants every message) */
+    const rateOf = new Map<string, number>();
     for (const d of devices) {
       const ch = channels.get(d.id)!;
+      const rate = d.pointRateLimit ?? 0;
       for (const topic of ch.topics) {
         byTopic.set(topic, [...(byTopic.get(topic) ?? []), ch]);
         maxBytes.set(topic, Math.max(maxBytes.get(topic) ?? 0, d.maxPayloadBytes));
+        const known = rateOf.get(topic);
+        rateOf.set(topic, known === undefined ? rate : known === 0 || rate === 0 ? 0 : Math.max(known, rate));
       }
     }
+    const buckets = new Map<string, TokenBucket>();
+    /** Whether the topic is within its rate; checked before the payload is even decoded. */
+    const withinRate = (topic: string): boolean => {
+      const rate = rateOf.get(topic) ?? 0;
+      if (rate <= 0) return true;
+      let bucket = buckets.get(topic);
+      if (!bucket) {
+        bucket = createTokenBucket(rate, Math.max(1, Math.ceil(rate * POINT_BURST_S)), mono());
+        buckets.set(topic, bucket);
+      }
+      return bucket.take(mono());
+    };
     const filters = mergeFilters(devices.flatMap((d) => d.points.map((p) => p.filter)));
     const holders = new Set<string>();
     let source: MessageSource | undefined;
@@ -118,6 +141,14 @@ export function createMqttIngest(options: MqttIngestOptions): MqttIngest {
       if (!targets) {
         stats.count('unknown-topic');
         warn(`topic:${m.topic}`, 'mqtt message on a topic no point listens to', { topic: m.topic.slice(0, 200) });
+        return;
+      }
+      if (!withinRate(m.topic)) {
+        stats.count('rate-limited');
+        warn(`rate:${m.topic}`, 'mqtt point publishes faster than its pointRateLimit: extra messages refused', {
+          topic: m.topic.slice(0, 200),
+          limitPerS: rateOf.get(m.topic),
+        });
         return;
       }
       const limit = maxBytes.get(m.topic)!;

@@ -23,6 +23,7 @@ export const mqttModule: DriverModule<MqttDeviceConfig, MqttSite> = {
     return {
       drivers: devices.map((device) => runtime.driverFor(device)),
       health: () => runtime.health(),
+      metrics: () => runtime.metrics(),
       close: () => runtime.close(),
     };
   },

@@ -3,7 +3,7 @@
  * `scrypt$<N>$<r>$<p>$<salt base64>$<key base64>` so the cost can rise later without breaking
  * existing hashes. `gateway mqtt-passwd` makes them.
  */
-import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 export interface ScryptParams {
   N: number;
@@ -66,11 +66,4 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
   if (typeof parsed === 'string') return false;
   const key = await derive(password, parsed.salt, parsed, parsed.key.length);
   return timingSafeEqual(key, parsed.key);
-}
-
-/** Constant-time comparison of two plain secrets (from `${ENV}`), whatever their lengths. */
-export function secretsEqual(a: string, b: string): boolean {
-  const da = createHash('sha256').update(a).digest();
-  const db = createHash('sha256').update(b).digest();
-  return timingSafeEqual(da, db);
 }

@@ -16,6 +16,8 @@ export const BAD_INPUT_REASONS = [
   'bad-timestamp',
   'unknown-topic',
   'retained-stale',
+  // faster than the point's pointRateLimit: refused before decoding
+  'rate-limited',
 ] as const;
 export type BadInputReason = (typeof BAD_INPUT_REASONS)[number];
 

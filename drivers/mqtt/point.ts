@@ -51,6 +51,8 @@ export interface MqttDeviceSettings {
   /** payloads larger than this are refused unread */
   maxPayloadBytes: number;
   retained: RetainedPolicy;
+  /** messages per second each point (its topic) may bring; beyond it they are refused unread. 0 or absent: no limit */
+  pointRateLimit?: number;
   points: MqttPoint[];
 }
 
@@ -74,6 +76,19 @@ export interface MqttBrokerSection {
   anonymousPublish: string[];
   tls?: { port: number; cert: string; key: string };
   users: MqttBrokerUser[];
+  /** open connections at most, in total and per client address (defaults in embedded-broker.ts) */
+  maxConnections?: number;
+  maxConnectionsPerAddress?: number;
+  /** longest clientId accepted */
+  maxClientIdLength?: number;
+  /** largest packet before login (the CONNECT) */
+  maxConnectBytes?: number;
+  /** largest packet after login; absent: the devices' largest maxPayloadBytes plus topic headroom */
+  maxPacketBytes?: number;
+  /** password-guessing backoff per address and per username */
+  loginBackoff?: { afterFailures: number; initialDelayMs: number; maxDelayMs: number };
+  /** publishes per second one client may make before the broker holds it back; 0 or absent: no limit */
+  clientRateLimit?: number;
 }
 
 /** What the ingest needs of a device (config/types.ts's MqttDeviceConfig has it all). */

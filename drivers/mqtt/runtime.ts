@@ -6,26 +6,23 @@
 import { isAbsolute, resolve } from 'node:path';
 import type { Driver, PushSource } from '../../gateway/driver.js';
 import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { defaultMaxPacketBytes } from './broker-limits.js';
 import { createMqttDriver } from './driver.js';
-import { type BrokerStats, type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
-import type { IngestCounters } from './ingest-stats.js';
+import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import { createMqttIngest, type MqttIngest } from './ingest.js';
-import type { SourceStatus } from './message-source.js';
+import { type MqttHealth, mqttMetricFamilies } from './metrics.js';
 import type { MqttBrokerSection, MqttDeviceLike } from './point.js';
 
-export interface MqttHealth {
-  /** null when the embedded broker is off */
-  broker: (BrokerStats & { port: number | null; tlsPort: number | null }) | null;
-  /** one per broker connection the ingest uses */
-  links: SourceStatus[];
-  ingest: IngestCounters;
-}
+
+export type { MqttHealth };
 
 export interface MqttRuntime {
   broker: EmbeddedBroker | undefined;
   ingest: MqttIngest;
   driverFor(device: MqttDeviceLike): Driver & PushSource;
   health(): MqttHealth;
+  /** GET /metrics families: ingest counters and refusals by reason, broker hold-backs */
+  metrics(): ReturnType<typeof mqttMetricFamilies>;
   /** Stops the ingest, then the broker (after the sampler closed the drivers). */
   close(): Promise<void>;
 }
@@ -45,7 +42,9 @@ export async function startMqttRuntime(options: MqttRuntimeOptions): Promise<Mqt
   let broker: EmbeddedBroker | undefined;
   const section = options.broker;
   if (section?.enabled) {
-    const config = section.tls ? { ...section, tls: { ...section.tls, cert: file(section.tls.cert), key: file(section.tls.key) } } : section;
+    const withFiles = section.tls ? { ...section, tls: { ...section.tls, cert: file(section.tls.cert), key: file(section.tls.key) } } : section;
+    // the broker must let through every payload a device accepts, plus its topic
+    const config = { ...withFiles, maxPacketBytes: section.maxPacketBytes ?? defaultMaxPacketBytes(options.devices.map((d) => d.maxPayloadBytes)) };
     broker = await startEmbeddedBroker({ config, logger: logger.child({ component: 'mqtt-broker' }) });
     logger.info('mqtt broker listening', { host: section.host, port: broker.port, tlsPort: broker.tlsPort, users: section.users.length });
   }
@@ -58,14 +57,16 @@ export async function startMqttRuntime(options: MqttRuntimeOptions): Promise<Mqt
     gatewayId: options.gatewayId,
     logger: logger.child({ component: 'mqtt' }),
   });
+  const health = (): MqttHealth => ({
+    broker: broker ? { ...broker.stats(), port: broker.port, tlsPort: broker.tlsPort } : null,
+    ...ingest.health(),
+  });
   return {
     broker,
     ingest,
     driverFor: (device) => createMqttDriver(device, { ingest }),
-    health: () => ({
-      broker: broker ? { ...broker.stats(), port: broker.port, tlsPort: broker.tlsPort } : null,
-      ...ingest.health(),
-    }),
+    health,
+    metrics: () => mqttMetricFamilies(health()),
     async close() {
       await ingest.close();
       await broker?.close();

@@ -18,7 +18,7 @@ export interface AlarmDef {
   device: string | null;
   severity: Severity;
   template: string;
-  /** human name used in messages: the point's name, or the device's for comm-loss */
+  /** human name used in messages: the point's name, the device's for comm-loss, `Gateway` for system alarms */
   name: string;
   deviceName: string;
   unit: string | null;
@@ -51,6 +51,24 @@ export function expandRule(rule: AlarmRule, names: NameLookup): AlarmDef[] {
         template: rule.message ?? defaultTemplate(rule, null),
         name,
         deviceName: name,
+        unit: null,
+      },
+    ];
+  }
+  if (rule.type === 'system') {
+    return [
+      {
+        id: rule.id,
+        rule,
+        type: rule.type,
+        level: null,
+        limit: null,
+        point: null,
+        device: null,
+        severity: rule.severity,
+        template: rule.message ?? defaultTemplate(rule, null),
+        name: 'Gateway',
+        deviceName: 'Gateway',
         unit: null,
       },
     ];

@@ -19,21 +19,34 @@ export interface AlarmChange {
   comment: string | null;
 }
 
-/** What time-driven conditions need from the engine. */
+/**
+ * A moment on both clocks (gateway/clock.ts): `wall` stamps the record and its events, `mono`
+ * measures every delay, window and timeout, so a wall-clock step never shortens or stretches them.
+ */
+export interface Instant {
+  wall: number;
+  mono: number;
+}
+
+/** What time-driven conditions need from the engine (times on the monotonic clock). */
 export interface TickContext {
   /** when the point last had a good sample (or when watching started) */
   lastGoodAt(pointId: string): number;
   /** since when the device's comm state has been `down`, or null */
   downSince(deviceId: string): number | null;
+  /** whether the device has answered (been up or degraded) since the engine started */
+  answered(deviceId: string): boolean;
+  /** the reason of a raised self-health condition (`storage`), or null while it is not raised */
+  system(conditionId: string): string | null;
 }
 
 export interface Alarm {
   readonly def: AlarmDef;
   record(): AlarmRecord;
-  onReading(reading: Reading, now: number): readonly AlarmChange[];
-  onTick(now: number, ctx: TickContext): AlarmChange[];
+  onReading(reading: Reading, at: Instant): readonly AlarmChange[];
+  onTick(at: Instant, ctx: TickContext): AlarmChange[];
   /** an operator action; `rejected` says why nothing changed */
-  operate(input: MachineInput, actor: Actor, now: number): { changes: AlarmChange[]; rejected?: string };
+  operate(input: MachineInput, actor: Actor, at: Instant): { changes: AlarmChange[]; rejected?: string };
 }
 
 /** Shared by every evaluation that changes nothing (most of them), so the hot path allocates nothing. */
@@ -43,7 +56,7 @@ export interface AlarmOptions {
   chatterPerMinute: number;
   /** the last persisted record (restart): its state continues, no new raise for a still-active condition */
   restored?: AlarmRecord;
-  now: number;
+  now: Instant;
 }
 
 export function emptyRecord(def: AlarmDef): AlarmRecord {
@@ -83,15 +96,17 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
     ? { ...restored, severity: def.severity, unit: def.unit, point: def.point, device: def.device, rule: rule.id, type: def.type, level: def.level }
     : emptyRecord(def);
   let machine: MachineState = restored
-    ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now, shelvedUntil: restored.shelvedUntil }
-    : initialMachineState(opts.now);
-  const chatter = createChatterTracker(opts.chatterPerMinute, rec.chattering ? opts.now : null);
+    ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now.mono, shelvedUntil: toMono(restored.shelvedUntil, opts.now) }
+    : initialMachineState(opts.now.mono);
+  const chatter = createChatterTracker(opts.chatterPerMinute, rec.chattering ? opts.now.mono : null);
   const condition = createCondition(rule, def.level, def.limit);
   let lastValue: PointValue = rec.value;
 
-  function apply(input: MachineInput, now: number, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
+  function apply(input: MachineInput, at: Instant, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
     const from = machine.state;
-    const result = step(machine, input, now, cfg);
+    // The machine runs on the monotonic clock (a shelve's end included); the record shows wall times.
+    const result = step(machine, input, at.mono, cfg);
+    const now = at.wall;
     machine = result.next;
     rec.active = machine.active;
     if (!result.transition) return result.rejected ? { changes: [], rejected: result.rejected } : { changes: [] };
@@ -128,7 +143,7 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
     if (t === 'shelved') {
       rec.shelvedAt = now;
       rec.shelvedBy = actor?.who ?? null;
-      rec.shelvedUntil = machine.shelvedUntil;
+      rec.shelvedUntil = machine.shelvedUntil === null ? null : Math.round(at.wall + (machine.shelvedUntil - at.mono));
       rec.shelveComment = actor?.comment ?? null;
     }
     if (t === 'unshelved' || t === 'out-of-service') {
@@ -138,7 +153,7 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
       rec.shelveComment = null;
     }
     // Set before the raise is reported, so the raise that starts the chatter is not notified either.
-    const startsChatter = t === 'raised' && chatter.raised(now);
+    const startsChatter = t === 'raised' && chatter.raised(at.mono);
     if (startsChatter) rec.chattering = true;
     changes.push({ transition: t, from, who: actor?.who ?? null, comment: actor?.comment ?? null });
     if (startsChatter) changes.push({ transition: 'chattering', from: machine.state, who: null, comment: null });
@@ -148,40 +163,64 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
   return {
     def,
     record: () => ({ ...rec }),
-    onReading(reading, now) {
+    onReading(reading, at) {
       // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.
-      if (reading.quality !== 'good') return NO_CHANGES;
+      // An unsynchronised clock (reason `clock`) doubts the timestamp, not the value: it still counts.
+      if (!valueTrusted(reading)) return NO_CHANGES;
       if (rule.type === 'stale') {
         lastValue = reading.value;
-        return machine.raw ? apply({ kind: 'condition', active: false }, now, null).changes : NO_CHANGES;
+        return machine.raw ? apply({ kind: 'condition', active: false }, at, null).changes : NO_CHANGES;
       }
       const active = condition(reading.value, reading.ts, machine.raw);
       if (active === undefined) return NO_CHANGES;
       lastValue = reading.value;
       if (active === machine.raw && active === machine.active) return NO_CHANGES;
-      return apply({ kind: 'condition', active }, now, null).changes;
+      return apply({ kind: 'condition', active }, at, null).changes;
     },
-    onTick(now, ctx) {
+    onTick(at, ctx) {
+      const now = at.mono;
       const changes: AlarmChange[] = [];
       if (rule.type === 'stale') {
         const since = ctx.lastGoodAt(def.point!);
         // A device that is down has a comm-loss alarm instead of one stale alarm per point.
         const down = ctx.downSince(def.device!) !== null;
-        if (!down || machine.raw) changes.push(...apply({ kind: 'condition', active: now - since >= rule.staleS * 1000 }, now, null).changes);
+        // Only a good sample (onReading) ends staleness: a restart restarts the clock `since` counts
+        // from, and an alarm carried over must not return then and raise again staleS later.
+        if (!down && now - since >= rule.staleS * 1000) changes.push(...apply({ kind: 'condition', active: true }, at, null).changes);
       } else if (rule.type === 'comm-loss') {
         const since = ctx.downSince(def.device!);
-        changes.push(...apply({ kind: 'condition', active: since !== null && now - since >= rule.commLossS * 1000 }, now, null).changes);
+        // Only an answer ends a comm loss. After a restart the device is `connecting`, then `down`
+        // for less than commLossS: neither says it came back, so an alarm carried over stays active
+        // (it used to return at once and raise again commLossS later).
+        if (since !== null ? now - since >= rule.commLossS * 1000 : ctx.answered(def.device!)) {
+          changes.push(...apply({ kind: 'condition', active: since !== null }, at, null).changes);
+        }
+      } else if (rule.type === 'system') {
+        const reason = ctx.system(rule.condition);
+        // The reason is the alarm's value: the record and its events say why, not just that.
+        if (reason !== null) lastValue = reason;
+        changes.push(...apply({ kind: 'condition', active: reason !== null }, at, null).changes);
       }
-      changes.push(...apply({ kind: 'tick' }, now, null).changes);
+      changes.push(...apply({ kind: 'tick' }, at, null).changes);
       if (chatter.settled(now)) {
         rec.chattering = false;
-        rec.changedAt = now;
+        rec.changedAt = at.wall;
         changes.push({ transition: 'settled', from: machine.state, who: null, comment: null });
       }
       return changes;
     },
-    operate(input, actor, now) {
-      return apply(input, now, actor);
+    operate(input, actor, at) {
+      return apply(input, at, actor);
     },
   };
+}
+
+/** A persisted shelve end (wall) as a monotonic deadline: what was left of it by the wall clock. */
+function toMono(wallTime: number | null, at: Instant): number | null {
+  return wallTime === null ? null : at.mono + (wallTime - at.wall);
+}
+
+/** Good, or uncertain only because the wall clock was not synchronised when it was taken. */
+export function valueTrusted(reading: Reading): boolean {
+  return reading.quality === 'good' || (reading.quality === 'uncertain' && reading.reason === 'clock');
 }

@@ -5,14 +5,17 @@
  * events (recovery.ts), so it survives kill -9 and power loss exactly as far as the store does.
  */
 import type { CommState } from '../device-status.js';
+import { monotonicOf } from '../clock.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { SelfHealth } from '../self-health.js';
 import type { Store } from '../store/types.js';
 import type { Reading } from '../types.js';
 import { type AlarmDef, deviceOfPoint, expandRule, type NameLookup } from './alarm-def.js';
-import { type Alarm, type AlarmChange, createAlarm, type TickContext } from './alarm.js';
+import { type Alarm, type AlarmChange, createAlarm, type Instant, type TickContext, valueTrusted } from './alarm.js';
 import { createWindowCounter, MINUTE_MS } from './chatter.js';
 import { recoverAlarms } from './recovery.js';
+import { SYSTEM_ALARMS } from './system-alarms.js';
 import type { MachineInput } from './state-machine.js';
 import {
   type ActionResult,
@@ -37,8 +40,13 @@ export interface AlarmEngineOptions {
   deviceState: (deviceId: string) => CommState | undefined;
   /** the notifier's counters, shown in health() */
   notifyHealth?: () => NotifyTargetHealth[];
+  /** the gateway's own conditions: given, the built-in system alarms (`system.storage`) follow them */
+  selfHealth?: Pick<SelfHealth, 'conditions'>;
   logger: Logger;
+  /** wall clock: event timestamps and the times in alarm records */
   now?: () => number;
+  /** monotonic clock: on/off delays, stale and comm-loss timers, shelve expiry, chatter and flood windows (see gateway/clock.ts) */
+  monoNow?: () => number;
   /** how often delays, shelve expiry, stale data and comm loss are checked; default 1000, 0: only tick() */
   tickMs?: number;
   /** commit alarm events right after the evaluation that made them (default true), not a commit interval later */
@@ -58,14 +66,20 @@ const SEVERITY_RANK = new Map(SEVERITIES.map((s, i) => [s, i]));
 export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   const { store, logger, settings } = options;
   const now = options.now ?? Date.now;
+  // Times kept here (startedAt, lastGood, downSince, backSince, raise windows) are monotonic.
+  const mono = monotonicOf(options);
+  const instant = (): Instant => ({ wall: now(), mono: mono() });
   const flushEvents = options.flushEvents ?? true;
-  const defs: AlarmDef[] = options.rules.flatMap((r) => expandRule(r, options.names));
+  const selfHealth = options.selfHealth;
+  const defs: AlarmDef[] = [...options.rules, ...(selfHealth ? SYSTEM_ALARMS : [])].flatMap((r) => expandRule(r, options.names));
   const alarms = new Map<string, Alarm>();
   /** per watched point: its alarms, and when it last had a good sample (for stale-data alarms) */
   const byPoint = new Map<string, { alarms: Alarm[]; lastGood: number | null }>();
   const downSince = new Map<string, number>();
   /** when a device last came back from `down`: its points' stale timers count from there */
   const backSince = new Map<string, number>();
+  /** devices that answered (up or degraded) since this start: until then their comm state says nothing yet */
+  const answered = new Set<string>();
   const watchedDevices = new Set(defs.flatMap((d) => (d.device && (d.type === 'comm-loss' || d.type === 'stale') ? [d.device] : [])));
   const raisesMinute = createWindowCounter(MINUTE_MS);
   const raises10Min = createWindowCounter(10 * MINUTE_MS);
@@ -80,13 +94,15 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     lastGoodAt: (pointId) =>
       Math.max(byPoint.get(pointId)?.lastGood ?? startedAt, backSince.get(deviceOfPoint(pointId)) ?? startedAt),
     downSince: (deviceId) => downSince.get(deviceId) ?? null,
+    answered: (deviceId) => answered.has(deviceId),
+    system: (id) => selfHealth?.conditions().find((c) => c.id === id)?.reason ?? null,
   };
 
-  function emit(alarm: Alarm, change: AlarmChange, at: number): void {
+  function emit(alarm: Alarm, change: AlarmChange, at: Instant): void {
     const record = alarm.record();
     const data: AlarmEventData = { ...record, alarmId: record.id, ...change };
-    store.appendEvent(`alarm.${change.transition}`, data as unknown as Record<string, unknown>, at);
-    if (change.transition === 'raised') countRaise(at);
+    store.appendEvent(`alarm.${change.transition}`, data as unknown as Record<string, unknown>, at.wall);
+    if (change.transition === 'raised') countRaise(at.mono);
     const log = change.transition === 'raised' ? logger.warn : logger.info;
     log.call(logger, `alarm ${change.transition}`, { alarm: record.id, state: record.state, severity: record.severity, message: record.message });
   }
@@ -96,7 +112,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     raises10Min.add(at);
   }
 
-  function emitAll(alarm: Alarm, changes: readonly AlarmChange[], at: number): number {
+  function emitAll(alarm: Alarm, changes: readonly AlarmChange[], at: Instant): number {
     for (const c of changes) emit(alarm, c, at);
     return changes.length;
   }
@@ -120,12 +136,12 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   }
 
   function onReadings(readings: readonly Reading[]): void {
-    const at = now();
+    const at = instant();
     let emitted = 0;
     for (const r of readings) {
       const watched = byPoint.get(r.pointId);
       if (!watched) continue;
-      if (r.quality === 'good') watched.lastGood = at;
+      if (valueTrusted(r)) watched.lastGood = at.mono;
       for (const alarm of watched.alarms) {
         const changes = alarm.onReading(r, at);
         if (changes.length > 0) emitted += emitAll(alarm, changes, at);
@@ -135,32 +151,34 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   }
 
   function tick(): void {
-    const at = now();
+    const at = instant();
     for (const device of watchedDevices) {
-      if (options.deviceState(device) === 'down') {
-        if (!downSince.has(device)) downSince.set(device, at);
-      } else if (downSince.delete(device)) backSince.set(device, at);
+      const state = options.deviceState(device);
+      if (state === 'up' || state === 'degraded') answered.add(device);
+      if (state === 'down') {
+        if (!downSince.has(device)) downSince.set(device, at.mono);
+      } else if (downSince.delete(device)) backSince.set(device, at.mono);
     }
     let emitted = 0;
     for (const alarm of alarms.values()) emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
-    const floodNow = raises10Min.count(at) > settings.floodPer10Min;
+    const floodNow = raises10Min.count(at.mono) > settings.floodPer10Min;
     if (floodNow !== flood) {
       flood = floodNow;
-      if (flood) logger.warn('alarm flood', { raisesLast10Min: raises10Min.count(at), limit: settings.floodPer10Min });
+      if (flood) logger.warn('alarm flood', { raisesLast10Min: raises10Min.count(at.mono), limit: settings.floodPer10Min });
       else logger.info('alarm flood over');
     }
     if (emitted > 0) scheduleFlush();
   }
 
   function restore(): void {
-    const at = now();
+    const at = instant();
     const { records, scanned } = recoverAlarms((after, limit) => store.eventsAfter(after, limit));
     for (const def of defs) {
       if (alarms.has(def.id)) {
         logger.warn('two alarm rules make the same alarm id; the first wins', { alarm: def.id });
         continue;
       }
-      const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: records.get(def.id), now: at });
+      const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at });
       alarms.set(def.id, alarm);
       if (def.point) {
         const watched = byPoint.get(def.point);
@@ -170,10 +188,14 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     }
     let closed = 0;
     for (const record of records.values()) {
-      if (alarms.has(record.id) || record.state === 'normal') continue;
-      // Its rule is gone from the config: close it, so upstream does not show it active forever.
-      const data: AlarmEventData = { ...record, state: 'normal', active: false, changedAt: at, alarmId: record.id, transition: 'removed', from: record.state, who: null, comment: 'rule removed from the config' };
-      store.appendEvent('alarm.removed', data as unknown as Record<string, unknown>, at);
+      const current = alarms.get(record.id);
+      if (record.state === 'normal' || (current && sameSubject(record, current.def))) continue;
+      // Its rule is gone from the config, or the same rule id now watches another point or device
+      // (a renamed device): close it, so upstream does not show it active forever and the new
+      // subject does not inherit its raise time.
+      const comment = current ? 'the alarm now watches another point or device' : 'rule removed from the config';
+      const data: AlarmEventData = { ...record, state: 'normal', active: false, changedAt: at.wall, alarmId: record.id, transition: 'removed', from: record.state, who: null, comment };
+      store.appendEvent('alarm.removed', data as unknown as Record<string, unknown>, at.wall);
       closed++;
     }
     const active = [...alarms.values()].filter((a) => a.record().state !== 'normal').length;
@@ -181,10 +203,17 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     if (closed > 0) flushQuietly();
   }
 
+  /** The persisted record, when it is about what the definition watches now (same kind, level, point and device). */
+  function sameSubject(record: AlarmRecord | undefined, def: AlarmDef): AlarmRecord | undefined {
+    if (!record) return undefined;
+    const same = record.type === def.type && record.level === def.level && record.point === def.point && record.device === def.device;
+    return same ? record : undefined;
+  }
+
   function operate(id: string, input: MachineInput, actor: Actor): ActionResult {
     const alarm = alarms.get(id);
     if (!alarm) return { ok: false, code: 'not-found', message: `no alarm "${id}"` };
-    const at = now();
+    const at = instant();
     const { changes, rejected } = alarm.operate(input, actor, at);
     if (rejected) return { ok: false, code: 'conflict', message: rejected };
     emitAll(alarm, changes, at);
@@ -210,7 +239,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   return {
     start() {
       if (started) return;
-      startedAt = now();
+      startedAt = mono();
       restore();
       started = true;
       unsubscribe = store.onCommit((batch) => {
@@ -244,12 +273,12 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       if (!(minutes > 0 && minutes <= settings.maxShelveMinutes)) {
         return { ok: false, code: 'bad-request', message: `minutes must be above 0 and at most ${settings.maxShelveMinutes}` };
       }
-      return operate(id, { kind: 'shelve', until: now() + Math.round(minutes * MINUTE_MS) }, actor);
+      return operate(id, { kind: 'shelve', until: mono() + Math.round(minutes * MINUTE_MS) }, actor);
     },
     unshelve: (id, actor) => operate(id, { kind: 'unshelve' }, actor),
     setInService: (id, inService, actor) => operate(id, { kind: inService ? 'in-service' : 'out-of-service' }, actor),
     health(): AlarmHealth {
-      const at = now();
+      const at = mono();
       const records = [...alarms.values()].map((a) => a.record());
       const count = (pred: (r: AlarmRecord) => boolean) => records.filter(pred).length;
       return {

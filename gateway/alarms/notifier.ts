@@ -9,6 +9,7 @@
 import { type BackoffPolicy, backoffDelay } from '../backoff.js';
 import { errorMessage } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { scrubUrls } from '../redact-url.js';
 import type { StoredEvent } from '../store/types.js';
 import { createMqttSender, createWebhookSender, type Notification, type Sender } from './notify-senders.js';
 import { ALARM_EVENT_PREFIX } from './recovery.js';
@@ -133,7 +134,8 @@ export function createAlarmNotifier(options: NotifierOptions): AlarmNotifier {
             q.health.lastSentAt = now();
             break;
           } catch (err) {
-            const message = errorMessage(err);
+            // fetch errors may quote the webhook URL, whose path or query is often its secret.
+            const message = scrubUrls(errorMessage(err));
             if (message !== q.health.lastError) logger.warn('alarm notification failed', { target: q.health.target, err: message, attempt: attempt + 1 });
             q.health.lastError = message;
             q.health.lastErrorAt = now();

@@ -5,6 +5,7 @@
  */
 import type { MqttClient } from 'mqtt';
 import { GatewayError } from '../errors.js';
+import { publicUrl } from '../redact-url.js';
 import type { MqttTarget, WebhookTarget } from './types.js';
 
 export interface Notification {
@@ -14,29 +15,18 @@ export interface Notification {
 }
 
 export interface Sender {
-  /** e.g. the webhook URL without credentials; shown in health */
+  /** where it goes, `scheme://host:port` only (a webhook's path and query are often its secret); shown in health */
   readonly name: string;
   send(n: Notification): Promise<void>;
   close(): Promise<void>;
 }
 
-/** A URL as it may be shown: no user or password. */
-export function safeUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = '';
-    u.password = '';
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
 
 export function createWebhookSender(target: WebhookTarget): Sender {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   for (const [k, v] of Object.entries(target.headers)) headers[k] = v.reveal();
   return {
-    name: safeUrl(target.url),
+    name: publicUrl(target.url),
     async send(n) {
       const res = await fetch(target.url, {
         method: 'POST',
@@ -84,7 +74,7 @@ export function createMqttSender(target: MqttTarget, clientId: string): Sender {
   };
 
   return {
-    name: safeUrl(target.url),
+    name: publicUrl(target.url),
     async send(n) {
       const c = await connect();
       if (!c.connected) {

@@ -37,7 +37,7 @@ export const TRANSITIONS = [
 ] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 
-export type AlarmType = 'limit' | 'discrete' | 'rate' | 'stale' | 'comm-loss';
+export type AlarmType = 'limit' | 'discrete' | 'rate' | 'stale' | 'comm-loss' | 'system';
 
 /** What makes a discrete alarm active; `value` compares strictly (true/false for bits, the label for enums). */
 export type DiscreteMatch =
@@ -104,8 +104,18 @@ export interface CommLossRule extends RuleCommon {
   commLossS: number;
 }
 
+/**
+ * A gateway self-alarm (`system.storage`, ...): active while the gateway's own condition of that id
+ * is raised in its self-health (gateway/self-health.ts). Built in (system-alarms.ts), not configured.
+ */
+export interface SystemRule extends RuleCommon {
+  type: 'system';
+  /** the self-health condition id it follows (`storage`) */
+  condition: string;
+}
+
 /** A rule after config load: point ids resolved, every default applied. */
-export type AlarmRule = LimitRule | DiscreteRule | RateRule | StaleRule | CommLossRule;
+export type AlarmRule = LimitRule | DiscreteRule | RateRule | StaleRule | CommLossRule | SystemRule;
 
 export type NotifyKind = 'raised' | 'returned' | 'acked' | 'shelved' | 'other';
 export const NOTIFY_KINDS: readonly NotifyKind[] = ['raised', 'returned', 'acked', 'shelved', 'other'];

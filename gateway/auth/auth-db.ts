@@ -5,6 +5,7 @@
  */
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
+import { preparePrivateDbFile } from '../private-files.js';
 
 export type AuthDb = Database.Database;
 
@@ -37,6 +38,8 @@ const MIGRATIONS: ((db: AuthDb) => void)[] = [
 
 export function openAuthDb(file: string): AuthDb {
   let db: AuthDb;
+  // Password, session and token hashes: 0600 whatever the umask, also when a CLI command creates it.
+  preparePrivateDbFile(file);
   try {
     db = new Database(file);
   } catch (err) {

@@ -4,7 +4,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { AuthDb } from './auth-db.js';
-import { type ClientThrottle, createClientThrottle, DEFAULT_THROTTLE, type ThrottlePolicy } from './login-throttle.js';
+import { createLoginThrottle, DEFAULT_THROTTLE, type ThrottlePolicy, type ThrottleView } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password.js';
 import { isRole } from './roles.js';
 import { createSessionStore, type SessionPolicy } from './session-store.js';
@@ -21,6 +21,8 @@ export interface AuthServiceOptions {
   /** API tokens (the token module); without it only sessions authenticate */
   verifyToken?: VerifyToken;
   now?: () => number;
+  /** the throttle's clock (default performance.now; tests pass the same fake clock as `now`) */
+  monotonicNow?: () => number;
   /** scrypt cost for new password hashes (default N=2^15, r=8, p=1; tests use a cheaper one) */
   hashCost?: HashCost;
 }
@@ -28,6 +30,7 @@ export interface AuthServiceOptions {
 export interface AuthServiceHandle extends AuthService {
   /** Deletes expired sessions; call it now and then. */
   sweep(): number;
+  loginThrottles(): ThrottleView[];
 }
 
 export function createAuthService(options: AuthServiceOptions): AuthServiceHandle {
@@ -35,39 +38,38 @@ export function createAuthService(options: AuthServiceOptions): AuthServiceHandl
   const policy = options.throttle ?? DEFAULT_THROTTLE;
   const users = createUserStore(options.db, now, options.hashCost);
   const sessions = createSessionStore(options.db, options.sessions ?? DEFAULT_SESSION_POLICY, now);
-  const clients: ClientThrottle = createClientThrottle(policy, now);
+  const throttle = createLoginThrottle(policy, options.monotonicNow ?? options.now ?? (() => performance.now()));
   const log = options.logger;
   // Unknown names cost a hash check too, so the answer time does not tell which names exist.
   const decoy = hashPassword('decoy password never used', options.hashCost);
 
   async function login(name: string, password: string, client: string): Promise<LoginResult> {
-    const blocked = clients.blockedFor(client);
-    if (blocked > 0) {
-      log.warn('login refused: too many failures from this client', { client, user: name });
-      return { ok: false, reason: 'throttled', retryAfterMs: blocked };
+    // Decided before any lookup or hash, by the name as typed: a known and an unknown name get
+    // the same answers at the same speed.
+    const gate = throttle.begin(name, client);
+    if (!gate.ok) {
+      // The warn lines come when a delay or refusal begins (below); each refused try is only debug.
+      log.debug('login refused', { client, user: name, why: gate.why, retryAfterMs: gate.retryAfterMs });
+      return { ok: false, reason: 'throttled', retryAfterMs: gate.retryAfterMs };
     }
-    const found = name.length <= 64 ? users.credentials(name) : undefined;
-    const lockedUntil = found?.user.lockedUntil ?? null;
-    if (found && lockedUntil !== null && lockedUntil > now()) {
-      clients.fail(client);
-      log.warn('login refused: user locked', { client, user: found.user.name });
-      return { ok: false, reason: 'locked', retryAfterMs: lockedUntil - now() };
-    }
-    const ok = await verifyPassword(password, found?.hash ?? (await decoy));
-    if (!found || !ok) {
-      clients.fail(client);
-      if (found) {
-        const failures = users.recordFailure(found.user.name);
-        if (failures >= policy.maxFailures) {
-          users.lock(found.user.name, now() + policy.lockoutMs);
-          log.warn('user locked after repeated failed logins', { client, user: found.user.name, failures });
-          return { ok: false, reason: 'locked', retryAfterMs: policy.lockoutMs };
-        }
+    let ok = false;
+    let found: ReturnType<typeof users.credentials> | undefined;
+    try {
+      found = name.length <= 64 ? users.credentials(name) : undefined;
+      ok = (await verifyPassword(password, found?.hash ?? (await decoy))) && found !== undefined;
+    } finally {
+      if (!ok) {
+        const { failures, clientFailures } = gate.fail();
+        if (found) users.recordFailure(found.user.name);
+        if (clientFailures === policy.maxClientFailures) {
+          log.warn('login refused for a while: too many failures from this client address', { client, failures: clientFailures });
+        } else if (failures === policy.maxFailures) {
+          log.warn('login delayed after repeated failures for this user from one address', { client, user: name, failures });
+        } else log.info('login failed', { client, user: name });
       }
-      log.info('login failed', { client, user: name });
-      return { ok: false, reason: 'invalid' };
     }
-    clients.succeed(client);
+    if (!ok || !found) return { ok: false, reason: 'invalid' };
+    gate.succeed();
     users.recordSuccess(found.user.name, now());
     log.info('login', { client, user: found.user.name, role: found.user.role });
     return { ok: true, session: sessions.create(found.user.name, found.user.role) };
@@ -83,7 +85,15 @@ export function createAuthService(options: AuthServiceOptions): AuthServiceHandl
       if (!who || !isRole(who.role)) return undefined;
       return { name: who.name, role: who.role, via: 'token' };
     },
-    users,
+    users: {
+      ...users,
+      // Unlocking also lifts the login delays of that name, from every address.
+      unlock(name: string) {
+        users.unlock(name);
+        throttle.clearUser(name);
+      },
+    },
     sweep: () => sessions.sweep(),
+    loginThrottles: () => throttle.view(),
   };
 }

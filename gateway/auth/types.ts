@@ -1,4 +1,6 @@
 /** Users, roles and who made a request; shared by the auth services and the web app. */
+import type { ThrottleView } from './login-throttle.js';
+export type { ThrottleView };
 
 /** Roles a person can have, weakest first. */
 export const USER_ROLES = ['viewer', 'operator', 'admin'] as const;
@@ -30,10 +32,13 @@ export interface UserRecord {
   lockedUntil: number | null;
 }
 
-/** What the login page hears back. `locked` and `throttled` say when to try again. */
+/**
+ * What the login page hears back. `throttled` (too many failures, or too many logins at once)
+ * says when to try again; it is the same for known and unknown user names.
+ */
 export type LoginResult =
   | { ok: true; session: SessionInfo }
-  | { ok: false; reason: 'invalid' | 'locked' | 'throttled'; retryAfterMs?: number };
+  | { ok: false; reason: 'invalid' | 'throttled'; retryAfterMs?: number };
 
 export interface SessionInfo {
   /** the cookie value; only its hash is stored */
@@ -58,6 +63,8 @@ export interface AuthService {
   /** Who an `Authorization: Bearer` token belongs to, or undefined. */
   verifyBearer(token: string): Promise<Principal | undefined>;
   users: UserAdmin;
+  /** Login delays and refused addresses now in force (admins see them on the users page). */
+  loginThrottles?(): ThrottleView[];
 }
 
 /** User management, for admins (web) and the `gateway user` command. */
@@ -67,7 +74,7 @@ export interface UserAdmin {
   add(name: string, password: string, role: UserRole): Promise<UserRecord>;
   setRole(name: string, role: UserRole): void;
   setPassword(name: string, password: string): Promise<void>;
-  /** Clears a lockout (an admin's decision). */
+  /** Clears the failure count and every login delay of this user (an admin's decision). */
   unlock(name: string): void;
   remove(name: string): void;
   count(): number;

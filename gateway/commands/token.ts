@@ -4,10 +4,10 @@
  * kept. Works while the gateway runs: the auth database is shared through WAL, and the running
  * gateway sees a new or revoked token on the next request.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSiteConfig } from '../../config/index.js';
 import { GatewayError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 import { openAuthDb } from '../auth/auth-db.js';
 import { isRole } from '../auth/roles.js';
 import { createTokenStore, TOKEN_ROLES } from '../auth/tokens.js';
@@ -28,7 +28,8 @@ export async function tokenCommand(action: string | undefined, opts: TokenComman
   if (action !== 'create' && action !== 'list' && action !== 'revoke') throw new GatewayError(`usage:\n${TOKEN_USAGE}`);
   const dataDir = opts.dataDir ?? (opts.config ? loadSiteConfig(opts.config).gateway.dataDir : undefined);
   if (!dataDir) throw new GatewayError(`\`gateway token ${action}\` needs --config FILE or --data-dir DIR`);
-  mkdirSync(dataDir, { recursive: true });
+  // The same private folder the gateway keeps (0700); openAuthDb makes auth.db 0600.
+  ensurePrivateDir(dataDir, (message) => process.stderr.write(`warning: ${message}\n`));
   const db = openAuthDb(join(dataDir, 'auth.db'));
   try {
     const tokens = createTokenStore(db);

@@ -4,7 +4,6 @@
  * prompt, piped on stdin, or taken from GATEWAY_USER_PASSWORD. Works while the gateway runs (the
  * auth database is shared through WAL).
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadSiteConfig } from '../../config/index.js';
 import { openAuthDb } from '../auth/auth-db.js';
@@ -13,6 +12,7 @@ import { isUserRole } from '../auth/roles.js';
 import { USER_ROLES } from '../auth/types.js';
 import { createUserStore } from '../auth/user-store.js';
 import { GatewayError } from '../errors.js';
+import { ensurePrivateDir } from '../private-files.js';
 
 export interface UserCommandOptions {
   config?: string;
@@ -83,7 +83,8 @@ export async function userCommand(action: string | undefined, opts: UserCommandO
   if (!action || !actions.includes(action)) throw new GatewayError(`usage:\n${USER_USAGE}`);
   const dataDir = opts.dataDir ?? (opts.config ? loadSiteConfig(opts.config).gateway.dataDir : undefined);
   if (!dataDir) throw new GatewayError(`\`gateway user ${action}\` needs --config FILE or --data-dir DIR`);
-  mkdirSync(dataDir, { recursive: true });
+  // The same private folder the gateway keeps (0700); openAuthDb makes auth.db 0600.
+  ensurePrivateDir(dataDir, (message) => process.stderr.write(`warning: ${message}\n`));
   const db = openAuthDb(join(dataDir, 'auth.db'));
   try {
     const users = createUserStore(db);

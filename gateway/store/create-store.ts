@@ -5,6 +5,7 @@
  * the last commits may be lost on power loss.
  */
 import { statSync } from 'node:fs';
+import { monotonicOf } from '../clock.js';
 import { errorMessage, GatewayError } from '../errors.js';
 import type { Sample } from '../types.js';
 import { createCommitBus } from './commit-bus.js';
@@ -13,7 +14,8 @@ import { createMeta } from './meta.js';
 import { createPointRegistry } from './point-registry.js';
 import { createQueries } from './queries.js';
 import { createSampleGuard } from './sample-guard.js';
-import { createRetention } from './retention.js';
+import { createAgeGuard } from './age-guard.js';
+import { createRetention, DEFAULT_SHARE_AFTER_STEP } from './retention.js';
 import { createRollups, scheduleRollups } from './rollups.js';
 import { openDatabase } from './schema.js';
 import { createSyncCursors } from './sync-cursors.js';
@@ -23,9 +25,15 @@ import { createWriter, type PendingEvent, toReadings } from './writer.js';
 
 /** Longest wait between commit retries while commits keep failing. */
 const MAX_RETRY_MS = 10_000;
+/** A backlog commits in chunks for at most this long per event-loop turn, then yields. */
+const BACKLOG_SLICE_MS = 50;
+/** Rough bytes a reading takes on disk (with its index entry), to decide when to measure the size. */
+const BYTES_PER_READING = 64;
+/** The size budget is measured again once about this share of it may have been written. */
+const SIZE_CHECK_SHARE = 0.05;
 
 export function createStore(options: StoreOptions): Store {
-  const { logger } = options;
+  const { logger, selfHealth } = options;
   const now = options.now ?? Date.now;
   const maxBatch = Math.max(1, Math.floor(options.maxBatch));
   const maxQueue = Math.max(maxBatch * 2, options.maxQueue ?? 200_000);
@@ -60,10 +68,30 @@ export function createStore(options: StoreOptions): Store {
   let failuresInARow = 0;
   let overflowDropped = 0;
   let lastError: string | null = null;
+  /** ms epoch when the current streak of failed commits began */
+  let failingSince: number | null = null;
   let closed = false;
   let commitTimer: NodeJS.Timeout | undefined;
   let commitImmediate: NodeJS.Immediate | undefined;
+  let backlogImmediate: NodeJS.Immediate | undefined;
+  let committing = false;
+  /** readings committed since the size budget was last measured (as estimated bytes) */
+  let bytesSinceSizeCheck = 0;
+  const sizeBudget = options.retention.maxSizeMB > 0 ? options.retention.maxSizeMB * 1024 * 1024 : 0;
   const checked = createSampleGuard(logger, now);
+  // Age retention after wall-clock steps: this run's readings age on the monotonic clock.
+  const ageGuard =
+    (options.clockSafeRetention ?? true)
+      ? createAgeGuard({
+          wall: now,
+          mono: monotonicOf(options),
+          lastSeqAtStart: writer.lastReadingSeq(),
+          maxAgeDays: options.retention.maxAgeDays,
+          maxShareAfterStep: options.retention.maxShareAfterStep ?? DEFAULT_SHARE_AFTER_STEP,
+          lastSeq: () => writer.lastReadingSeq(),
+          readingCount: () => readingCount,
+        })
+      : undefined;
 
   const retention = createRetention({
     db,
@@ -76,6 +104,7 @@ export function createStore(options: StoreOptions): Store {
     now,
     beforeDelete: () => checkpointLatest(),
     holdSeq: () => (holds.length === 0 ? Number.MAX_SAFE_INTEGER : cursors.readingsFloor(holds)),
+    ...(ageGuard && { ageLimit: ageGuard.pass }),
     dropped(stream, count, stored) {
       if (stream === 'readings') {
         droppedReadings += count;
@@ -97,8 +126,10 @@ export function createStore(options: StoreOptions): Store {
   function clearCommitTimers(): void {
     if (commitTimer) clearTimeout(commitTimer);
     if (commitImmediate) clearImmediate(commitImmediate);
+    if (backlogImmediate) clearImmediate(backlogImmediate);
     commitTimer = undefined;
     commitImmediate = undefined;
+    backlogImmediate = undefined;
   }
 
   function armTimer(): void {
@@ -110,40 +141,117 @@ export function createStore(options: StoreOptions): Store {
         : Math.max(options.commitIntervalMs, Math.min(options.commitIntervalMs * 2 ** failuresInARow, MAX_RETRY_MS));
     commitTimer = setTimeout(() => {
       commitTimer = undefined;
-      commitQueued();
+      commitQueued(BACKLOG_SLICE_MS);
     }, delay);
     commitTimer.unref();
   }
 
-  /** Commits everything queued in one transaction. On failure everything stays queued. */
-  function commitQueued(): boolean {
+  /**
+   * Commits what is queued, one transaction per chunk. Normally that is one chunk (the queue never
+   * grows past syncCap while commits work). After a failure the backlog (up to maxQueue) goes in
+   * chunks of maxBatch: a full disk with a little space freed can take a small transaction long
+   * before it could take the whole backlog in one. `sliceMs` bounds the time spent before the
+   * rest continues on the next event-loop turn (flush and close pass Infinity). On failure the
+   * uncommitted rest stays queued, in order. Returns true once nothing is left queued.
+   */
+  function commitQueued(sliceMs = Number.POSITIVE_INFINITY): boolean {
+    // A listener that appends or flushes while a chunk is published: the loop below picks it up.
+    if (committing) return lastError === null;
+    committing = true;
+    try {
+      return commitLoop(sliceMs);
+    } finally {
+      committing = false;
+    }
+  }
+
+  function commitLoop(sliceMs: number): boolean {
     clearCommitTimers();
-    if (queue.length === 0 && events.length === 0 && overflowPending === 0) return true;
-    const samples = queue;
+    const started = performance.now();
+    // Committed chunks are cut off the queue once at the end, not one copy per chunk.
+    let done = 0;
+    let ok = true;
+    while (done < queue.length || events.length > 0 || overflowPending > 0) {
+      if (performance.now() - started >= sliceMs) {
+        backlogImmediate = setImmediate(() => {
+          backlogImmediate = undefined;
+          commitQueued(BACKLOG_SLICE_MS);
+        });
+        ok = false;
+        break;
+      }
+      const left = queue.length - done;
+      const chunk = failingSince !== null || left > syncCap ? maxBatch : syncCap;
+      const part = done === 0 && left <= chunk ? queue : queue.slice(done, done + chunk);
+      if (!commitChunk(part, left)) {
+        ok = false;
+        break;
+      }
+      done += part.length;
+    }
+    if (done > 0) queue = done === queue.length ? [] : queue.slice(done);
+    if (ok && failingSince !== null) {
+      logger.info('commits succeed again', { backlogCommitted: true, failedForMs: now() - failingSince });
+      failingSince = null;
+      selfHealth?.clear('storage');
+    }
+    return ok;
+  }
+
+  /** `queued`: samples still queued, this chunk included (for the fault report). */
+  function commitChunk(samples: Sample[], queued: number): boolean {
     const pending = overflowPending > 0 ? [...events, overflowEvent()] : events;
     let result: ReturnType<typeof writer.commit>;
     try {
       result = writer.commit(samples, pending);
     } catch (err) {
-      commitErrors++;
-      failuresInARow++;
-      const message = errorMessage(err);
-      if (message !== lastError) logger.error('commit failed; samples stay queued and will be retried', { err: message, pending: samples.length });
-      lastError = message;
-      armTimer();
+      commitFailed(err, samples.length, queued);
       return false;
     }
-    queue = [];
     events = [];
     overflowPending = 0;
     failuresInARow = 0;
     commits++;
     readingCount += samples.length;
-    if (lastError !== null) logger.info('commits succeed again', { after: lastError });
     lastError = null;
     latest.apply(samples, result.firstSeq, result.pointIds);
     if (bus.size > 0) bus.publish({ readings: toReadings(samples, result.firstSeq), events: result.events });
+    afterCommitSize(samples.length);
     return true;
+  }
+
+  function commitFailed(err: unknown, chunkSize: number, queued: number): void {
+    commitErrors++;
+    failuresInARow++;
+    const message = errorMessage(err);
+    if (message !== lastError) {
+      logger.error('commit failed; samples stay queued and will be retried', { err: message, pending: queued, chunk: chunkSize });
+    }
+    failingSince ??= now();
+    lastError = message;
+    selfHealth?.raise('storage', `database commits failing: ${message}; ${queued} samples queued (at most ${maxQueue} are kept)`);
+    // A WAL that grew before the disk filled can give its space back (no data is lost).
+    if (/full/i.test(message)) {
+      try {
+        db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch {
+        // the disk is full or a reader holds the WAL: the retry tries again
+      }
+    }
+    armTimer();
+  }
+
+  /**
+   * Measures the database against its size budget once about 5 % of the budget may have been
+   * written since the last measurement, so a small budget is not overrun by a minute of ingest
+   * between retention timer runs. Measuring is two PRAGMAs and a stat.
+   */
+  function afterCommitSize(rows: number): void {
+    if (sizeBudget === 0) return;
+    bytesSinceSizeCheck += rows * BYTES_PER_READING;
+    if (bytesSinceSizeCheck < sizeBudget * SIZE_CHECK_SHARE) return;
+    bytesSinceSizeCheck = 0;
+    if (!retentionPass && retention.usedBytes() > sizeBudget) startRetentionPass();
   }
 
   function overflowEvent(): PendingEvent {
@@ -151,6 +259,8 @@ export function createStore(options: StoreOptions): Store {
   }
 
   function afterQueued(): void {
+    // A backlog is being committed (now, or slice by slice): the new samples join its end.
+    if (backlogImmediate || committing) return;
     if (lastError === null) {
       if (queue.length >= syncCap) commitQueued();
       else if (queue.length < maxBatch) armTimer();
@@ -184,8 +294,8 @@ export function createStore(options: StoreOptions): Store {
 
   const checkpointTimer = timer(options.latestCheckpointMs ?? 5000, checkpointLatest);
   let retentionPass: Generator<void, void> | undefined;
-  const retentionTimer = timer(options.retentionIntervalMs ?? 60_000, () => {
-    if (retentionPass) return;
+  function startRetentionPass(): void {
+    if (retentionPass || closed) return;
     retentionPass = retention.steps(now());
     const step = () => {
       if (closed || !retentionPass) return;
@@ -198,7 +308,8 @@ export function createStore(options: StoreOptions): Store {
       }
     };
     step();
-  });
+  }
+  const retentionTimer = timer(options.retentionIntervalMs ?? 60_000, startRetentionPass);
 
   const stopRollups = scheduleRollups({
     rollups,
@@ -229,6 +340,7 @@ export function createStore(options: StoreOptions): Store {
     onCommit: (listener) => bus.subscribe(listener),
     latest: () => latest.all(),
     latestOf: (pointId) => latest.of(pointId),
+    storedPoints: () => points.names(),
     history(pointId, from, to, limit = 10_000) {
       assertOpen();
       return queries.history(pointId, from, to, limit);
@@ -277,7 +389,9 @@ export function createStore(options: StoreOptions): Store {
         eventsDroppedByRetention: droppedEvents,
         commitErrors,
         lastError,
+        failingSince,
         droppedByOverflow: overflowDropped,
+        maxQueue,
       };
     },
     close() {

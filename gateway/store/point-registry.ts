@@ -8,6 +8,8 @@ import type { Db } from './schema.js';
 export interface PointRegistry {
   idOf(name: string): number | undefined;
   nameOf(id: number): string | undefined;
+  /** every point name the database has ever stored, configured now or not */
+  names(): string[];
   /** Returns the id, inserting the name first if it is new. Must run inside a transaction. */
   intern(name: string): number;
   /** Forgets names interned since the last settle() (their transaction rolled back). */
@@ -28,6 +30,7 @@ export function createPointRegistry(db: Db): PointRegistry {
   return {
     idOf: (name) => ids.get(name),
     nameOf: (id) => names.get(id),
+    names: () => [...ids.keys()],
     intern(name) {
       const known = ids.get(name);
       if (known !== undefined) return known;

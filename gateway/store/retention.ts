@@ -17,6 +17,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Logger } from '../logger.js';
+import type { AgeLimit } from './age-guard.js';
 import type { Meta } from './meta.js';
 import type { Db } from './schema.js';
 import type { StoredEvent } from './types.js';
@@ -27,6 +28,8 @@ export interface RetentionPolicy {
   maxAgeDays: number;
   /** 0 means no size budget */
   maxSizeMB: number;
+  /** after a wall-clock step, the share (0..1) of the readings one age pass may delete (age-guard.ts); default 0.1 */
+  maxShareAfterStep?: number;
 }
 
 export interface RetentionDeps {
@@ -45,9 +48,12 @@ export interface RetentionDeps {
   dropped(stream: 'readings' | 'events', count: number, events: StoredEvent[]): void;
   /** highest reading seq age retention may delete (what every sync target has acknowledged) */
   holdSeq(): number;
+  /** the clock-step guard (age-guard.ts), asked once per pass; absent: timestamps are trusted */
+  ageLimit?: (now: number) => AgeLimit;
 }
 
 const DAY_MS = 86_400_000;
+export const DEFAULT_SHARE_AFTER_STEP = 0.1;
 /** Delete down to this share of the budget so the next pass does not start again at once. */
 const SIZE_TARGET = 0.9;
 
@@ -140,10 +146,17 @@ export function createRetention(deps: RetentionDeps) {
   function* ageSteps(now: number, started: () => void): Generator<void, void> {
     if (!(deps.policy.maxAgeDays > 0)) return;
     const cutoff = now - deps.policy.maxAgeDays * DAY_MS;
-    const hold = deps.holdSeq();
+    const limit = deps.ageLimit?.(now);
+    const hold = Math.min(deps.holdSeq(), limit?.holdSeq ?? Number.MAX_SAFE_INTEGER);
+    let left = limit?.maxRows ?? Number.POSITIVE_INFINITY;
     for (;;) {
-      const boundary = (tsBoundary.get(cutoff, hold, chunk - 1) ?? tsMaxBelow.get(cutoff, hold)) as number | null | undefined;
+      const rows = Math.max(1, Math.min(chunk, left));
+      const boundary = (tsBoundary.get(cutoff, hold, rows - 1) ?? tsMaxBelow.get(cutoff, hold)) as number | null | undefined;
       if (boundary == null) return;
+      if (left < 1) {
+        deps.logger.warn('the wall clock stepped: this age pass stops at storage.retention.maxShareAfterStep of the readings; the next pass goes on', { share: deps.policy.maxShareAfterStep ?? DEFAULT_SHARE_AFTER_STEP });
+        return;
+      }
       started();
       const n = dropChunk(
         'readings',
@@ -152,10 +165,18 @@ export function createRetention(deps: RetentionDeps) {
         () => tsDelete.run(boundary, hold),
       );
       if (n === 0) return;
+      left -= n;
       yield;
     }
   }
 
+  /**
+   * The size rule. Deleting writes to the WAL too, and on a full disk that WAL has to fit in what
+   * the budget leaves: so each chunk is sized to half the gap between the budget and the deletion
+   * target (10 % of the budget), the WAL is checkpointed after every chunk (its frames are reused,
+   * it does not grow), and the freed pages leave the file by bounded incremental vacuums, each
+   * followed by a checkpoint. One deletion never needs more free space than that gap.
+   */
   function* sizeSteps(started: () => void): Generator<void, void> {
     if (!(deps.policy.maxSizeMB > 0)) return;
     const budget = deps.policy.maxSizeMB * 1024 * 1024;
@@ -164,21 +185,31 @@ export function createRetention(deps: RetentionDeps) {
     checkpointWal();
     if (usedBytes() <= budget) return;
     const target = budget * SIZE_TARGET;
+    const stepBytes = Math.max(64 * 1024, (budget - target) / 2);
     let droppedAny = false;
     for (let live = liveBytes(); live > target; live = liveBytes()) {
       started();
-      const n = dropOldestBySeq('readings', rowsFor('readings', live - target, live)) || dropOldestBySeq('events', chunk);
+      const rows = Math.min(rowsFor('readings', live - target, live), rowsFor('readings', stepBytes, live));
+      const n = dropOldestBySeq('readings', rows) || dropOldestBySeq('events', chunk);
       if (n === 0) {
         deps.logger.warn('the size budget is smaller than an empty database', { maxSizeMB: deps.policy.maxSizeMB });
         break;
       }
       droppedAny = true;
+      checkpointWal();
       yield;
     }
     if (droppedAny) {
-      // Freed pages only leave the file after an incremental vacuum and a WAL checkpoint.
-      db.pragma('incremental_vacuum');
-      checkpointWal();
+      // Freed pages only leave the file after an incremental vacuum and a WAL checkpoint; the
+      // vacuum moves pages (WAL writes), so it too goes in bounded steps.
+      const pages = Math.max(16, Math.floor(stepBytes / pragmaNumber('page_size')));
+      while (pragmaNumber('freelist_count') > 0) {
+        const before = pragmaNumber('freelist_count');
+        db.pragma(`incremental_vacuum(${pages})`);
+        checkpointWal();
+        if (pragmaNumber('freelist_count') >= before) break;
+        yield;
+      }
       const after = usedBytes();
       if (after > budget) deps.logger.warn('database still over its size budget', { bytes: after, budget });
     }

@@ -5,6 +5,7 @@
 import Database from 'better-sqlite3';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { preparePrivateDbFile } from '../private-files.js';
 
 export type Db = Database.Database;
 
@@ -98,6 +99,8 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export function openDatabase(file: string, options: OpenOptions): Db {
   let db: Db;
+  // Readings may be confidential to the site: the file (and its WAL) is 0600 whatever the umask.
+  preparePrivateDbFile(file);
   try {
     db = new Database(file);
   } catch (err) {
@@ -114,6 +117,9 @@ export function openDatabase(file: string, options: OpenOptions): Db {
   return db;
 }
 
+/** WAL pages between automatic checkpoints (and the WAL size kept after one, at 4 KiB pages). */
+const WAL_PAGES = 256;
+
 function configure(db: Db, options: OpenOptions): void {
   db.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs))}`);
   // Only takes effect before the first table exists; that is why it comes before the migrations.
@@ -123,8 +129,13 @@ function configure(db: Db, options: OpenOptions): void {
   if (mode !== 'wal') options.logger.warn('the database cannot use WAL mode; commits will be slower', { mode });
   db.pragma(`synchronous = ${options.synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
   db.pragma(`cache_size = -${Math.max(256, Math.floor(options.cacheKiB))}`);
-  // After a checkpoint the WAL file is cut back to this size instead of staying at its peak.
-  db.pragma(`journal_size_limit = ${8 * 1024 * 1024}`);
+  // The WAL is space a full disk needs twice: its frames, and the pages a checkpoint adds to the
+  // file before the WAL can be reused. At SQLite's default (1000 pages, 4 MiB) an SD card that
+  // filled up needs megabytes freed before one commit goes through; 256 pages (1 MiB) bounds that,
+  // at the cost of a checkpoint (one fsync) per MiB written. After a checkpoint the WAL file is
+  // cut back to the same size instead of staying at its peak.
+  db.pragma(`wal_autocheckpoint = ${WAL_PAGES}`);
+  db.pragma(`journal_size_limit = ${WAL_PAGES * 4096}`);
   db.pragma('temp_store = MEMORY');
   if (db.pragma('auto_vacuum', { simple: true }) !== 2) {
     options.logger.warn('the database was created without incremental auto-vacuum; the size budget cannot shrink it');

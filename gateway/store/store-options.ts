@@ -3,6 +3,7 @@
  * `storage` section of the site config.
  */
 import type { Logger } from '../logger.js';
+import type { SelfHealth } from '../self-health.js';
 import type { RetentionPolicy } from './retention.js';
 
 export interface StoreOptions {
@@ -14,7 +15,16 @@ export interface StoreOptions {
   maxBatch: number;
   retention: RetentionPolicy;
   logger: Logger;
+  /** wall clock: event timestamps and what age retention ages readings against */
   now?: () => number;
+  /** monotonic clock (gateway/clock.ts): how old this run's readings really are */
+  monoNow?: () => number;
+  /**
+   * Age retention guards against wall-clock steps (age-guard.ts): this run's readings are aged on
+   * the monotonic clock, and after a step one pass deletes at most retention.maxShareAfterStep.
+   * Default true; tests that backfill history with old timestamps in one run turn it off.
+   */
+  clockSafeRetention?: boolean;
   /** default 1000; a commit blocked longer than this by another connection fails and is retried */
   busyTimeoutMs?: number;
   /** SQLite page cache, default 2 MiB: ingest appends at the right edge of its B-trees, so a small cache suffices and the RAM goes to the rest of a Pi */
@@ -43,4 +53,9 @@ export interface StoreOptions {
    * acknowledged is never deleted by age (the size budget still applies). Default: none.
    */
   retentionHolds?: readonly string[];
+  /**
+   * Where the store reports its own fault: `storage` is raised while commits fail (disk full,
+   * locked) and cleared once the backlog is committed again.
+   */
+  selfHealth?: Pick<SelfHealth, 'raise' | 'clear'>;
 }

@@ -57,8 +57,12 @@ export interface StoreStats {
   commitErrors: number;
   /** why the last commit failed; null once commits succeed again */
   lastError: string | null;
+  /** ms epoch when commits began failing; null once the backlog is committed again */
+  failingSince: number | null;
   /** queued samples dropped because commits kept failing and the queue hit its hard cap */
   droppedByOverflow: number;
+  /** the queue's hard cap (`maxQueue`): while commits fail, older samples beyond it are dropped */
+  maxQueue: number;
 }
 
 export interface Store {
@@ -73,6 +77,11 @@ export interface Store {
   /** The latest committed value of every point (the latest-value view). */
   latest(): LatestValue[];
   latestOf(pointId: string): LatestValue | undefined;
+  /**
+   * Every point id the database has stored readings for, whether or not the config still has it
+   * (a renamed device's old points keep their history, readable as retired points).
+   */
+  storedPoints(): string[];
   /** Readings of one point with from <= ts <= to, oldest first, at most `limit`. */
   history(pointId: string, from: number, to: number, limit?: number): Reading[];
   /** Readings with seq > after, in seq order (the sync outbox and pull API read this). */

@@ -2,6 +2,7 @@
  * The product as a user runs it: `gateway simulate|run` (node with the flags of its `#!` line), each in its own
  * process, so their CPU and memory are measured apart from the benchmark's own.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -59,8 +60,23 @@ export interface Health {
   store: { lastReadingSeq: number; pending: number; commits: number; commitErrors: number };
 }
 
-export async function fetchHealth(httpPort: number): Promise<Health> {
-  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
+/**
+ * An API token for the full health view (anonymously it shows status, version and device counts
+ * only), made with the CLI in the gateway's data folder before the gateway starts.
+ */
+export function createHealthToken(cli: string, configFile: string): string {
+  const name = `bench-${process.pid}-${Date.now()}`;
+  const res = spawnSync(process.execPath, [...gatewayNodeFlags(), cli, 'token', 'create', '--name', name, '--role', 'viewer', '--config', configFile], {
+    cwd: packageRoot(),
+    encoding: 'utf8',
+  });
+  if (res.status !== 0) throw new Error(`gateway token create failed: ${res.stderr}`);
+  return res.stdout.trim();
+}
+
+/** GET /api/v1/health; `store` needs `token` (createHealthToken), device counts do not. */
+export async function fetchHealth(httpPort: number, token?: string): Promise<Health> {
+  const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`, token ? { headers: { authorization: `Bearer ${token}` } } : {});
   if (!res.ok) throw new Error(`GET /api/v1/health: HTTP ${res.status}`);
   return (await res.json()) as Health;
 }

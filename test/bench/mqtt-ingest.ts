@@ -29,16 +29,17 @@ export interface MqttBenchOptions {
 const TARGET = 0.7;
 const RACKS = 100;
 
-interface Publisher {
+export interface Publisher {
   /** publishes `count` messages; resolves with the time the first one left (ms since the epoch) */
   run(count: number): Promise<number>;
   stop(): void;
 }
 
-function startPublisher(port: number): Publisher {
+/** The publisher child on `topics` topics (`bench/rack/r000/env`, ...). */
+export function startPublisher(port: number, topics = RACKS): Publisher {
   const here = fileURLToPath(import.meta.url);
   const ts = here.endsWith('.ts');
-  const child: ChildProcess = fork(join(here, '..', `mqtt-publisher-child.${ts ? 'ts' : 'js'}`), [String(port), String(RACKS)], {
+  const child: ChildProcess = fork(join(here, '..', `mqtt-publisher-child.${ts ? 'ts' : 'js'}`), [String(port), String(topics)], {
     execArgv: ts ? ['--import', 'tsx'] : [],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

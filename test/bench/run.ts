@@ -8,6 +8,7 @@ import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { builtCli } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
+import { benchMqttFlood } from './mqtt-flood.js';
 import { benchMqtt } from './mqtt-ingest.js';
 import { benchOpcua } from './opcua-bench.js';
 import { benchSiteLoad } from './site-load.js';
@@ -33,6 +34,7 @@ async function main(): Promise<number> {
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
     ['opcua (10 k monitored items, RSS with/without)', benchOpcua],
     ['mqtt ingest (publisher -> embedded broker -> SQLite)', () => benchMqtt()],
+    ['mqtt flood (one client floods a running gateway: health, polls, memory)', () => benchMqttFlood({ children, cli })],
     ['upstream sync (1 M-reading backlog)', benchSync],
     ['web page (10 k points, 20 live clients)', benchWeb],
   ];

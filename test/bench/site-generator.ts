@@ -135,13 +135,16 @@ function toYaml(value: Record<string, unknown>): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-/** Writes `site.yaml` (and `profiles/bench-device.yaml`) into `dir`; returns the site file's path. */
-export function writeBenchSite(dir: string, opts: BenchSiteOptions): string {
+/**
+ * Writes `site.yaml` (and `profiles/bench-device.yaml`) into `dir`; returns the site file's path.
+ * `site`: benchSite(opts) with sections a benchmark added (an MQTT broker, more devices).
+ */
+export function writeBenchSite(dir: string, opts: BenchSiteOptions, site: Record<string, unknown> = benchSite(opts)): string {
   if (!opts.inlinePoints) {
     mkdirSync(join(dir, 'profiles'), { recursive: true });
     writeFileSync(join(dir, 'profiles', `${BENCH_PROFILE}.yaml`), toYaml(benchProfile(opts.points)));
   }
   const file = join(dir, 'site.yaml');
-  writeFileSync(file, toYaml(benchSite(opts)));
+  writeFileSync(file, toYaml(site));
   return file;
 }

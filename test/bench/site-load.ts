@@ -11,7 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { type BenchRow, printTable } from './bench-row.js';
 import { type BenchChild, type ChildGroup, createChildGroup } from './child-group.js';
 import { freePorts } from './free-ports.js';
-import { builtCli, fetchHealth, packageRoot, startGatewayProcess, startSimulator, waitForDevicesUp } from './gateway-processes.js';
+import { builtCli, createHealthToken, fetchHealth, packageRoot, startGatewayProcess, startSimulator, waitForDevicesUp } from './gateway-processes.js';
 import { type MemoryUse, memoryOf, startCpuMeter } from './proc-stats.js';
 import type { RawPollerArgs } from './raw-poller.js';
 import { type GeneratedPoint, mixedPoints, writeBenchSite } from './site-generator.js';
@@ -91,13 +91,15 @@ async function measureGateway(
   site: { file: string; httpPort: number; devices: number; simulator: BenchChild },
   timing: { settleMs: number; measureMs: number; warmupTimeoutMs: number },
 ): Promise<GatewayRun> {
+  // the store counters in health are for a login or a token
+  const token = createHealthToken(cli, site.file);
   const started = performance.now();
   const gateway = startGatewayProcess(children, cli, site.file);
   await waitForDevicesUp(gateway, site.httpPort, site.devices, timing.warmupTimeoutMs);
   const startupS = (performance.now() - started) / 1000;
   await sleep(timing.settleMs);
 
-  const before = await fetchHealth(site.httpPort);
+  const before = await fetchHealth(site.httpPort, token);
   const t0 = performance.now();
   const gatewayCpu = startCpuMeter(gateway.pid);
   const simulatorCpu = startCpuMeter(site.simulator.pid);
@@ -105,7 +107,7 @@ async function measureGateway(
   const cpu = gatewayCpu.percentOfCore();
   const simulatorPercent = simulatorCpu.percentOfCore();
   const memory = memoryOf(gateway.pid);
-  const after = await fetchHealth(site.httpPort);
+  const after = await fetchHealth(site.httpPort, token);
   const seconds = (performance.now() - t0) / 1000;
   if (after.devices.up !== site.devices) {
     throw new Error(`only ${after.devices.up} of ${site.devices} devices stayed up: ${JSON.stringify(after.devices)}`);

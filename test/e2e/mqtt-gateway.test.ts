@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../drivers/mqtt/password.js';
-import { spawnCli, stopCli, waitFor } from '../helpers/cli.js';
+import { runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
 
 interface MqttHealthBody {
@@ -25,8 +25,10 @@ describe('gateway run with the embedded MQTT broker', () => {
   let httpPort: number;
   let mqttPort: number;
   let child: ReturnType<typeof spawnCli>;
+  // Beyond status and counts, health is for a login or an API token.
+  let headers: Record<string, string> = {};
   const health = async () => {
-    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
+    const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`, { headers });
     return (await res.json()) as MqttHealthBody;
   };
 
@@ -54,6 +56,9 @@ devices:
       - { key: temperature, unit: "°C", path: temperature }
 `,
     );
+    const made = runCli(['token', 'create', '--name', 'e2e-health', '--role', 'viewer', '--config', join(dir, 'site.yaml')]);
+    expect(made.code, made.stderr).toBe(0);
+    headers = { authorization: `Bearer ${made.stdout.trim()}` };
     child = spawnCli(['run', '--config', join(dir, 'site.yaml')]);
     await waitFor(async () => ((await health()).mqtt?.links[0]?.connected ? true : undefined), 20_000, 'the gateway with its MQTT link').catch(
       (err: Error) => {

@@ -89,7 +89,8 @@ describe('gateway with upstream sync', () => {
     await waitFor(() => (receiver.last.readings > 50 ? true : undefined), 15_000, 'readings at the receiver');
     expect(receiver.anomalies).toEqual([]);
 
-    const health = (await (await api('/api/v1/health')).json()) as {
+    // the sync section is for a login or an API token (any role)
+    const health = (await (await api('/api/v1/health', { headers: bearer(viewerToken) })).json()) as {
       sync: { targets: { id: string; kind: string; state: string; lastSuccess: number | null; streams: { readings: { ackedSeq: number; depth: number } } }[]; pull: { id: string }[] };
     };
     const ems = health.sync.targets[0]!;

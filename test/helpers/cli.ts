@@ -17,9 +17,10 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {
 }
 
 /** Starts `gateway ARGS` in the background; output is collected for assertions and diagnostics. */
-export function spawnCli(args: string[]): ChildProcess & { output: () => string } {
+export function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): ChildProcess & { output: () => string } {
   const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], {
     cwd: REPO_ROOT,
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -19,6 +19,8 @@ export function testStoreOptions(file: string, overrides: Partial<StoreOptions> 
     logger: silentLogger,
     latestCheckpointMs: 0,
     retentionIntervalMs: 0,
+    // tests backfill "old" readings in the same run; test/unit/retention-clock.test.ts turns the guard on
+    clockSafeRetention: false,
     ...overrides,
   };
 }

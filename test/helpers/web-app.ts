@@ -12,7 +12,7 @@ import type { Store } from '../../gateway/store/types.js';
 import { type AlarmRig, alarmRig, discreteRule, limitRule } from './alarm-fixtures.js';
 import { modbusDevice, tcpConnection } from './modbus-fixtures.js';
 import { createTempStores, type TempStores } from './temp-store.js';
-import { createTestAuth, TEST_PASSWORD, type TestAuth } from './web-auth.js';
+import { createTestAuth, TEST_PASSWORD, type TestAuth, type TestAuthOptions } from './web-auth.js';
 
 const point = (key: string, name: string, unit?: string) => ({
   id: `${key}`,
@@ -60,10 +60,12 @@ export interface Browser {
   csrf(): Promise<string>;
 }
 
-export function createWebRig(options: { tls?: boolean; temp?: TempStores; extraDeps?: Partial<DashboardDeps> } = {}): WebRig {
+export function createWebRig(
+  options: { tls?: boolean; temp?: TempStores; extraDeps?: Partial<DashboardDeps>; authOptions?: TestAuthOptions } = {},
+): WebRig {
   const temp = options.temp ?? createTempStores('gw-web-');
   const store = temp.open(temp.file(), { commitIntervalMs: 20 });
-  const auth = createTestAuth();
+  const auth = createTestAuth(options.authOptions);
   const alarms = alarmRig(store, [
     discreteRule('ups1.on-battery', 'ups1.on_battery', { op: 'equals', value: true }, { severity: 'critical', message: 'UPS-1 on battery' }),
     limitRule('crac1.supply-hi', 'crac1.supply_temp', { hi: 27 }, { message: 'Supply air {value}{unit}' }),

@@ -5,10 +5,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type AuthServiceHandle, createAuthService, openAuthDb, type SessionPolicy, type ThrottlePolicy } from '../../gateway/auth/index.js';
+import { type AuthServiceHandle, createAuthService, type HashCost, openAuthDb, type SessionPolicy, type ThrottlePolicy } from '../../gateway/auth/index.js';
 import { createTokenStore, type TokenStore } from '../../gateway/auth/tokens.js';
 import type { Role, UserRole } from '../../gateway/auth/types.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { type Logger, silentLogger } from '../../gateway/logger.js';
 
 export interface TestAuth {
   auth: AuthServiceHandle;
@@ -23,7 +23,16 @@ export interface TestAuth {
 
 export const TEST_PASSWORD = 'correct horse 1';
 
-export function createTestAuth(options: { sessions?: SessionPolicy; throttle?: ThrottlePolicy; now?: () => number } = {}): TestAuth {
+export interface TestAuthOptions {
+  sessions?: SessionPolicy;
+  throttle?: ThrottlePolicy;
+  now?: () => number;
+  logger?: Logger;
+  /** scrypt cost (default a cheap one; pass the real one where the hash time matters) */
+  hashCost?: HashCost;
+}
+
+export function createTestAuth(options: TestAuthOptions = {}): TestAuth {
   const dir = mkdtempSync(join(tmpdir(), 'gw-auth-'));
   const db = openAuthDb(join(dir, 'auth.db'));
   const tokens = createTokenStore(db, options.now);

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { alarmRig, discreteRule, limitRule } from '../helpers/alarm-fixtures.js';
+import { alarmRig, commLossRule, discreteRule, limitRule, staleRule } from '../helpers/alarm-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const CHILD = fileURLToPath(new URL('../helpers/alarm-kill-child.ts', import.meta.url));
@@ -67,6 +67,88 @@ describe('alarm state across a restart', () => {
     const after = alarmRig(second, RULES.filter((r) => r.id !== 'pdu-a1.breaker'));
     expect(after.engine.get('pdu-a1.breaker')).toBeUndefined();
     expect(after.events().at(-1)).toMatchObject({ type: 'alarm.removed', data: { alarmId: 'pdu-a1.breaker', state: 'normal', from: 'unack' } });
+  });
+
+  it('keeps a comm-loss alarm active across a restart until the device answers; no return and re-raise', () => {
+    const file = temp.file();
+    const rules = [commLossRule('ups1.comm', 'ups1', 30)];
+    const first = temp.open(file);
+    const before = alarmRig(first, rules);
+    before.deviceStates.set('ups1', 'down');
+    before.advance(1000);
+    before.advance(31_000);
+    expect(before.engine.get('ups1.comm')).toMatchObject({ state: 'unack', active: true });
+    const raisedAt = before.engine.get('ups1.comm')!.raisedAt;
+    const eventsBefore = before.events().length;
+    before.engine.stop();
+    first.close();
+
+    // The device never answered: after the restart it is `connecting`, then `down` again, and only
+    // after commLossS more does the fresh down time reach the limit.
+    const second = temp.open(file);
+    const after = alarmRig(second, rules);
+    after.clock.now += 5 * 60_000;
+    after.deviceStates.set('ups1', 'connecting');
+    for (let i = 0; i < 10; i++) after.advance(1000);
+    after.deviceStates.set('ups1', 'down');
+    for (let i = 0; i < 60; i++) after.advance(1000);
+    expect(after.events().slice(eventsBefore)).toEqual([]);
+    expect(after.engine.get('ups1.comm')).toMatchObject({ state: 'unack', active: true, raisedAt });
+
+    // It answers: now the alarm returns, once.
+    after.deviceStates.set('ups1', 'up');
+    after.advance(1000);
+    expect(after.events().slice(eventsBefore).map((e) => e.type)).toEqual(['alarm.returned']);
+  });
+
+  it('keeps a stale-data alarm active across a restart until a good sample; no return and re-raise', () => {
+    const file = temp.file();
+    const rules = [staleRule('crac1.supply-stale', 'crac1.supply_temp', 60)];
+    const first = temp.open(file);
+    const before = alarmRig(first, rules);
+    before.advance(61_000);
+    expect(before.engine.get('crac1.supply-stale')).toMatchObject({ state: 'unack', active: true });
+    const eventsBefore = before.events().length;
+    before.engine.stop();
+    first.close();
+
+    const second = temp.open(file);
+    // The engine starts its stale timer afresh: after the restart, less than staleS has passed.
+    const after = alarmRig(second, rules);
+    for (let i = 0; i < 90; i++) after.advance(1000);
+    expect(after.events().slice(eventsBefore)).toEqual([]);
+    after.feed({ 'crac1.supply_temp': 22 });
+    expect(after.events().slice(eventsBefore).map((e) => e.type)).toEqual(['alarm.returned']);
+  });
+
+  it('closes the alarm of a renamed device with a removed event; the new device starts clean', () => {
+    const file = temp.file();
+    const first = temp.open(file);
+    const before = alarmRig(first, [limitRule('supply-hot', 'crac1.supply_temp', { hi: 27 })]);
+    before.feed({ 'crac1.supply_temp': 29 });
+    expect(before.engine.get('supply-hot.hi')).toMatchObject({ state: 'unack', point: 'crac1.supply_temp' });
+    before.engine.stop();
+    first.close();
+
+    // Same site rule id, but the device is now called crac-a.
+    const second = temp.open(file);
+    const after = alarmRig(second, [limitRule('supply-hot', 'crac-a.supply_temp', { hi: 27 })]);
+    expect(after.engine.get('supply-hot.hi')).toMatchObject({ state: 'normal', point: 'crac-a.supply_temp', device: 'crac-a', raisedAt: null });
+    expect(after.events().at(-1)).toMatchObject({
+      type: 'alarm.removed',
+      data: { alarmId: 'supply-hot.hi', point: 'crac1.supply_temp', device: 'crac1', state: 'normal', from: 'unack' },
+    });
+    // The renamed device's own condition raises a fresh alarm, with its own raise time.
+    after.clock.now += 60_000;
+    after.feed({ 'crac-a.supply_temp': 29 });
+    expect(after.engine.get('supply-hot.hi')).toMatchObject({ state: 'unack', device: 'crac-a', raisedAt: after.clock.now });
+
+    // A third start keeps the new alarm as it is.
+    after.engine.stop();
+    second.close();
+    const third = alarmRig(temp.open(file), [limitRule('supply-hot', 'crac-a.supply_temp', { hi: 27 })]);
+    expect(third.engine.get('supply-hot.hi')).toMatchObject({ state: 'unack', device: 'crac-a' });
+    expect(third.events().at(-1)?.type).toBe('alarm.raised');
   });
 
   it('after kill -9 right after a raise, the raise is there once and is not repeated', async () => {

@@ -175,6 +175,22 @@ describe('Modbus TCP faults (simulator)', () => {
     await expectHealthy();
   });
 
+  it('a device answering noise (bytes that make no frame) is a bad-frame sample, not a timeout; the next read is good', async () => {
+    for (let round = 0; round < 3; round++) {
+      slave().nextResponse = { kind: 'garbage', mode: 'noise' };
+      const [samples, took] = await timed(driver().read(signal()));
+      expect(samples.slice(0, 3).map((s) => [s.quality, s.reason])).toEqual([
+        ['bad', 'bad-frame'],
+        ['bad', 'bad-frame'],
+        ['bad', 'bad-frame'],
+      ]);
+      expect(samples[3]).toMatchObject({ quality: 'good', value: 222 });
+      // judged when the reply's time is up: nothing more was coming
+      expect(took).toBeGreaterThanOrEqual(TIMEOUT_MS - 5);
+      await expectHealthy();
+    }
+  });
+
   it('a connection dropped mid-poll is a comm DriverError; reset() and connect() recover', async () => {
     slave().nextResponse = { kind: 'drop' };
     const [err, took] = await timed(errorOf(driver().read(signal())));
@@ -276,7 +292,7 @@ describe('Modbus RTU over TCP faults (simulator)', () => {
     expect(values(await driver('crac1').read(signal()))).toEqual(HELD);
   });
 
-  it.each(['bad-crc', 'short', 'random'] as const)(
+  it.each(['bad-crc', 'short', 'random', 'noise'] as const)(
     'a %s garbage reply is a bad-frame sample; the stream realigns and the next read is good',
     async (mode) => {
       rig.site.slave('crac2').nextResponse = { kind: 'garbage', mode };

@@ -3,6 +3,7 @@
  * and an attacker each see.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_THROTTLE } from '../../gateway/auth/login-throttle.js';
 import { hashPassword, passwordProblem, verifyPassword } from '../../gateway/auth/password.js';
 import { roleAtLeast } from '../../gateway/auth/roles.js';
 import { type TestAuth, createTestAuth, TEST_PASSWORD } from '../helpers/web-auth.js';
@@ -57,7 +58,7 @@ describe('auth service', () => {
     t = createTestAuth({
       now: () => clock.now,
       sessions: { idleMs: 30 * 60_000, maxAgeMs: 12 * 3_600_000 },
-      throttle: { maxFailures: 3, lockoutMs: 15 * 60_000, maxClientFailures: 6, clientWindowMs: 10 * 60_000 },
+      throttle: { ...DEFAULT_THROTTLE, maxFailures: 3, baseDelayMs: 60_000, maxDelayMs: 15 * 60_000, maxClientFailures: 6, clientWindowMs: 10 * 60_000 },
     });
     await t.addUser('kim', 'operator');
     await t.addUser('admin', 'admin');
@@ -81,22 +82,30 @@ describe('auth service', () => {
     expect(await t.auth.login('nobody', TEST_PASSWORD, 'a')).toEqual({ ok: false, reason: 'invalid' });
   });
 
-  it('locks a user after repeated failures, even against the right password, until the lockout ends', async () => {
-    for (let i = 0; i < 2; i++) expect((await t.auth.login('kim', `wrong ${i}`, `ip${i}`)).ok).toBe(false);
-    const third = await t.auth.login('kim', 'wrong 3', 'ip3');
-    expect(third).toEqual({ ok: false, reason: 'locked', retryAfterMs: 15 * 60_000 });
-    clock.now += 5 * 60_000;
-    expect(await t.auth.login('kim', TEST_PASSWORD, 'ip4')).toEqual({ ok: false, reason: 'locked', retryAfterMs: 10 * 60_000 });
-    clock.now += 10 * 60_000;
-    expect((await t.auth.login('kim', TEST_PASSWORD, 'ip5')).ok).toBe(true);
+  it('delays a (user, address) after repeated failures, doubling up to the maximum; another address is not affected', async () => {
+    for (let i = 0; i < 3; i++) expect(await t.auth.login('kim', `wrong ${i}`, 'ip1')).toEqual({ ok: false, reason: 'invalid' });
+    // 3 failures: the next try from ip1 waits 1 min, even with the right password
+    expect(await t.auth.login('kim', TEST_PASSWORD, 'ip1')).toEqual({ ok: false, reason: 'throttled', retryAfterMs: 60_000 });
+    expect((await t.auth.login('kim', TEST_PASSWORD, 'ip2')).ok).toBe(true);
+    clock.now += 60_000;
+    expect(await t.auth.login('kim', 'wrong 4', 'ip1')).toEqual({ ok: false, reason: 'invalid' });
+    expect(await t.auth.login('kim', TEST_PASSWORD, 'ip1')).toEqual({ ok: false, reason: 'throttled', retryAfterMs: 2 * 60_000 });
+    for (let i = 0; i < 4; i++) {
+      clock.now += 15 * 60_000;
+      await t.auth.login('kim', 'wrong again', 'ip1');
+    }
+    expect(await t.auth.login('kim', TEST_PASSWORD, 'ip1')).toEqual({ ok: false, reason: 'throttled', retryAfterMs: 15 * 60_000 });
+    clock.now += 15 * 60_000;
+    expect((await t.auth.login('kim', TEST_PASSWORD, 'ip1')).ok).toBe(true);
     expect(t.auth.users.get('kim')).toMatchObject({ failedLogins: 0, lockedUntil: null });
   });
 
-  it('an admin can unlock a locked user at once', async () => {
-    for (let i = 0; i < 3; i++) await t.auth.login('kim', 'wrong', `ip${i}`);
-    expect(t.auth.users.get('kim')?.lockedUntil).toBeGreaterThan(clock.now);
+  it('an admin can clear a delayed user at once', async () => {
+    for (let i = 0; i < 3; i++) await t.auth.login('kim', 'wrong', 'ip0');
+    expect(t.auth.loginThrottles()).toEqual([{ user: 'kim', client: 'ip0', failures: 3, refused: 0, retryAfterMs: 60_000 }]);
     t.auth.users.unlock('kim');
-    expect((await t.auth.login('kim', TEST_PASSWORD, 'ip9')).ok).toBe(true);
+    expect(t.auth.loginThrottles()).toEqual([]);
+    expect((await t.auth.login('kim', TEST_PASSWORD, 'ip0')).ok).toBe(true);
   });
 
   it('throttles a client address that sprays many user names', async () => {

@@ -28,13 +28,14 @@ describe('valid site config', () => {
     expect(config.file).toBe(siteFile);
     expect(config.gateway).toEqual({ id: 'dc1-gw1', dataDir: join(fixtures, 'data'), logLevel: 'info' });
     expect(isAbsolute(config.gateway.dataDir)).toBe(true);
-    expect(config.http).toEqual({ host: '0.0.0.0', port: 8081 });
+    expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8081, allowedHosts: [], maxBodyKB: 64, maxLiveStreams: 10 });
     expect(config.storage).toEqual({
       commitIntervalMs: 200,
       maxBatch: 5000,
       synchronous: 'normal',
-      retention: { maxAgeDays: 7, maxSizeMB: 2048 },
+      retention: { maxAgeDays: 7, maxSizeMB: 2048, maxShareAfterStep: 0.1 },
     });
+    expect(config.clock).toEqual({ requireSync: 'auto' });
     expect(config.devices.map((d) => d.id)).toEqual(['ups1', 'crac-2', 'meter_a']);
   });
 

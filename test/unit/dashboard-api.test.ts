@@ -27,6 +27,17 @@ describe('JSON API', () => {
   // Every route but health needs a login or a token; these tests read as a viewer token.
   const testAuth = createTestAuth();
   const viewer = testAuth.bearer('viewer');
+  const deps = () => ({
+    gatewayId: 'gw-test',
+    version: '1.2.3',
+    startedAt: 1_000,
+    catalog: createCatalog(devices),
+    store,
+    deviceStatus: () => statuses,
+    auth: testAuth.auth,
+    logger: silentLogger,
+    now: () => 61_000,
+  });
   const dashboard = () =>
     createDashboardApp({
       gatewayId: 'gw-test',
@@ -76,9 +87,36 @@ describe('JSON API', () => {
     store.flush();
     const body = await (await app().request('/api/v1/points')).json();
     expect(body).toEqual([
-      { id: 'ups1.load', deviceId: 'ups1', key: 'load', name: 'Output load', unit: '%', value: 41.5, quality: 'good', reason: null, ts: 50_000 },
-      { id: 'ups1.on_battery', deviceId: 'ups1', key: 'on_battery', name: 'On battery', unit: null, value: true, quality: 'good', reason: null, ts: 50_000 },
+      { id: 'ups1.load', deviceId: 'ups1', key: 'load', name: 'Output load', unit: '%', value: 41.5, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false },
+      { id: 'ups1.on_battery', deviceId: 'ups1', key: 'on_battery', name: 'On battery', unit: null, value: true, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false },
     ]);
+  });
+
+  it('GET /api/v1/points serves the last committed values as stale, not good, once commits have failed for 3 polls + 5 s', async () => {
+    store.append([
+      { pointId: 'ups1.load', ts: 50_000, value: 41.5, quality: 'good' },
+      { pointId: 'ups1.on_battery', ts: 50_000, value: null, quality: 'bad', reason: 'timeout' },
+    ]);
+    store.flush();
+    // a full disk: commits failing since `since` (the API's clock reads 61 000; 1 s polling)
+    const failing = (since: number | null) => {
+      const web = createDashboardApp({ ...deps(), store: { ...store, stats: () => ({ ...store.stats(), failingSince: since }) } });
+      return async (path: string) => (await web.request(path, { headers: viewer })).json() as Promise<Array<Record<string, unknown>> & Record<string, unknown>>;
+    };
+    const view = (rows: Array<Record<string, unknown>>) => rows.map((p) => [p.id, p.quality, p.reason, p.stale]);
+    expect(view(await failing(null)('/api/v1/points'))).toEqual([
+      ['ups1.load', 'good', null, false],
+      ['ups1.on_battery', 'bad', 'timeout', false],
+    ]);
+    expect(view(await failing(53_000)('/api/v1/points'))).toEqual([
+      ['ups1.load', 'good', null, false],
+      ['ups1.on_battery', 'bad', 'timeout', false],
+    ]);
+    expect(view(await failing(52_000)('/api/v1/points'))).toEqual([
+      ['ups1.load', 'uncertain', 'stale', true],
+      ['ups1.on_battery', 'bad', 'timeout', true],
+    ]);
+    expect(await failing(52_000)('/api/v1/points/ups1.load')).toMatchObject({ value: 41.5, quality: 'uncertain', reason: 'stale', stale: true });
   });
 
   it('GET /api/v1/points/{id}/history returns the range, oldest first', async () => {

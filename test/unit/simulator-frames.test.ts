@@ -220,6 +220,12 @@ describe('garbage responses', () => {
     }
   });
 
+  it('noise randomises every byte, the MBAP header too', () => {
+    const bad = mangle(mbap, 'mbap', 'noise', rng);
+    expect(bad).toHaveLength(mbap.length);
+    expect(bad.subarray(0, 7)).not.toEqual(mbap.subarray(0, 7));
+  });
+
   it('mbap random keeps the header and randomises the PDU', () => {
     const bad = mangle(mbap, 'mbap', 'random', rng);
     expect(bad.subarray(0, 7)).toEqual(mbap.subarray(0, 7));

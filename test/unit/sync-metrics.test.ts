@@ -33,6 +33,7 @@ const runnerStatus = (over: Partial<TargetStatus> = {}): TargetStatus => ({
   connected: null,
   lastSuccess: 1_700_000_000_000,
   lastError: { message: 'HTTP 503', kind: 'retry', status: 503, at: 1_700_000_001_000 },
+  lastFailure: { message: 'HTTP 503', kind: 'retry', status: 503, at: 1_700_000_001_000 },
   consecutiveFailures: 3,
   nextAttemptAt: null,
   sendRate: 1234.5,

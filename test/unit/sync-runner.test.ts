@@ -71,7 +71,25 @@ describe('push loop', () => {
     await until(() => store.syncCursor('ems', 'readings') === 150, 5000, 'the cursor at the end');
     expect(sent.map((b) => b.fromSeq)).toEqual([1, 1, 101]);
     expect(runner.status()).toMatchObject({ failedBatches: 1, consecutiveFailures: 0, sent: { batches: 2, items: 150 } });
-    expect(runner.status().lastError?.message).toMatch(/acknowledged nothing of readings 1\.\.100 \(ackSeq 0\)/);
+    // The outage is over: no current error; the last failure stays on record.
+    expect(runner.status().lastError).toBeNull();
+    expect(runner.status().lastFailure?.message).toMatch(/acknowledged nothing of readings 1\.\.100 \(ackSeq 0\)/);
+  });
+
+  it('clears lastError on the first success after an outage and keeps it, with its time, as lastFailure', async () => {
+    let up = false;
+    const { store, runner } = setup(10, (b) => (up ? ok(b.toSeq) : fail('retry', { status: 503 })));
+    await until(() => runner.status().consecutiveFailures >= 2, 5000, 'the outage in status');
+    const during = runner.status();
+    expect(during.lastError).toMatchObject({ message: 'scripted retry', kind: 'retry', status: 503 });
+    expect(during.lastFailure).toEqual(during.lastError);
+    up = true;
+    await until(() => store.syncCursor('ems', 'readings') === 10, 5000, 'delivery after the outage');
+    const after = runner.status();
+    expect(after).toMatchObject({ lastError: null, consecutiveFailures: 0 });
+    expect(after.lastFailure).toMatchObject({ message: 'scripted retry', kind: 'retry', status: 503 });
+    expect(after.lastFailure!.at).toBeGreaterThanOrEqual(during.lastError!.at);
+    expect(after.lastFailure!.at).toBeLessThanOrEqual(after.lastSuccess!);
   });
 
   it('backs off exponentially up to retryMaxMs, then resumes', async () => {

@@ -17,7 +17,7 @@ describe('http and auth config', () => {
       base('http: { port: 8443, tls: { cert: certs/gw.crt, key: /secure/gw.key } }\nauth: { sessionIdleMinutes: 480, maxFailedLogins: 3 }'),
       '/etc/gw/site.yaml',
     );
-    expect(config!.http).toEqual({ host: '0.0.0.0', port: 8443, tls: { cert: '/etc/gw/certs/gw.crt', key: '/secure/gw.key' } });
+    expect(config!.http).toEqual({ host: '0.0.0.0', port: 8443, tls: { cert: '/etc/gw/certs/gw.crt', key: '/secure/gw.key' }, allowedHosts: [], maxBodyKB: 64, maxLiveStreams: 10 });
     expect(config!.auth).toMatchObject({ sessionIdleMinutes: 480, maxFailedLogins: 3 });
   });
 

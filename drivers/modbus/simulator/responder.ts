@@ -100,9 +100,9 @@ export function createResponder(opts: ResponderOptions): Responder {
 /** Breaks a well-formed response the way `mode` says (see GarbageMode). */
 export function mangle(bytes: Buffer, framing: Framing, mode: GarbageMode, rng: Rng): Buffer {
   const copy = Buffer.from(bytes);
-  if (mode === 'random') {
-    // MBAP keeps its header so the client matches it to the request and must judge the PDU
-    for (let i = framing === 'mbap' ? 7 : 0; i < copy.length; i++) copy[i] = Math.floor(rng.next() * 256);
+  if (mode === 'random' || mode === 'noise') {
+    // `random` keeps the MBAP header so the client matches it to the request and must judge the PDU
+    for (let i = mode === 'random' && framing === 'mbap' ? 7 : 0; i < copy.length; i++) copy[i] = Math.floor(rng.next() * 256);
     return copy;
   }
   if (framing === 'mbap') {

@@ -11,8 +11,10 @@ import type { RegisterBank } from './register-bank.js';
  * How a garbage response is broken. `bad-crc`: the right answer with a wrong CRC (RTU; on TCP,
  * which has no CRC, it acts as `short`). `short`: the answer cut by a byte (wrong length).
  * `random`: random bytes (TCP keeps a valid MBAP header so the client takes it as the answer).
+ * `noise`: random bytes with no framing at all, the MBAP header too (a serial server on the wrong
+ * baud rate, a device on the wrong port): bytes arrive but never make a frame.
  */
-export type GarbageMode = 'bad-crc' | 'short' | 'random';
+export type GarbageMode = 'bad-crc' | 'short' | 'random' | 'noise';
 
 /** A one-shot replacement for the next response of a slave. */
 export type ResponseOverride =

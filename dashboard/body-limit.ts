@@ -1,0 +1,24 @@
+/**
+ * Every request body is capped before any route reads it: a declared Content-Length over the
+ * limit is answered 413 at once, and a chunked body is counted as it arrives and cut off at the
+ * limit, so no client can make the gateway buffer megabytes (before or after logging in). The
+ * connection is closed with the answer, so the rest of a large body is never read.
+ *
+ * Bodies the app takes today are all small: the login form and JSON login, alarm actions
+ * ({comment}), user and token admin forms, the sync pull ack ({target, stream, seq}).
+ */
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { jsonError } from './errors.js';
+
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+
+export function bodyLimits(maxBytes: number = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler {
+  return bodyLimit({
+    maxSize: maxBytes,
+    onError: (c) => {
+      c.header('Connection', 'close');
+      return jsonError(c, 413, 'payload-too-large', `the request body is larger than ${maxBytes} bytes`);
+    },
+  });
+}
