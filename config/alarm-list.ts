@@ -4,8 +4,8 @@
  * and the profiles' are resolved against the loaded devices (alarm-schema.ts).
  */
 import type { AlarmRule } from '../gateway/alarms/types.js';
-import type { ConfigProblem } from '../gateway/errors.js';
-import { alarmRuleSchema, resolveAlarmRules, type WrittenRule } from './alarm-schema.js';
+import type { ConfigProblem } from '../core/errors.js';
+import { alarmRuleSchema, resolveAlarmRules, type WrittenRule } from '../gateway/alarms/config-schema.js';
 import { closest, parseAt } from './schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 

@@ -3,7 +3,7 @@
  * drivers/registry.ts contributes its config plugin (zod-only: see driver-plugin.ts).
  */
 import { type DeviceConfig, DRIVER_MODULES, type DriverName } from '../drivers/registry.js';
-import type { DriverConfigPlugin } from './driver-plugin.js';
+import type { DriverConfigPlugin } from '../core/driver-config.js';
 
 export type { DriverName };
 

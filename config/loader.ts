@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { ConfigError, type ConfigProblem } from '../gateway/errors.js';
+import { ConfigError, type ConfigProblem } from '../core/errors.js';
 import {
   createProfileLibrary,
   defaultProfilesDirs,
@@ -18,7 +18,7 @@ import {
 import { checkAlarms, parseAlarmList } from './alarm-list.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
-import type { CommonDeviceFields } from './driver-plugin.js';
+import type { CommonDeviceFields } from '../core/driver-config.js';
 import type { DeviceConfig, SiteConfig } from './types.js';
 import type { DeviceKind } from '../core/device.js';
 import { parseYamlSource, type YamlSource } from './yaml-source.js';

@@ -4,10 +4,10 @@
  * misspelt key would otherwise be silently ignored.
  */
 import { z } from 'zod';
-import type { ConfigProblem } from '../gateway/errors.js';
+import type { ConfigProblem } from '../core/errors.js';
 import { mqttBrokerSchema } from '../drivers/mqtt/config-schema.js';
 import { syncSchema } from '../sync/config-schema.js';
-import { alarmSettingsSchema } from './alarm-schema.js';
+import { alarmSettingsSchema } from '../gateway/alarms/config-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
 import { DEVICE_KINDS, type DeviceKind } from '../core/device.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';

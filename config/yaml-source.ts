@@ -3,7 +3,7 @@
  * zod or by a cross-field check) can name the file, line and path a human should look at.
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
-import type { ConfigProblem } from '../gateway/errors.js';
+import type { ConfigProblem } from '../core/errors.js';
 
 export type PathSegment = string | number;
 

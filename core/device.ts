@@ -13,3 +13,9 @@ export interface CommonDeviceFields {
   pollIntervalMs: number;
   profile?: string;
 }
+
+/** What the loader builds for every device: the common fields, the driver's name and its points. */
+export interface LoadedDevice extends CommonDeviceFields {
+  driver: string;
+  points: ReadonlyArray<{ id: string; key: string; name: string; unit?: string }>;
+}

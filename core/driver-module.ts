@@ -3,9 +3,9 @@
  * drivers/registry.ts. The config loader takes `config` from it; the gateway calls `start` with
  * the devices of that driver; `gateway simulate` calls `simulate`. Nothing else names a driver.
  */
-import type { DriverConfigPlugin, LoadedDevice } from '../config/driver-plugin.js';
-import type { Driver } from '../gateway/driver.js';
-import type { Logger } from '../gateway/logger.js';
+import type { DriverConfigPlugin, LoadedDevice } from './driver-config.js';
+import type { Driver } from './driver.js';
+import type { Logger } from './logger.js';
 import type { ScenarioState } from './scenarios.js';
 
 export interface DriverStartContext<S> {

@@ -2,9 +2,9 @@ import type { Hono } from 'hono';
 import type { AlarmService } from '../gateway/alarms/types.js';
 import type { AuthService, Role } from '../gateway/auth/types.js';
 import type { Catalog } from '../gateway/catalog.js';
-import type { DeviceStatus } from '../gateway/device-status.js';
-import type { Logger } from '../gateway/logger.js';
-import type { SelfHealth } from '../gateway/self-health.js';
+import type { DeviceStatus } from '../core/device-status.js';
+import type { Logger } from '../core/logger.js';
+import type { SelfHealth } from '../core/self-health.js';
 import type { Store } from '../gateway/store/types.js';
 
 /**

@@ -5,7 +5,7 @@
  */
 import type { AlarmRecord, Severity } from '../gateway/alarms/types.js';
 import type { DeviceInfo } from '../gateway/catalog.js';
-import type { DeviceStatus } from '../gateway/device-status.js';
+import type { DeviceStatus } from '../core/device-status.js';
 import type { DashboardDeps } from './deps.js';
 import { aggregate, type Figure, siteFigures, tilePoints } from './key-points.js';
 

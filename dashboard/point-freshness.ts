@@ -9,7 +9,7 @@
  * value that has not changed for hours, and a device that stops answering gets `bad` samples from
  * the sampler, which do commit.
  */
-import type { Quality } from '../gateway/types.js';
+import type { Quality } from '../core/types.js';
 
 export const STALE_POLLS = 3;
 export const STALE_SLACK_MS = 5_000;

@@ -1,5 +1,5 @@
 /** What the system page and GET /api/v1/system show: versions, uptime, disk, database, drivers, alarms. */
-import { scrubUrlsDeep } from '../gateway/redact-url.js';
+import { scrubUrlsDeep } from '../core/redact-url.js';
 import type { DashboardDeps } from './deps.js';
 
 export interface DriverHealth {

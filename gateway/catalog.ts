@@ -1,6 +1,5 @@
 /** What the API and pages know about each device and point, derived once from the config. */
-import type { DeviceConfig } from '../config/types.js';
-import type { DeviceKind } from '../core/device.js';
+import type { DeviceKind, LoadedDevice } from '../core/device.js';
 
 export interface PointInfo {
   id: string;
@@ -30,7 +29,7 @@ export interface Catalog {
   point(id: string): PointInfo | undefined;
 }
 
-export function createCatalog(devices: readonly DeviceConfig[]): Catalog {
+export function createCatalog(devices: readonly LoadedDevice[]): Catalog {
   const deviceInfos: DeviceInfo[] = [];
   const pointInfos: PointInfo[] = [];
   for (const d of devices) {

@@ -7,11 +7,11 @@
  * `degraded`) stays raised for `showForMs` after it, long enough for a person or a monitoring
  * poll to notice. It also refreshes the clock-synchronised state (clock-sync.ts).
  */
-import { monotonicNow, STEP_THRESHOLD_MS } from './clock.js';
+import { monotonicNow, STEP_THRESHOLD_MS } from '../core/clock.js';
 import type { ClockSyncProbe, ClockSyncState } from './clock-sync.js';
-import { errorMessage } from './errors.js';
-import type { Logger } from './logger.js';
-import type { SelfHealth } from './self-health.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import type { SelfHealth } from '../core/self-health.js';
 
 export interface ClockStep {
   /** the wall time the clock would have shown without the step (ms epoch) */

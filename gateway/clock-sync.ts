@@ -11,7 +11,7 @@
  * without time sync is not flagged wrongly. `off` never asks and never marks.
  */
 import { execFile } from 'node:child_process';
-import type { Sample } from './types.js';
+import type { Sample } from '../core/types.js';
 
 export type ClockSyncMode = 'auto' | 'off';
 export type ClockSyncState = 'synced' | 'unsynced' | 'unknown';

@@ -11,7 +11,7 @@
  */
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../core/errors.js';
 
 export const LOCK_FILE = 'gateway.lock';
 

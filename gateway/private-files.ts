@@ -5,7 +5,7 @@
  * tightened on start.
  */
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
-import { GatewayError } from './errors.js';
+import { GatewayError } from '../core/errors.js';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;

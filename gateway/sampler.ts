@@ -3,14 +3,14 @@
  * link, backoff after failures, and comm-loss detection. Drivers only know protocols.
  */
 import { setMaxListeners } from 'node:events';
-import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from './backoff.js';
-import { type DeviceStatus, initialStatus } from './device-status.js';
-import { type Driver, isPushSource } from './driver.js';
-import { monotonicOf } from './clock.js';
-import { DriverError, errorMessage } from './errors.js';
-import { createLinkLock, type LinkLock } from './link-lock.js';
-import type { Logger } from './logger.js';
-import { badSample, type Sample } from './types.js';
+import { type BackoffPolicy, backoffDelay, DEFAULT_BACKOFF } from '../core/backoff.js';
+import { type DeviceStatus, initialStatus } from '../core/device-status.js';
+import { type Driver, isPushSource } from '../core/driver.js';
+import { monotonicOf } from '../core/clock.js';
+import { DriverError, errorMessage } from '../core/errors.js';
+import { createLinkLock, type LinkLock } from '../core/link-lock.js';
+import type { Logger } from '../core/logger.js';
+import { badSample, type Sample } from '../core/types.js';
 
 export interface SampledDevice {
   driver: Driver;

@@ -6,7 +6,7 @@
  * item is a declared gap: the receiver learns exactly what it will never get.
  */
 import type { Store, StoredEvent, SyncStream } from '../gateway/store/types.js';
-import type { Reading } from '../gateway/types.js';
+import type { Reading } from '../core/types.js';
 
 export type BatchSource = Pick<Store, 'readingsAfter' | 'eventsAfter' | 'stats'>;
 

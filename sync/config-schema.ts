@@ -4,7 +4,7 @@
  * Secrets, never printed.
  */
 import { z } from 'zod';
-import { type Secret, secretString } from '../config/secret.js';
+import { type Secret, secretString } from '../core/secret.js';
 
 export interface RetryPolicy {
   /** first wait after a failure */

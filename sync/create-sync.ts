@@ -3,8 +3,8 @@
  * MQTT's client library loads only when an MQTT target is configured.
  */
 import type { Hono } from 'hono';
-import type { Logger } from '../gateway/logger.js';
-import { publicUrl } from '../gateway/redact-url.js';
+import type { Logger } from '../core/logger.js';
+import { publicUrl } from '../core/redact-url.js';
 import { createBatchReader } from './batch.js';
 import type { SyncSection, SyncTargetConfig } from './config-schema.js';
 import { type SyncHealth, syncHealth } from './health.js';

@@ -4,8 +4,8 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import { errorMessage } from '../gateway/errors.js';
-import { publicUrl, scrubUrls } from '../gateway/redact-url.js';
+import { errorMessage } from '../core/errors.js';
+import { publicUrl, scrubUrls } from '../core/redact-url.js';
 import type { Batch } from './batch.js';
 import type { HttpTargetConfig } from './config-schema.js';
 import type { SendOutcome, Transport } from './transport.js';

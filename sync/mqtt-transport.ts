@@ -11,10 +11,10 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import mqtt, { type MqttClient } from 'mqtt';
-import { backoffDelay } from '../gateway/backoff.js';
-import { errorMessage } from '../gateway/errors.js';
-import type { Logger } from '../gateway/logger.js';
-import { publicUrl, scrubUrls } from '../gateway/redact-url.js';
+import { backoffDelay } from '../core/backoff.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { publicUrl, scrubUrls } from '../core/redact-url.js';
 import type { Batch } from './batch.js';
 import type { MqttTargetConfig } from './config-schema.js';
 import { mqttTopics } from './topics.js';

@@ -10,7 +10,7 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import { type Context, Hono } from 'hono';
-import type { Logger } from '../gateway/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Store, SyncStream } from '../gateway/store/types.js';
 import { createBatchReader } from './batch.js';
 

@@ -8,11 +8,11 @@
  * jitter; a refused login or a permanent answer is shown in health and retried slowly; a 413
  * halves the batch.
  */
-import { backoffDelay } from '../gateway/backoff.js';
-import { monotonicOf } from '../gateway/clock.js';
-import { errorMessage } from '../gateway/errors.js';
-import type { Logger } from '../gateway/logger.js';
-import { scrubUrls } from '../gateway/redact-url.js';
+import { backoffDelay } from '../core/backoff.js';
+import { monotonicOf } from '../core/clock.js';
+import { errorMessage } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { scrubUrls } from '../core/redact-url.js';
 import type { Store, SyncStream } from '../gateway/store/types.js';
 import type { Batch, BatchLimits, BatchReader } from './batch.js';
 import type { RetryPolicy } from './config-schema.js';

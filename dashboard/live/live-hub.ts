@@ -3,8 +3,8 @@
  * value reaches the browser right after its commit; each batch is encoded once per distinct
  * subscription, not once per client. It subscribes to the store only while someone listens.
  */
-import type { DeviceStatus } from '../../gateway/device-status.js';
-import type { Logger } from '../../gateway/logger.js';
+import type { DeviceStatus } from '../../core/device-status.js';
+import type { Logger } from '../../core/logger.js';
 import type { CommittedBatch, Store } from '../../gateway/store/types.js';
 
 /** [pointId, value, quality, ts, reason] — short, since a busy page gets many. */

@@ -1,6 +1,6 @@
 /** The device list and one device's page: every point live with unit, quality and age; comm statistics; its alarms. */
 import { Hono } from 'hono';
-import type { DeviceStatus } from '../../gateway/device-status.js';
+import type { DeviceStatus } from '../../core/device-status.js';
 import type { WebEnv } from '../context.js';
 import { formatAge, formatTime, html } from '../html.js';
 import type { MessageKey, Translate } from '../i18n/i18n.js';

@@ -1,6 +1,6 @@
 import { Hono } from 'hono';
 import type { DeviceInfo } from '../../gateway/catalog.js';
-import type { DeviceStatus } from '../../gateway/device-status.js';
+import type { DeviceStatus } from '../../core/device-status.js';
 import type { DashboardDeps } from '../deps.js';
 import { jsonError } from '../errors.js';
 

@@ -6,7 +6,7 @@
  */
 import { Hono } from 'hono';
 import type { Principal } from '../../gateway/auth/types.js';
-import { scrubUrlsDeep } from '../../gateway/redact-url.js';
+import { scrubUrlsDeep } from '../../core/redact-url.js';
 import type { WebEnv } from '../context.js';
 import type { DashboardDeps } from '../deps.js';
 

@@ -12,8 +12,8 @@
  */
 import ModbusRTU from 'modbus-serial';
 import type { ModbusConnection } from './device.js';
-import { GatewayError } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/logger.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { createNoiseWatch } from './noise-watch.js';
 import { createRtuLineGuard } from './rtu-line-guard.js';
 

@@ -22,7 +22,7 @@
  * returned). Counters of that size are rare on facility equipment; exactness would need bigint in
  * every consumer.
  */
-import type { PointValue, Quality } from '../../gateway/types.js';
+import type { PointValue, Quality } from '../../core/types.js';
 import { isBitTable, type ModbusPoint, type ModbusType, pointWidth } from './point.js';
 import { readWords, swapsBytes } from './word-order.js';
 

@@ -17,7 +17,7 @@ import type {
   DriverConfigPlugin,
   PointSource as GenericPointSource,
   Located,
-} from '../../config/driver-plugin.js';
+} from '../../core/driver-config.js';
 import type { ModbusConnection, ModbusDeviceConfig } from './device.js';
 import {
   isBitTable,

@@ -3,10 +3,10 @@
  * and codec serve TCP, RTU and RTU over TCP; only the link (see client.ts) differs.
  */
 import type { ModbusDeviceConfig } from './device.js';
-import type { Driver } from '../../gateway/driver.js';
-import { DriverError, errorMessage } from '../../gateway/errors.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
-import { badSample, type Sample } from '../../gateway/types.js';
+import type { Driver } from '../../core/driver.js';
+import { DriverError, errorMessage } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
+import { badSample, type Sample } from '../../core/types.js';
 import { describeLink, type ModbusClient, ModbusRequestError } from './client.js';
 import { type DecodedValue, decodeBits, decodeRegisters } from './codec.js';
 import { exceptionReason, isGatewayException } from './exceptions.js';

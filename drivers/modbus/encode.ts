@@ -3,7 +3,7 @@
  * (later) setpoint writes. Encoding throws RangeError, because a caller asking to write an
  * unrepresentable value is a bug or a user error that must be reported, not silently clamped.
  */
-import type { PointValue } from '../../gateway/types.js';
+import type { PointValue } from '../../core/types.js';
 import { isFloat, roundHalfAway, TWO_32 } from './codec.js';
 import { isBitTable, type ModbusPoint, type ModbusType, pointWidth } from './point.js';
 import { swapsBytes, writeWords } from './word-order.js';

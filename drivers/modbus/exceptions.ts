@@ -2,7 +2,7 @@
  * Modbus exception responses (the function code with its high bit set, then one exception code)
  * turned into the reasons a sample carries.
  */
-import type { KnownReason } from '../../gateway/types.js';
+import type { KnownReason } from '../../core/types.js';
 
 export const EXCEPTION_GATEWAY_PATH = 0x0a;
 export const EXCEPTION_GATEWAY_TARGET = 0x0b;

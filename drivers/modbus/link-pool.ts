@@ -5,8 +5,8 @@
  */
 import { setMaxListeners } from 'node:events';
 import type { ModbusConnection } from './device.js';
-import { DriverError, errorMessage } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/logger.js';
+import { DriverError, errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { describeLink, type ModbusClient, type OpenModbusClient, openModbusClient } from './client.js';
 
 export interface ModbusLinkPool {

@@ -12,7 +12,7 @@
  * short or unrecognisable reply would only surface as a timeout: once bytes have come and then
  * stopped for FRAME_GAP_MS without a complete frame, the reply is broken.
  */
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 /** RTU has no transaction ids: after a lost reply the line must be quiet this long at most. */
 const MAX_SETTLE_MS = 1000;

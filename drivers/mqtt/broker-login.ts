@@ -5,7 +5,7 @@
  * user cannot be taken over by another, since MQTT's takeover closes the holder's connection.
  */
 import type { AuthenticateError, Client, ConnectPacket } from 'aedes';
-import { errorMessage } from '../../gateway/errors.js';
+import { errorMessage } from '../../core/errors.js';
 import type { BrokerAccess } from './broker-auth.js';
 import type { LoginThrottle } from './login-throttle.js';
 import type { RateLimitedLog } from './rate-limited-log.js';

@@ -10,9 +10,9 @@
  * Zod only (see config/driver-plugin.ts): nothing here loads an MQTT library.
  */
 import { z } from 'zod';
-import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../config/driver-plugin.js';
+import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../core/driver-config.js';
 import type { MqttDeviceConfig } from './device.js';
-import { type Secret, secretString } from '../../config/secret.js';
+import { type Secret, secretString } from '../../core/secret.js';
 import { parseJsonPath } from './payload.js';
 import { DEFAULT_BROKER_LIMITS, DEFAULT_MAX_PAYLOAD_BYTES } from './broker-limits.js';
 import { DEFAULT_LOGIN_BACKOFF } from './login-throttle.js';

@@ -3,9 +3,9 @@
  * last-value cache that read() reports, pushes a point once as bad/`stale` when it falls silent,
  * and holds samples while the sampler is not listening (between a link loss and its reconnect).
  */
-import { monotonicOf } from '../../gateway/clock.js';
-import type { Logger } from '../../gateway/logger.js';
-import { badSample, type Sample } from '../../gateway/types.js';
+import { monotonicOf } from '../../core/clock.js';
+import type { Logger } from '../../core/logger.js';
+import { badSample, type Sample } from '../../core/types.js';
 import type { IngestStats } from './ingest-stats.js';
 import { type BadInputReason, type DecodedMessage, extractTimestamp, extractValue, parseJsonPath, type ValueRule, valueRuleOf } from './payload.js';
 import type { MqttDeviceLike, MqttPoint } from './point.js';

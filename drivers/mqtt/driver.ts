@@ -3,9 +3,9 @@
  * sampler's periodic read() is the health check — it fails while the broker connection is down
  * and otherwise returns the last-value cache.
  */
-import type { Driver, PushSource } from '../../gateway/driver.js';
-import { DriverError, errorMessage } from '../../gateway/errors.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Driver, PushSource } from '../../core/driver.js';
+import { DriverError, errorMessage } from '../../core/errors.js';
+import type { Sample } from '../../core/types.js';
 import type { MqttIngest } from './ingest.js';
 import type { MqttDeviceLike } from './point.js';
 

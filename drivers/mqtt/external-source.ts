@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { errorMessage } from '../../gateway/errors.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { errorMessage } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import type { IncomingMessage, MessageSource, SourceStatus } from './message-source.js';
 import type { MqttConnection } from './point.js';
 

@@ -5,8 +5,8 @@
  * on no device's topic is counted as `unknown-topic`.
  */
 import { createHash } from 'node:crypto';
-import { monotonicOf } from '../../gateway/clock.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { monotonicOf } from '../../core/clock.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import { createDeviceChannel, type DeviceChannel } from './device-channel.js';
 import type { EmbeddedBroker } from './embedded-broker.js';
 import { createEmbeddedSource, EMBEDDED_LINK } from './embedded-source.js';

@@ -1,5 +1,5 @@
 /** MQTT config after load: every default resolved, every topic template filled in. */
-import type { Secret } from '../../config/secret.js';
+import type { Secret } from '../../core/secret.js';
 
 export const MQTT_VALUE_TYPES = ['number', 'boolean', 'string'] as const;
 export type MqttValueType = (typeof MQTT_VALUE_TYPES)[number];

@@ -4,8 +4,8 @@
  * back. The same repeat limiter as the logger's (gateway/log-rate-limit.ts), keyed by what the
  * caller names (a topic, a user) rather than the message, so each offender stays visible once.
  */
-import { createRepeatLimiter } from '../../gateway/log-rate-limit.js';
-import type { Logger } from '../../gateway/logger.js';
+import { createRepeatLimiter } from '../../core/log-rate-limit.js';
+import type { Logger } from '../../core/logger.js';
 
 export type RateLimitedLog = (key: string, msg: string, fields?: Record<string, unknown>) => void;
 

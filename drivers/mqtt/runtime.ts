@@ -4,8 +4,8 @@
  * driver per MQTT device and for the health section.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Driver, PushSource } from '../../gateway/driver.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
+import type { Driver, PushSource } from '../../core/driver.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 import { defaultMaxPacketBytes } from './broker-limits.js';
 import { createMqttDriver } from './driver.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';

@@ -7,7 +7,7 @@ import { AttributeIds, coerceNodeId, DataType, type NodeId, NodeClass, ObjectIds
 import type { OpcuaSession } from './client.js';
 import { variantValue } from './data-value.js';
 import { parseBrowsePath } from './node-address.js';
-import type { PointValue } from '../../gateway/types.js';
+import type { PointValue } from '../../core/types.js';
 
 export interface BrowsedNode {
   nodeId: string;

@@ -19,8 +19,8 @@ import {
   UserTokenType,
   VariableIds,
 } from 'node-opcua';
-import { DriverError } from '../../gateway/errors.js';
-import type { Logger } from '../../gateway/logger.js';
+import { DriverError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { type ErrorContext, classifyOpcuaError } from './errors.js';
 import { createMonitor, type MonitorSpec, type OpcuaMonitor } from './monitor.js';
 import type { OpcuaPki } from './pki.js';

@@ -4,8 +4,8 @@
  * node-opcua must load only when an OPC UA device is configured.
  */
 import { z } from 'zod';
-import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../config/driver-plugin.js';
-import { secretString } from '../../config/secret.js';
+import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../core/driver-config.js';
+import { secretString } from '../../core/secret.js';
 import type { OpcuaDeviceConfig } from './device.js';
 import { isNodeIdText, parseBrowsePath } from './node-address.js';
 import {

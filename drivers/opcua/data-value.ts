@@ -2,7 +2,7 @@
  * OPC UA DataValues → Samples: status code → quality, variant → value, server timestamps kept.
  * Works on the plain fields of node-opcua's objects, so it is tested without a server.
  */
-import type { PointValue, Quality, Sample } from '../../gateway/types.js';
+import type { PointValue, Quality, Sample } from '../../core/types.js';
 import type { OpcuaPoint } from './point.js';
 
 /** The parts of node-opcua's DataValue this file reads. */

@@ -6,10 +6,10 @@
  * sampler's reset() + connect() (with its backoff) build a fresh session and subscription.
  */
 import { AttributeIds, type ClientSession, coerceNodeId, type DataValue, VariableIds } from 'node-opcua';
-import type { Driver, PushSource } from '../../gateway/driver.js';
-import { DriverError } from '../../gateway/errors.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
-import { badSample, type Sample } from '../../gateway/types.js';
+import type { Driver, PushSource } from '../../core/driver.js';
+import { DriverError } from '../../core/errors.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
+import { badSample, type Sample } from '../../core/types.js';
 import { type OpcuaSession, openOpcuaSession } from './client.js';
 import { statusName, toSample } from './data-value.js';
 import type { MonitorSpec } from './monitor.js';

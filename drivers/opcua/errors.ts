@@ -3,7 +3,7 @@
  * heal by retrying at once (the sampler still retries them with backoff, since an operator may fix
  * the server side), so they are marked not retryable and say what to do.
  */
-import { DriverError, errorMessage } from '../../gateway/errors.js';
+import { DriverError, errorMessage } from '../../core/errors.js';
 
 export interface ErrorContext {
   deviceId: string;

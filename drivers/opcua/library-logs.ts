@@ -4,7 +4,7 @@
  * The routing is process-wide in node-opcua, so the composition root calls this once.
  */
 import { setErrorLogger, setWarningLogger } from 'node-opcua';
-import type { Logger } from '../../gateway/logger.js';
+import type { Logger } from '../../core/logger.js';
 
 export function routeLibraryLogs(logger: Logger): void {
   const text = (args: unknown[]) =>

@@ -2,7 +2,7 @@
  * OPC UA device and point settings after config load (every default resolved). Plain types: this
  * file must not load node-opcua (the config loader and the catalog import it).
  */
-import type { Secret } from '../../config/secret.js';
+import type { Secret } from '../../core/secret.js';
 
 export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type OpcuaSecurityMode = (typeof OPCUA_SECURITY_MODES)[number];

@@ -3,8 +3,8 @@
  * the condition evaluation for its rule type. It does no I/O: each method returns the changes it
  * made, and the engine turns them into events.
  */
-import type { Reading } from '../types.js';
-import type { PointValue } from '../types.js';
+import type { Reading } from '../../core/types.js';
+import type { PointValue } from '../../core/types.js';
 import type { AlarmDef } from './alarm-def.js';
 import { createChatterTracker } from './chatter.js';
 import { createCondition } from './conditions.js';

@@ -3,7 +3,7 @@
  * expected): the alarm then keeps its condition, as it does for bad-quality samples, so a
  * communication fault never clears (or raises) a process alarm.
  */
-import type { PointValue } from '../types.js';
+import type { PointValue } from '../../core/types.js';
 import type { AlarmRule, DiscreteMatch, LimitLevel } from './types.js';
 
 export function discreteCondition(match: DiscreteMatch, value: PointValue): boolean | undefined {

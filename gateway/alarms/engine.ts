@@ -4,13 +4,13 @@
  * `alarm.<transition>` event through the store, the single writer. Alarm state is the fold of those
  * events (recovery.ts), so it survives kill -9 and power loss exactly as far as the store does.
  */
-import type { CommState } from '../device-status.js';
-import { monotonicOf } from '../clock.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import type { SelfHealth } from '../self-health.js';
+import type { CommState } from '../../core/device-status.js';
+import { monotonicOf } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { SelfHealth } from '../../core/self-health.js';
 import type { Store } from '../store/types.js';
-import type { Reading } from '../types.js';
+import type { Reading } from '../../core/types.js';
 import { type AlarmDef, deviceOfPoint, expandRule, type NameLookup } from './alarm-def.js';
 import { type Alarm, type AlarmChange, createAlarm, type Instant, type TickContext, valueTrusted } from './alarm.js';
 import { createWindowCounter, MINUTE_MS } from './chatter.js';

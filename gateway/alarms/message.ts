@@ -1,5 +1,5 @@
 /** Alarm message templates: `Supply air {value}{unit}` → `Supply air 27.4°C`. */
-import type { PointValue } from '../types.js';
+import type { PointValue } from '../../core/types.js';
 import type { AlarmRule, LimitLevel } from './types.js';
 
 export interface MessageContext {

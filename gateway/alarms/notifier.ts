@@ -6,10 +6,10 @@
  * their seq, so a receiver can drop the duplicates an at-least-once retry may produce.
  * A chattering alarm's raise/return notifications are suppressed (and counted) until it settles.
  */
-import { type BackoffPolicy, backoffDelay } from '../backoff.js';
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { scrubUrls } from '../redact-url.js';
+import { type BackoffPolicy, backoffDelay } from '../../core/backoff.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import { scrubUrls } from '../../core/redact-url.js';
 import type { StoredEvent } from '../store/types.js';
 import { createMqttSender, createWebhookSender, type Notification, type Sender } from './notify-senders.js';
 import { ALARM_EVENT_PREFIX } from './recovery.js';

@@ -4,8 +4,8 @@
  * The MQTT client library loads only when an MQTT target is configured.
  */
 import type { MqttClient } from 'mqtt';
-import { GatewayError } from '../errors.js';
-import { publicUrl } from '../redact-url.js';
+import { GatewayError } from '../../core/errors.js';
+import { publicUrl } from '../../core/redact-url.js';
 import type { MqttTarget, WebhookTarget } from './types.js';
 
 export interface Notification {

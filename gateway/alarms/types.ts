@@ -2,7 +2,7 @@
  * Alarm shapes shared by the config loader (rules), the engine, the notifier and the web API. Types
  * only: config/ and dashboard/ import this file and nothing else from gateway/alarms/.
  */
-import type { PointValue } from '../types.js';
+import type { PointValue } from '../../core/types.js';
 
 export const SEVERITIES = ['critical', 'major', 'minor', 'warning'] as const;
 export type Severity = (typeof SEVERITIES)[number];

@@ -4,7 +4,7 @@
  * a second process while the gateway runs. WAL lets both open it at once.
  */
 import Database from 'better-sqlite3';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { preparePrivateDbFile } from '../private-files.js';
 
 export type AuthDb = Database.Database;

@@ -2,7 +2,7 @@
  * Login, sessions and API-token checks behind one interface for the web app. Built on the auth
  * database (users, sessions) and, when given, the API-token check of the token module.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { AuthDb } from './auth-db.js';
 import { createLoginThrottle, DEFAULT_THROTTLE, type ThrottlePolicy, type ThrottleView } from './login-throttle.js';
 import { hashPassword, verifyPassword } from './password.js';

@@ -3,7 +3,7 @@
  * `gateway user add` or, on a first run with no users, from GATEWAY_ADMIN_PASSWORD. The demo
  * generates its accounts and prints them.
  */
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../core/logger.js';
 import { generatePassword } from './password.js';
 import type { UserAdmin, UserRole } from './types.js';
 

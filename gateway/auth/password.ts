@@ -3,7 +3,7 @@
  * each hash, so they can be raised later without invalidating existing passwords.
  */
 import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 
 /** N = 2^15, r = 8: 32 MiB and tens of milliseconds per check, bearable on a Raspberry Pi. */
 const DEFAULT_PARAMS = { N: 32768, r: 8, p: 1 };

@@ -9,7 +9,7 @@
  * database still hands out no usable token.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import type { AuthDb } from './auth-db.js';
 import { isRole } from './roles.js';
 import type { Role } from './types.js';

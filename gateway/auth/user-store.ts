@@ -1,5 +1,5 @@
 /** Users in the auth database: names, roles, password hashes and the login-failure counters. */
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import type { AuthDb } from './auth-db.js';
 import { assertPassword, hashPassword } from './password.js';
 import { isUserRole } from './roles.js';

@@ -14,7 +14,7 @@
  *
  * Readings of earlier runs keep the plain timestamp rule otherwise: nothing better is known of them.
  */
-import { STEP_THRESHOLD_MS } from '../clock.js';
+import { STEP_THRESHOLD_MS } from '../../core/clock.js';
 
 const DAY_MS = 86_400_000;
 /** how long after a step the per-pass cap applies */

@@ -1,6 +1,6 @@
 /** Post-commit subscribers. A listener that throws is logged and skipped; it never breaks the store. */
-import { errorMessage } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import type { CommittedBatch } from './types.js';
 
 export interface CommitBus {

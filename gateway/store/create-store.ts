@@ -5,9 +5,9 @@
  * the last commits may be lost on power loss.
  */
 import { statSync } from 'node:fs';
-import { monotonicOf } from '../clock.js';
-import { errorMessage, GatewayError } from '../errors.js';
-import type { Sample } from '../types.js';
+import { monotonicOf } from '../../core/clock.js';
+import { errorMessage, GatewayError } from '../../core/errors.js';
+import type { Sample } from '../../core/types.js';
 import { createCommitBus } from './commit-bus.js';
 import { createLatestView } from './latest-view.js';
 import { createMeta } from './meta.js';

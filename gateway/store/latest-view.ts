@@ -7,7 +7,7 @@
  * A reading replaces the current value unless its timestamp is older: a late, back-dated sample
  * (a device buffer flushed after a reconnect) must not hide a newer value.
  */
-import type { Sample } from '../types.js';
+import type { Sample } from '../../core/types.js';
 import type { Meta } from './meta.js';
 import type { PointRegistry } from './point-registry.js';
 import type { Db } from './schema.js';

@@ -1,5 +1,5 @@
 /** Read paths: history for trends, and seq-ordered pages for the sync outbox and the pull API. */
-import type { Reading } from '../types.js';
+import type { Reading } from '../../core/types.js';
 import type { PointRegistry } from './point-registry.js';
 import type { Db } from './schema.js';
 import type { StoredEvent } from './types.js';

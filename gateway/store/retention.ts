@@ -16,7 +16,7 @@
  * explicit call runs them all at once.
  */
 import { statSync } from 'node:fs';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../core/logger.js';
 import type { AgeLimit } from './age-guard.js';
 import type { Meta } from './meta.js';
 import type { Db } from './schema.js';

@@ -2,8 +2,8 @@
  * Checks samples at append time. A malformed sample (a driver bug) is stored as a bad-quality
  * reading instead of entering the queue, where SQLite would refuse it and block every later commit.
  */
-import type { Logger } from '../logger.js';
-import type { Sample } from '../types.js';
+import type { Logger } from '../../core/logger.js';
+import type { Sample } from '../../core/types.js';
 import { isPointValue, isQuality } from './value-codec.js';
 
 export function createSampleGuard(logger: Logger, now: () => number): (s: Sample) => Sample {

@@ -3,8 +3,8 @@
  * the migrations applied).
  */
 import Database from 'better-sqlite3';
-import { GatewayError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { GatewayError } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
 import { preparePrivateDbFile } from '../private-files.js';
 
 export type Db = Database.Database;

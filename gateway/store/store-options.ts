@@ -2,8 +2,8 @@
  * What createStore takes; synchronous, commitIntervalMs, maxBatch and retention come from the
  * `storage` section of the site config.
  */
-import type { Logger } from '../logger.js';
-import type { SelfHealth } from '../self-health.js';
+import type { Logger } from '../../core/logger.js';
+import type { SelfHealth } from '../../core/self-health.js';
 import type { RetentionPolicy } from './retention.js';
 
 export interface StoreOptions {

@@ -3,7 +3,7 @@
  * own database (not a side file) so a cursor moves through the single writer, in its own short
  * transaction, and retention can ask what every target still needs before it deletes.
  */
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import type { Db } from './schema.js';
 import type { SyncCursor, SyncStream } from './types.js';
 import type { Writer } from './writer.js';

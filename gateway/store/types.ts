@@ -1,4 +1,4 @@
-import type { PointValue, Quality, Reading, Sample } from '../types.js';
+import type { PointValue, Quality, Reading, Sample } from '../../core/types.js';
 import type { RollupBucket } from './rollups.js';
 
 export type { RollupBucket } from './rollups.js';

@@ -3,7 +3,7 @@
  * its low two bits and a boolean flag in bit 2, so a boolean comes back as a boolean without an
  * extra column. A good non-boolean reading has quality 0, which SQLite stores in zero bytes.
  */
-import type { PointValue, Quality } from '../types.js';
+import type { PointValue, Quality } from '../../core/types.js';
 
 const BOOLEAN_FLAG = 4;
 const QUALITY_MASK = 3;

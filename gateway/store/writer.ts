@@ -4,7 +4,7 @@
  * are written in the same transaction so a number is never reused, even after retention deleted
  * every row that carried it.
  */
-import type { Reading, Sample } from '../types.js';
+import type { Reading, Sample } from '../../core/types.js';
 import type { Meta } from './meta.js';
 import type { PointRegistry } from './point-registry.js';
 import type { Db } from './schema.js';

@@ -8,7 +8,7 @@ import { dirname, join, normalize, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(new URL(import.meta.url).pathname), '..', '..');
-const SOURCE_DIRS = ['gateway', 'drivers', 'sync', 'dashboard', 'config'];
+const SOURCE_DIRS = ['core', 'drivers', 'gateway', 'sync', 'dashboard', 'config', 'app'];
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];
@@ -37,37 +37,33 @@ function importsOf(file: string): string[] {
 const files = SOURCE_DIRS.flatMap(sourceFiles);
 const graph = new Map(files.map((f) => [f, importsOf(f)]));
 
-const ENTRY = /^gateway\/(cli|start-gateway)\.ts$|^gateway\/commands\//;
-const CORE_TYPES = /^gateway\/(types|driver|errors|logger|log-rate-limit|backoff|clock|redact-url)\.ts$|^config\/(types|secret|driver-plugin)\.ts$/;
-
-/** [who, may import what] — a file must satisfy the first rule whose `who` matches it. */
+/**
+ * The layers, lowest first. A file may import its own layer's folder and what its rule allows.
+ *   core        shared contracts; imports nothing of the project outside itself
+ *   drivers     protocols: core and the driver's own folder (registry.ts: every module.ts)
+ *   gateway     services (store, sampler, alarms, auth): core
+ *   sync        upstream: core and the store's interface
+ *   dashboard   web page and API: core and the services' interfaces, never drivers
+ *   config      the loader: composes the drivers' and services' config schemas
+ *   app         CLI, commands and the one wiring file: anything; nothing imports it
+ */
 const RULES: Array<{ who: RegExp; allowed: RegExp; why: string }> = [
-  { who: ENTRY, allowed: /./, why: 'the entry point wires everything' },
-  {
-    who: /^drivers\/([^/]+)\//,
-    allowed: new RegExp(`${CORE_TYPES.source}|^drivers\\/`),
-    why: 'drivers know protocols and core types only',
-  },
+  { who: /^core\//, allowed: /^core\//, why: 'core imports nothing of the project outside itself' },
+  { who: /^drivers\/registry\.ts$/, allowed: /^core\/|^drivers\/[^/]+\/module\.ts$/, why: 'the registry lists the driver modules' },
+  { who: /^drivers\//, allowed: /^core\/|^drivers\//, why: 'drivers know protocols and core contracts only' },
+  { who: /^gateway\//, allowed: /^core\/|^gateway\//, why: 'services know core contracts, never drivers, web, sync or config' },
+  { who: /^sync\//, allowed: /^core\/|^sync\/|^gateway\/store\/types\.ts$/, why: 'sync reads the store interface' },
   {
     who: /^dashboard\//,
-    allowed: /^dashboard\/|^gateway\/(types|errors|logger|redact-url|catalog|device-status|self-health)\.ts$|^gateway\/(store|alarms)\/types\.ts$|^gateway\/auth\/(types|roles)\.ts$|^config\/types\.ts$/,
-    why: 'the web API reads store and status interfaces, never drivers',
-  },
-  {
-    who: /^sync\//,
-    allowed: /^sync\/|^gateway\/(types|errors|logger|redact-url|backoff|clock)\.ts$|^gateway\/store\/types\.ts$|^config\/(types|secret)\.ts$/,
-    why: 'sync reads the store interface',
+    allowed: /^core\/|^dashboard\/|^gateway\/catalog\.ts$|^gateway\/(store|alarms|auth)\/types\.ts$|^gateway\/auth\/roles\.ts$/,
+    why: 'the web API reads the services\' interfaces, never drivers',
   },
   {
     who: /^config\//,
-    allowed: /^config\/|^drivers\/[^/]+\/(point|config-schema)\.ts$|^sync\/config-schema\.ts$|^gateway\/(errors|types|alarms\/types)\.ts$/,
-    why: 'config composes the drivers\' and sync\'s schemas and nothing else',
+    allowed: /^core\/|^config\/|^drivers\/registry\.ts$|^drivers\/[^/]+\/(point|config-schema)\.ts$|^gateway\/alarms\/(types|config-schema)\.ts$|^sync\/config-schema\.ts$/,
+    why: 'config composes the drivers\' and services\' schemas and nothing else',
   },
-  {
-    who: /^gateway\//,
-    allowed: /^gateway\/|^config\/types\.ts$/,
-    why: 'the core does not know drivers, web or sync',
-  },
+  { who: /^app\//, allowed: /./, why: 'the app wires everything' },
 ];
 
 describe('import rules', () => {
@@ -81,8 +77,8 @@ describe('import rules', () => {
       const rule = RULES.find((r) => r.who.test(file));
       if (!rule) continue;
       for (const dep of deps) {
-        const sameDriver = file.startsWith('drivers/') && dep.split('/')[1] === file.split('/')[1];
-        if (file.startsWith('drivers/') && dep.startsWith('drivers/') && !sameDriver && !/\/(point|codec)\.ts$/.test(dep)) {
+        const driver = /^drivers\/([^/]+)\//.exec(file)?.[1];
+        if (driver && dep.startsWith('drivers/') && !dep.startsWith(`drivers/${driver}/`)) {
           violations.push(`${file} → ${dep} (a driver uses only its own folder)`);
         } else if (!rule.allowed.test(dep)) {
           violations.push(`${file} → ${dep} (${rule.why})`);
@@ -92,9 +88,16 @@ describe('import rules', () => {
     expect(violations).toEqual([]);
   });
 
-  it('nothing imports the entry point', () => {
-    const offenders = [...graph].filter(([f, deps]) => !ENTRY.test(f) && deps.some((d) => ENTRY.test(d))).map(([f]) => f);
+  it('nothing outside the app imports it', () => {
+    const offenders = [...graph].filter(([f, deps]) => !f.startsWith('app/') && deps.some((d) => d.startsWith('app/'))).map(([f]) => f);
     expect(offenders).toEqual([]);
+  });
+
+  it('every driver folder is one module, listed once in the registry', () => {
+    const folders = readdirSync(join(ROOT, 'drivers')).filter((n) => statSync(join(ROOT, 'drivers', n)).isDirectory());
+    const listed = (graph.get('drivers/registry.ts') ?? []).filter((d) => d.startsWith('drivers/')).map((d) => d.split('/')[1]);
+    expect(folders.filter((f) => !files.includes(`drivers/${f}/module.ts`))).toEqual([]);
+    expect(listed.sort()).toEqual(folders.sort());
   });
 
   it('has no import cycles', () => {

@@ -10,7 +10,7 @@ import { loadSiteConfig } from '../../config/index.js';
 import type { StorageSection } from '../../config/types.js';
 import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createStore, type Store } from '../../gateway/store/index.js';
 import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup, type ChildGroup } from './child-group.js';

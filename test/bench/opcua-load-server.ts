@@ -7,7 +7,7 @@
 import { DataType, type UAVariable, Variant } from 'node-opcua';
 import { routeLibraryLogs } from '../../drivers/opcua/library-logs.js';
 import { startOpcuaServer } from '../../drivers/opcua/simulator/server.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 
 const [port, items, periodMs, pkiDir] = process.argv.slice(2);
 routeLibraryLogs(silentLogger);

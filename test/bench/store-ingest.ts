@@ -6,10 +6,10 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createStore, type StoreOptions } from '../../gateway/store/index.js';
 import { openDatabase } from '../../gateway/store/schema.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores, testStoreOptions } from '../helpers/temp-store.js';
 import { type BenchRow, printTable } from './bench-row.js';
 

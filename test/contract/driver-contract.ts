@@ -3,9 +3,9 @@
  * file calls describeDriverContract with a setup that starts a real peer and builds the driver.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type Driver, isPushSource } from '../../gateway/driver.js';
-import { DriverError } from '../../gateway/errors.js';
-import type { Sample } from '../../gateway/types.js';
+import { type Driver, isPushSource } from '../../core/driver.js';
+import { DriverError } from '../../core/errors.js';
+import type { Sample } from '../../core/types.js';
 
 export interface DriverContractSetup {
   /** not yet connected */

@@ -7,7 +7,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { createMqttDriver } from '../../drivers/mqtt/driver.js';
 import { createMqttIngest } from '../../drivers/mqtt/ingest.js';
 import type { MqttDeviceLike, MqttPoint } from '../../drivers/mqtt/point.js';
-import type { Driver } from '../../gateway/driver.js';
+import type { Driver } from '../../core/driver.js';
 import { type MosquittoPeer, startMosquitto } from '../helpers/mosquitto.js';
 import { peersAvailable } from '../helpers/peers.js';
 import { describeDriverContract } from './driver-contract.js';

@@ -1,7 +1,7 @@
 /** The driver contract for OPC UA, in both modes, against node-opcua's server (one per file). */
 import { afterAll, beforeAll } from 'vitest';
 import { createOpcuaDriver } from '../../drivers/opcua/driver.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createTestPki, opcuaDevice, silenceOpcuaLibrary, type TestPki } from '../helpers/opcua-fixtures.js';
 import { startTestOpcuaServer, type TestOpcuaServer, testPoints } from '../helpers/opcua-server.js';
 import { describeDriverContract } from './driver-contract.js';

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, stopCli, waitFor } from '../helpers/cli.js';
 
-const CLI = join(REPO_ROOT, 'gateway', 'cli.ts');
+const CLI = join(REPO_ROOT, 'app', 'cli.ts');
 
 function cli(args: string[], options: { input?: string; env?: NodeJS.ProcessEnv } = {}) {
   const res = spawnSync(process.execPath, ['--import', 'tsx', CLI, ...args], {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { REPO_ROOT, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 
-const CLI = join(REPO_ROOT, 'gateway', 'cli.ts');
+const CLI = join(REPO_ROOT, 'app', 'cli.ts');
 const STARTED = /gateway started/;
 
 describe('the data folder lock', () => {

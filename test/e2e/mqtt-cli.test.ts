@@ -8,7 +8,7 @@ import { verifyPassword } from '../../drivers/mqtt/password.js';
 import { REPO_ROOT, runCli } from '../helpers/cli.js';
 
 function passwd(input: string) {
-  const res = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'gateway', 'cli.ts'), 'mqtt-passwd'], {
+  const res = spawnSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'app', 'cli.ts'), 'mqtt-passwd'], {
     cwd: REPO_ROOT,
     input,
     encoding: 'utf8',

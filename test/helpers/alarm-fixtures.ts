@@ -4,10 +4,10 @@
  */
 import { createAlarmEngine, type AlarmEngine, type AlarmEngineOptions } from '../../gateway/alarms/engine.js';
 import type { AlarmEventData, AlarmRule, CommLossRule, DiscreteMatch, DiscreteRule, LimitLevel, LimitRule, RateRule, Severity, StaleRule } from '../../gateway/alarms/types.js';
-import type { CommState } from '../../gateway/device-status.js';
-import { silentLogger } from '../../gateway/logger.js';
+import type { CommState } from '../../core/device-status.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/types.js';
-import type { PointValue, Quality } from '../../gateway/types.js';
+import type { PointValue, Quality } from '../../core/types.js';
 
 export const T0 = 1_700_000_000_000;
 

@@ -7,7 +7,7 @@
  */
 import { writeSync } from 'node:fs';
 import { createAlarmEngine } from '../../gateway/alarms/engine.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../core/logger.js';
 import { createStore } from '../../gateway/store/index.js';
 import { discreteRule, NAMES } from './alarm-fixtures.js';
 import { testStoreOptions } from './temp-store.js';

@@ -3,7 +3,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const CLI = join(REPO_ROOT, 'gateway', 'cli.ts');
+const CLI = join(REPO_ROOT, 'app', 'cli.ts');
 
 /** Runs `gateway ARGS` from the sources to completion. */
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}) {

@@ -6,8 +6,8 @@
 import { join } from 'node:path';
 import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { createModbusDriver, createModbusLinkPool } from '../../drivers/modbus/index.js';
-import type { BackoffPolicy } from '../../gateway/backoff.js';
-import { silentLogger } from '../../gateway/logger.js';
+import type { BackoffPolicy } from '../../core/backoff.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler, type Sampler } from '../../gateway/sampler.js';
 import { createStore } from '../../gateway/store/index.js';
 import type { Store } from '../../gateway/store/types.js';

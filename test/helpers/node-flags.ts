@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const CLI_SOURCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'gateway', 'cli.ts');
+const CLI_SOURCE = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'app', 'cli.ts');
 
 /** The node flags the `gateway` command runs with: those on its `#!/usr/bin/env -S node ...` line. */
 export function gatewayNodeFlags(): string[] {

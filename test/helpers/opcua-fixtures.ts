@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { routeLibraryLogs } from '../../drivers/opcua/library-logs.js';
 import { createOpcuaPki, type OpcuaPki } from '../../drivers/opcua/pki.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { OpcuaConnection, OpcuaDeviceSettings, OpcuaPoint } from '../../drivers/opcua/point.js';
 
 export interface TestPki extends OpcuaPki {

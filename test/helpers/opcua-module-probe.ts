@@ -5,8 +5,8 @@
  */
 import { createRequire } from 'node:module';
 import { loadSiteConfig } from '../../config/index.js';
-import { silentLogger } from '../../gateway/logger.js';
-import { startGateway } from '../../gateway/start-gateway.js';
+import { silentLogger } from '../../core/logger.js';
+import { startGateway } from '../../app/start-gateway.js';
 
 const config = loadSiteConfig(process.argv[2]!);
 const gateway = await startGateway(config, { logger: silentLogger, version: 'probe' });

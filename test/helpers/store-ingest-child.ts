@@ -6,9 +6,9 @@
  * Usage: node --import tsx test/helpers/store-ingest-child.ts <database file>
  */
 import { writeSync } from 'node:fs';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../core/logger.js';
 import { createStore } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { testStoreOptions } from './temp-store.js';
 
 const file = process.argv[2];

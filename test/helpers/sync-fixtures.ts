@@ -1,6 +1,6 @@
 /** Shared pieces of the sync tests: sample data, a sync config with fast retries, waiting. */
 import type { HttpTargetConfig, MqttTargetConfig, SyncSection } from '../../sync/config-schema.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 
 /** n samples over `points` points, values of every kind the wire carries. */
 export function syncSamples(n: number, start = Date.UTC(2026, 0, 1), points = 7): Sample[] {

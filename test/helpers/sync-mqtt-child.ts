@@ -5,7 +5,7 @@
  * Usage: node --import tsx test/helpers/sync-mqtt-child.ts <broker url> <database file> <gateway id>
  */
 import { writeSync } from 'node:fs';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSync } from '../../sync/create-sync.js';
 import { mqttTarget, syncSection } from './sync-fixtures.js';
 import { createTempStores } from './temp-store.js';

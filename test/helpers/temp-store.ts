@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createStore, type Store, type StoreOptions } from '../../gateway/store/index.js';
 
 export function testStoreOptions(file: string, overrides: Partial<StoreOptions> = {}): StoreOptions {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { type AuthServiceHandle, createAuthService, type HashCost, openAuthDb, type SessionPolicy, type ThrottlePolicy } from '../../gateway/auth/index.js';
 import { createTokenStore, type TokenStore } from '../../gateway/auth/tokens.js';
 import type { Role, UserRole } from '../../gateway/auth/types.js';
-import { type Logger, silentLogger } from '../../gateway/logger.js';
+import { type Logger, silentLogger } from '../../core/logger.js';
 
 export interface TestAuth {
   auth: AuthServiceHandle;

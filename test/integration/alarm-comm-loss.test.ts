@@ -13,7 +13,7 @@ import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import { type SimulatedSite, startSimulatedSite } from '../../drivers/modbus/simulator/index.js';
 import { type AlarmEngine, createAlarmEngine } from '../../gateway/alarms/engine.js';
 import type { AlarmRule } from '../../gateway/alarms/types.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Sampler } from '../../gateway/sampler.js';
 import type { Store } from '../../gateway/store/types.js';
 import { commLossRule, NAMES, staleRule } from '../helpers/alarm-fixtures.js';

@@ -11,7 +11,7 @@ import { connectAsync } from 'mqtt';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type AlarmNotifier, createAlarmNotifier } from '../../gateway/alarms/notifier.js';
 import type { AlarmEventData, MqttTarget, NotifyKind, Severity, WebhookTarget } from '../../gateway/alarms/types.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/types.js';
 import { alarmRig, discreteRule } from '../helpers/alarm-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';

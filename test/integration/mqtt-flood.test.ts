@@ -14,8 +14,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadSiteConfig } from '../../config/index.js';
 import { openAuthDb } from '../../gateway/auth/index.js';
 import { createTokenStore } from '../../gateway/auth/tokens.js';
-import { silentLogger } from '../../gateway/logger.js';
-import { type RunningGateway, startGateway } from '../../gateway/start-gateway.js';
+import { silentLogger } from '../../core/logger.js';
+import { type RunningGateway, startGateway } from '../../app/start-gateway.js';
 import { freePorts } from '../bench/free-ports.js';
 import { type Publisher, startPublisher } from '../bench/mqtt-ingest.js';
 

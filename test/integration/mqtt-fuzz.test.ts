@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashPassword } from '../../drivers/mqtt/password.js';
 import type { MqttDeviceLike, MqttPoint } from '../../drivers/mqtt/point.js';
 import { type MqttRuntime, startMqttRuntime } from '../../drivers/mqtt/runtime.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler, type Sampler } from '../../gateway/sampler.js';
 import type { Store } from '../../gateway/store/types.js';
 import { createTempStores } from '../helpers/temp-store.js';

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMqttDriver } from '../../drivers/mqtt/driver.js';
 import { createMqttIngest, type MqttIngest } from '../../drivers/mqtt/ingest.js';
 import type { MqttDeviceLike } from '../../drivers/mqtt/point.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler, type Sampler } from '../../gateway/sampler.js';
 import type { Store } from '../../gateway/store/types.js';
 import { type MosquittoPeer, startMosquitto } from '../helpers/mosquitto.js';

@@ -9,8 +9,8 @@ import { loadSiteConfig } from '../../config/index.js';
 import type { MqttDeviceLike } from '../../drivers/mqtt/point.js';
 import { type MqttRuntime, startMqttRuntime } from '../../drivers/mqtt/runtime.js';
 import { type SensorSimulator, startSensorSimulator } from '../../drivers/mqtt/simulator/index.js';
-import { silentLogger } from '../../gateway/logger.js';
-import type { Sample } from '../../gateway/types.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Sample } from '../../core/types.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 describe('MQTT sensor simulator on the demo config', () => {

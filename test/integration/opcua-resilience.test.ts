@@ -5,9 +5,9 @@
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpcuaDriver } from '../../drivers/opcua/driver.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler, type Sampler } from '../../gateway/sampler.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTestPki, opcuaDevice, silenceOpcuaLibrary, type TestPki } from '../helpers/opcua-fixtures.js';
 import { startTestOpcuaServer, type TestOpcuaServer, testPoints } from '../helpers/opcua-server.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/opcua-tcp-proxy.js';

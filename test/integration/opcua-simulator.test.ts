@@ -11,8 +11,8 @@ import { parse } from 'yaml';
 import { createOpcuaDriver } from '../../drivers/opcua/driver.js';
 import type { OpcuaPoint } from '../../drivers/opcua/point.js';
 import { type OpcuaSimulatedSite, startOpcuaSimulatedSite } from '../../drivers/opcua/simulator/index.js';
-import { browseCommand } from '../../gateway/commands/browse.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { browseCommand } from '../../app/commands/browse.js';
+import { silentLogger } from '../../core/logger.js';
 import { freePort } from '../helpers/free-port.js';
 import { createTestPki, opcuaDevice, silenceOpcuaLibrary, type TestPki } from '../helpers/opcua-fixtures.js';
 

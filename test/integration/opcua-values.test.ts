@@ -7,9 +7,9 @@ import { StatusCodes } from 'node-opcua';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createOpcuaDriver } from '../../drivers/opcua/driver.js';
 import type { OpcuaPoint } from '../../drivers/opcua/point.js';
-import { type Driver, isPushSource } from '../../gateway/driver.js';
-import { silentLogger } from '../../gateway/logger.js';
-import type { Sample } from '../../gateway/types.js';
+import { type Driver, isPushSource } from '../../core/driver.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Sample } from '../../core/types.js';
 import { createTestPki, opcuaDevice, silenceOpcuaLibrary, type TestPki } from '../helpers/opcua-fixtures.js';
 import { startTestOpcuaServer, type TestOpcuaServer, testPoints } from '../helpers/opcua-server.js';
 

@@ -18,10 +18,10 @@ import type { WebEnv } from '../../dashboard/context.js';
 import type { DashboardDeps } from '../../dashboard/deps.js';
 import { healthRoutes } from '../../dashboard/routes/health.js';
 import { createAlarmEngine } from '../../gateway/alarms/engine.js';
-import { createLogger } from '../../gateway/logger.js';
-import { createSelfHealth } from '../../gateway/self-health.js';
+import { createLogger } from '../../core/logger.js';
+import { createSelfHealth } from '../../core/self-health.js';
 import { createStore } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 
 const MB = 1024 * 1024;
 const dir = mkdtempSync(join(tmpdir(), 'gw-disk-full-'));

@@ -4,7 +4,7 @@
  * flags anything a real one could not recover from (holes, changed resends, disorder).
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store, StoreOptions } from '../../gateway/store/index.js';
 import type { HttpTargetConfig } from '../../sync/config-schema.js';
 import { createSync, type SyncService } from '../../sync/create-sync.js';

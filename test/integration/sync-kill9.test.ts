@@ -20,7 +20,7 @@ import { type Receiver, startReceiver } from '../helpers/sync-receiver.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const ROUNDS = 22;
-const CLI = join(REPO_ROOT, 'gateway', 'cli.ts');
+const CLI = join(REPO_ROOT, 'app', 'cli.ts');
 const TOKEN = 'kill9-receiver-token';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import mqtt, { type MqttClient } from 'mqtt';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/index.js';
 import { createSync, type SyncService } from '../../sync/create-sync.js';
 import { mqttTopics } from '../../sync/topics.js';

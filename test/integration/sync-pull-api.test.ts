@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHttpServer } from '../../dashboard/http-server.js';
 import { type AuthDb, openAuthDb } from '../../gateway/auth/auth-db.js';
 import { createTokenStore } from '../../gateway/auth/tokens.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/index.js';
 import { createPullRoutes } from '../../sync/pull-routes.js';
 import { syncSamples } from '../helpers/sync-fixtures.js';

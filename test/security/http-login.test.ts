@@ -15,7 +15,7 @@ import type { DashboardDeps } from '../../dashboard/deps.js';
 import { createHostAllowlist } from '../../dashboard/host-allowlist.js';
 import { type HttpServer, startHttpServer } from '../../dashboard/http-server.js';
 import { createAuthService, DEFAULT_THROTTLE, openAuthDb } from '../../gateway/auth/index.js';
-import { createLogger, silentLogger } from '../../gateway/logger.js';
+import { createLogger, silentLogger } from '../../core/logger.js';
 import { createWebRig, type WebRig } from '../helpers/web-app.js';
 import { TEST_PASSWORD, type TestAuthOptions } from '../helpers/web-auth.js';
 import { createTempStores } from '../helpers/temp-store.js';

@@ -9,7 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Secret } from '../../config/secret.js';
+import { Secret } from '../../core/secret.js';
 import { DEFAULT_BROKER_LIMITS, defaultMaxPacketBytes } from '../../drivers/mqtt/broker-limits.js';
 import { mqttBrokerSchema } from '../../drivers/mqtt/config-schema.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from '../../drivers/mqtt/embedded-broker.js';

@@ -4,7 +4,7 @@ import { createChatterTracker } from '../../gateway/alarms/chatter.js';
 import { createCondition, createRateWindow, discreteCondition, rateCondition } from '../../gateway/alarms/conditions.js';
 import { formatValue, renderMessage } from '../../gateway/alarms/message.js';
 import type { DiscreteMatch, LimitLevel } from '../../gateway/alarms/types.js';
-import type { PointValue } from '../../gateway/types.js';
+import type { PointValue } from '../../core/types.js';
 import { limitRule, rateRule } from '../helpers/alarm-fixtures.js';
 
 describe('limit condition with deadband', () => {

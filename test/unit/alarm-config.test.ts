@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { builtinProfilesDir, loadProfileFile, parseSiteConfig } from '../../config/index.js';
-import { formatProblem } from '../../gateway/errors.js';
+import { formatProblem } from '../../core/errors.js';
 
 const HEAD = `gateway: { id: t }
 devices:

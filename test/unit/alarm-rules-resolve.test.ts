@@ -3,7 +3,7 @@
  * defaults, and the problems a rule can have (each located at the field to fix).
  */
 import { describe, expect, it } from 'vitest';
-import { type AlarmRuleInput, alarmRuleSchema, alarmSettingsSchema, resolveAlarmRules, type WrittenRule } from '../../config/alarm-schema.js';
+import { type AlarmRuleInput, alarmRuleSchema, alarmSettingsSchema, resolveAlarmRules, type WrittenRule } from '../../gateway/alarms/config-schema.js';
 
 /** A written rule whose location is `<origin>:<field>`. */
 function written(origin: string, raw: Record<string, unknown>): WrittenRule<string> {

@@ -4,7 +4,7 @@
  * like every other alarm's (so they sync and survive a restart).
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createSelfHealth } from '../../gateway/self-health.js';
+import { createSelfHealth } from '../../core/self-health.js';
 import type { Store } from '../../gateway/store/types.js';
 import { alarmRig, commLossRule } from '../helpers/alarm-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';

@@ -6,9 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { createClockMonitor, formatSpan } from '../../gateway/clock-monitor.js';
 import { createClockSyncProbe, markClockUncertain, parseTimedatectl } from '../../gateway/clock-sync.js';
-import { silentLogger } from '../../gateway/logger.js';
-import { createSelfHealth } from '../../gateway/self-health.js';
-import type { Sample } from '../../gateway/types.js';
+import { silentLogger } from '../../core/logger.js';
+import { createSelfHealth } from '../../core/self-health.js';
+import type { Sample } from '../../core/types.js';
 
 const T = Date.UTC(2020, 0, 1);
 const DAY = 86_400_000;

@@ -7,7 +7,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { builtinProfilesDir, checkSiteConfig, loadSiteConfig, parseSiteConfig } from '../../config/index.js';
-import { ConfigError, formatProblem } from '../../gateway/errors.js';
+import { ConfigError, formatProblem } from '../../core/errors.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/config', import.meta.url));
 const rel = relative(process.cwd(), fixtures);

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { builtinProfilesDir, loadProfileFile, loadSiteConfig, parseSiteConfig } from '../../config/index.js';
 import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
 import type { ModbusPoint } from '../../drivers/modbus/point.js';
-import { formatProblem } from '../../gateway/errors.js';
+import { formatProblem } from '../../core/errors.js';
 
 const fixtures = fileURLToPath(new URL('../fixtures/config', import.meta.url));
 const siteFile = join(relative(process.cwd(), fixtures), 'valid-site.yaml');

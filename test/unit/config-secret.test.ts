@@ -2,9 +2,9 @@
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { formatProblem } from '../../gateway/errors.js';
+import { formatProblem } from '../../core/errors.js';
 import { parseAt } from '../../config/schema.js';
-import { Secret, secretString } from '../../config/secret.js';
+import { Secret, secretString } from '../../core/secret.js';
 import { parseYamlSource } from '../../config/yaml-source.js';
 
 describe('Secret', () => {

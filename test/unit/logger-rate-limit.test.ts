@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createRepeatLimiter } from '../../gateway/log-rate-limit.js';
-import { createLogger } from '../../gateway/logger.js';
+import { createRepeatLimiter } from '../../core/log-rate-limit.js';
+import { createLogger } from '../../core/logger.js';
 import { createRateLimitedLog } from '../../drivers/mqtt/rate-limited-log.js';
 
 interface Line {

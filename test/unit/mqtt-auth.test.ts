@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Secret } from '../../config/secret.js';
+import { Secret } from '../../core/secret.js';
 import { createBrokerAccess } from '../../drivers/mqtt/broker-auth.js';
 import { hashPassword, parsePasswordHash, verifyPassword } from '../../drivers/mqtt/password.js';
 

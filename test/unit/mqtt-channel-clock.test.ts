@@ -8,8 +8,8 @@ import { createDeviceChannel, type DeviceChannel } from '../../drivers/mqtt/devi
 import { createIngestStats } from '../../drivers/mqtt/ingest-stats.js';
 import { decodeMessage } from '../../drivers/mqtt/payload.js';
 import type { MqttDeviceLike } from '../../drivers/mqtt/point.js';
-import { silentLogger } from '../../gateway/logger.js';
-import type { Sample } from '../../gateway/types.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Sample } from '../../core/types.js';
 
 const DAY = 86_400_000;
 

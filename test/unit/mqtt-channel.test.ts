@@ -3,8 +3,8 @@ import { createDeviceChannel, type DeviceChannel } from '../../drivers/mqtt/devi
 import { createIngestStats, type IngestStats } from '../../drivers/mqtt/ingest-stats.js';
 import { decodeMessage } from '../../drivers/mqtt/payload.js';
 import type { MqttDeviceLike, MqttPoint } from '../../drivers/mqtt/point.js';
-import { silentLogger } from '../../gateway/logger.js';
-import type { Sample } from '../../gateway/types.js';
+import { silentLogger } from '../../core/logger.js';
+import type { Sample } from '../../core/types.js';
 
 const T0 = Date.UTC(2026, 10, 24, 12, 0, 0);
 

@@ -11,7 +11,7 @@ import { createMqttIngest } from '../../drivers/mqtt/ingest.js';
 import type { MqttDeviceLike, MqttPoint } from '../../drivers/mqtt/point.js';
 import { createTokenBucket, DEFAULT_CLIENT_RATE_LIMIT, DEFAULT_POINT_RATE_LIMIT } from '../../drivers/mqtt/rate-limits.js';
 import { startEventLoopMonitor } from '../../gateway/event-loop-monitor.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 
 describe('token bucket', () => {
   it('gives the burst at once, then the rate, and says how long until the next token', () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
 import type { OpcuaDeviceConfig } from '../../drivers/opcua/device.js';
-import { formatProblem } from '../../gateway/errors.js';
+import { formatProblem } from '../../core/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'opcua-config-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

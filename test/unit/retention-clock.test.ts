@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { STEP_CAP_MS } from '../../gateway/store/age-guard.js';
 import type { Store, StoreOptions } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const DAY = 86_400_000;

@@ -3,11 +3,11 @@
  * only, performance.now runs on) neither stalls polling nor counts phantom overruns.
  */
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Driver } from '../../gateway/driver.js';
-import { DriverError } from '../../gateway/errors.js';
-import { silentLogger } from '../../gateway/logger.js';
+import type { Driver } from '../../core/driver.js';
+import { DriverError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler } from '../../gateway/sampler.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 
 const DAY = 86_400_000;
 

@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { Driver, PushSource } from '../../gateway/driver.js';
-import { DriverError } from '../../gateway/errors.js';
-import { silentLogger } from '../../gateway/logger.js';
+import type { Driver, PushSource } from '../../core/driver.js';
+import { DriverError } from '../../core/errors.js';
+import { silentLogger } from '../../core/logger.js';
 import { createSampler, type SampledDevice } from '../../gateway/sampler.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 
 /** A driver whose reads take `readMs` of (fake) time and succeed or fail as the script says. */
 function scriptedDriver(

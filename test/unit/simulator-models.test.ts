@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { parseSiteConfig } from '../../config/index.js';
 import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
-import { silentLogger } from '../../gateway/logger.js';
-import type { PointValue } from '../../gateway/types.js';
+import { silentLogger } from '../../core/logger.js';
+import type { PointValue } from '../../core/types.js';
 import { createDeviceRunner, type DeviceRunner } from '../../drivers/modbus/simulator/device-runner.js';
 import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
 import { createRng, deriveSeed } from '../../drivers/modbus/simulator/random.js';

@@ -6,9 +6,9 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createSelfHealth } from '../../gateway/self-health.js';
+import { createSelfHealth } from '../../core/self-health.js';
 import type { StoreOptions } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const temp = createTempStores('store-backlog-', { commitIntervalMs: 10, busyTimeoutMs: 5 });

@@ -4,9 +4,9 @@
  */
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../core/logger.js';
 import type { CommittedBatch, Store, StoreOptions } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const temp = createTempStores('store-faults-', { commitIntervalMs: 20, busyTimeoutMs: 20 });

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { LatestValue, Store } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const temp = createTempStores('store-latest-');

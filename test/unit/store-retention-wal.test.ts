@@ -5,7 +5,7 @@
  */
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const MB = 1024 * 1024;

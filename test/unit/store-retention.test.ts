@@ -1,7 +1,7 @@
 import { statSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { CommittedBatch, Store, StoredEvent } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const DAY = 86_400_000;

@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger } from '../../gateway/logger.js';
+import { createLogger } from '../../core/logger.js';
 import { SCHEMA_VERSION } from '../../gateway/store/index.js';
-import type { PointValue, Sample } from '../../gateway/types.js';
+import type { PointValue, Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const temp = createTempStores('store-values-');

@@ -1,7 +1,7 @@
 /** Batches as the receiver parses them: header, items in seq order, limits, and declared gaps. */
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../gateway/store/index.js';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createBatchReader } from '../../sync/batch.js';
 import { syncSamples } from '../helpers/sync-fixtures.js';
 import type { WireBatch } from '../helpers/sync-receiver.js';

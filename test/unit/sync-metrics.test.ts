@@ -1,8 +1,8 @@
 /** GET /metrics: valid Prometheus text with the store, device and sync families, and providers. */
 import { describe, expect, it } from 'vitest';
 import { type MetricFamily, metricsRoutes, renderMetrics } from '../../dashboard/routes/metrics.js';
-import { initialStatus } from '../../gateway/device-status.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { initialStatus } from '../../core/device-status.js';
+import { silentLogger } from '../../core/logger.js';
 import { syncMetrics } from '../../sync/metrics.js';
 import type { TargetStatus } from '../../sync/target-runner.js';
 import { syncSamples } from '../helpers/sync-fixtures.js';

@@ -3,7 +3,7 @@
  * empty it. Backoff waits are timers, which Node runs on the monotonic clock already.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import { createBatchReader } from '../../sync/batch.js';
 import { createTargetRunner, type TargetRunner } from '../../sync/target-runner.js';
 import type { Transport } from '../../sync/transport.js';

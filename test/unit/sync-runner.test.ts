@@ -3,7 +3,7 @@
  * backoff schedule, Retry-After, 413 halving down to one item, and a prompt stop.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/index.js';
 import { type Batch, createBatchReader } from '../../sync/batch.js';
 import { createTargetRunner, type TargetRunner } from '../../sync/target-runner.js';

@@ -9,7 +9,7 @@ import type { DashboardDeps } from '../../dashboard/deps.js';
 import { healthRoutes } from '../../dashboard/routes/health.js';
 import { metricsRoutes } from '../../dashboard/routes/metrics.js';
 import { systemInfo } from '../../dashboard/system-model.js';
-import { silentLogger } from '../../gateway/logger.js';
+import { silentLogger } from '../../core/logger.js';
 
 const STARTED = Date.UTC(2026, 0, 1);
 

@@ -4,7 +4,7 @@
  * a reopen without double counting.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Sample } from '../../gateway/types.js';
+import type { Sample } from '../../core/types.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
 const MIN = 60_000;

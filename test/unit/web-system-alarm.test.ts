@@ -5,8 +5,8 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createDashboardApp } from '../../dashboard/app.js';
 import { createCatalog } from '../../gateway/catalog.js';
-import { silentLogger } from '../../gateway/logger.js';
-import { createSelfHealth, type SelfHealth } from '../../gateway/self-health.js';
+import { silentLogger } from '../../core/logger.js';
+import { createSelfHealth, type SelfHealth } from '../../core/self-health.js';
 import type { Store } from '../../gateway/store/types.js';
 import { type AlarmRig, alarmRig } from '../helpers/alarm-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';

@@ -4,8 +4,8 @@
  * holds) are left alone, so setpoints and switched-off outlets stick.
  */
 import type { ModbusDeviceConfig } from '../device.js';
-import type { Logger } from '../../../gateway/logger.js';
-import type { PointValue } from '../../../gateway/types.js';
+import type { Logger } from '../../../core/logger.js';
+import type { PointValue } from '../../../core/types.js';
 import { decodeBits, decodeRegisters } from '../codec.js';
 import { encodeBit, encodeRegisters } from '../encode.js';
 import { isBitTable, type ModbusPoint, type ModbusTable, pointWidth } from '../point.js';

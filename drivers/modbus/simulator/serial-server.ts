@@ -4,7 +4,7 @@
  * UART; the framing is the same either way.
  */
 import { SerialPort } from 'serialport';
-import type { Logger } from '../../../gateway/logger.js';
+import type { Logger } from '../../../core/logger.js';
 import { createRtuParser } from './frames.js';
 import type { Rng } from './random.js';
 import { createResponder, type Link } from './responder.js';

@@ -4,7 +4,7 @@
  * Devices with the same host:port (or serial port) share one server or bus, each its unit id.
  */
 import type { ModbusConnection, ModbusDeviceConfig } from '../device.js';
-import { type Logger, silentLogger } from '../../../gateway/logger.js';
+import { type Logger, silentLogger } from '../../../core/logger.js';
 import { createDeviceRunner, type DeviceRunner } from './device-runner.js';
 import { createModel } from './models/registry.js';
 import { createPtyPair, type PtyPair } from './pty-pair.js';

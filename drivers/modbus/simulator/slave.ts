@@ -2,7 +2,7 @@
  * One simulated slave (unit id) as a server sees it: its register bank, fault injection and
  * counters. Framing and I/O live in the servers; this decides what (if anything) to answer.
  */
-import type { PointValue } from '../../../gateway/types.js';
+import type { PointValue } from '../../../core/types.js';
 import type { ModbusTable } from '../point.js';
 import { exceptionPdu, handlePdu, type PduTarget } from './pdu.js';
 import type { RegisterBank } from './register-bank.js';

@@ -4,7 +4,7 @@
  * thousands of requests per second.
  */
 import { createServer, type Socket } from 'node:net';
-import type { Logger } from '../../../gateway/logger.js';
+import type { Logger } from '../../../core/logger.js';
 import { createMbapParser, createRtuParser, type FrameParser } from './frames.js';
 import type { Rng } from './random.js';
 import { createResponder, type Framing, type Link } from './responder.js';

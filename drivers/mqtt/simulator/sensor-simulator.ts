@@ -5,8 +5,8 @@
  * text otherwise (`ON`/`OFF`, `21.5`).
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { errorMessage } from '../../../gateway/errors.js';
-import { type Logger, silentLogger } from '../../../gateway/logger.js';
+import { errorMessage } from '../../../core/errors.js';
+import { type Logger, silentLogger } from '../../../core/logger.js';
 import { parseJsonPath } from '../payload.js';
 import type { MqttDeviceLike, MqttPoint } from '../point.js';
 import { createSensorModel, type ScenarioState, type SensorModel } from './sensor-models.js';

@@ -6,7 +6,7 @@
  * other.
  */
 import { join } from 'node:path';
-import { type Logger, silentLogger } from '../../../gateway/logger.js';
+import { type Logger, silentLogger } from '../../../core/logger.js';
 import type { OpcuaDeviceSettings } from '../point.js';
 import { buildCoolingModel, type CoolingModel, type ScenarioState } from './cooling-model.js';
 import { type ConfiguredPoints, serveConfiguredPoints } from './configured-points.js';

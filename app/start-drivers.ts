@@ -6,8 +6,8 @@ import { dirname } from 'node:path';
 import type { DriverModule, MetricFamily, StartedDrivers } from '../core/driver-module.js';
 import type { SiteConfig } from '../config/types.js';
 import { DRIVER_MODULES } from '../drivers/registry.js';
-import type { Logger } from './logger.js';
-import type { SampledDevice } from './sampler.js';
+import type { Logger } from '../core/logger.js';
+import type { SampledDevice } from '../gateway/sampler.js';
 
 export interface StartedDriverModules {
   /** one per configured device, in config order */

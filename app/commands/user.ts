@@ -6,13 +6,13 @@
  */
 import { join } from 'node:path';
 import { loadSiteConfig } from '../../config/index.js';
-import { openAuthDb } from '../auth/auth-db.js';
-import { passwordProblem } from '../auth/password.js';
-import { isUserRole } from '../auth/roles.js';
-import { USER_ROLES } from '../auth/types.js';
-import { createUserStore } from '../auth/user-store.js';
-import { GatewayError } from '../errors.js';
-import { ensurePrivateDir } from '../private-files.js';
+import { openAuthDb } from '../../gateway/auth/auth-db.js';
+import { passwordProblem } from '../../gateway/auth/password.js';
+import { isUserRole } from '../../gateway/auth/roles.js';
+import { USER_ROLES } from '../../gateway/auth/types.js';
+import { createUserStore } from '../../gateway/auth/user-store.js';
+import { GatewayError } from '../../core/errors.js';
+import { ensurePrivateDir } from '../../gateway/private-files.js';
 
 export interface UserCommandOptions {
   config?: string;

@@ -17,9 +17,9 @@ import {
   type NotifyKind,
   SEVERITIES,
   type Severity,
-} from '../gateway/alarms/types.js';
-import type { Located } from './driver-plugin.js';
-import { secretString } from './secret.js';
+} from './types.js';
+import type { Located } from '../../core/driver-config.js';
+import { secretString } from '../../core/secret.js';
 
 const RULE_ID = /^[a-z0-9_-]+$/;
 /** a site rule may name a profile rule of one device: `<deviceId>.<ruleId>` */

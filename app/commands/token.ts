@@ -6,11 +6,11 @@
  */
 import { join } from 'node:path';
 import { loadSiteConfig } from '../../config/index.js';
-import { GatewayError } from '../errors.js';
-import { ensurePrivateDir } from '../private-files.js';
-import { openAuthDb } from '../auth/auth-db.js';
-import { isRole } from '../auth/roles.js';
-import { createTokenStore, TOKEN_ROLES } from '../auth/tokens.js';
+import { GatewayError } from '../../core/errors.js';
+import { ensurePrivateDir } from '../../gateway/private-files.js';
+import { openAuthDb } from '../../gateway/auth/auth-db.js';
+import { isRole } from '../../gateway/auth/roles.js';
+import { createTokenStore, TOKEN_ROLES } from '../../gateway/auth/tokens.js';
 
 export interface TokenCommandOptions {
   config?: string;

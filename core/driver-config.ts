@@ -8,9 +8,9 @@
  * heavy protocol library must load only when a device of its driver is configured.
  */
 import type { z } from 'zod';
-import type { CommonDeviceFields } from '../core/device.js';
+import type { CommonDeviceFields, LoadedDevice } from './device.js';
 
-export type { CommonDeviceFields };
+export type { CommonDeviceFields, LoadedDevice };
 
 /** Every driver's point, as written, has a key and may be `disabled` (to drop a profile point). */
 export interface PointInputBase {
@@ -43,11 +43,6 @@ export interface BuildInput<W> {
   at(field: string): W;
 }
 
-/** What the loader builds for every device: the common fields, the driver's name and its points. */
-export interface LoadedDevice extends CommonDeviceFields {
-  driver: string;
-  points: ReadonlyArray<{ id: string; key: string; name: string; unit?: string }>;
-}
 
 export interface DriverConfigPlugin<D extends LoadedDevice = LoadedDevice> {
   /** device fields beyond the common ones */

@@ -9,22 +9,22 @@ import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
 import { createHostAllowlist } from '../dashboard/host-allowlist.js';
 import { createSync, retentionHolds } from '../sync/index.js';
-import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from './alarms/index.js';
-import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from './auth/index.js';
-import { createTokenStore } from './auth/tokens.js';
-import { createCatalog } from './catalog.js';
-import { monotonicNow } from './clock.js';
-import { createClockMonitor } from './clock-monitor.js';
-import { createClockSyncProbe, markClockUncertain } from './clock-sync.js';
-import { lockDataDir } from './data-dir-lock.js';
-import { GatewayError } from './errors.js';
-import type { Logger } from './logger.js';
-import { createSampler } from './sampler.js';
+import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from '../gateway/alarms/index.js';
+import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from '../gateway/auth/index.js';
+import { createTokenStore } from '../gateway/auth/tokens.js';
+import { createCatalog } from '../gateway/catalog.js';
+import { monotonicNow } from '../core/clock.js';
+import { createClockMonitor } from '../gateway/clock-monitor.js';
+import { createClockSyncProbe, markClockUncertain } from '../gateway/clock-sync.js';
+import { lockDataDir } from '../gateway/data-dir-lock.js';
+import { GatewayError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { createSampler } from '../gateway/sampler.js';
 import { type StartedDriverModules, startDriverModules } from './start-drivers.js';
-import { eventLoopMetricFamilies, startEventLoopMonitor } from './event-loop-monitor.js';
-import { ensurePrivateDir } from './private-files.js';
-import { createSelfHealth } from './self-health.js';
-import { createStore } from './store/index.js';
+import { eventLoopMetricFamilies, startEventLoopMonitor } from '../gateway/event-loop-monitor.js';
+import { ensurePrivateDir } from '../gateway/private-files.js';
+import { createSelfHealth } from '../core/self-health.js';
+import { createStore } from '../gateway/store/index.js';
 
 export interface RunningGateway {
   /** the HTTP port actually bound */

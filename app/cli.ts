@@ -17,7 +17,7 @@ import { scenarioCommand } from './commands/scenario.js';
 import { simulateCommand } from './commands/simulate.js';
 import { tokenCommand } from './commands/token.js';
 import { userCommand } from './commands/user.js';
-import { ConfigError, errorMessage } from './errors.js';
+import { ConfigError, errorMessage } from '../core/errors.js';
 import { packageVersion } from './version.js';
 
 const USAGE = `Usage: gateway <command> [options]

@@ -5,8 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import { join, resolve } from 'node:path';
-import { Secret } from '../../config/secret.js';
-import { GatewayError } from '../errors.js';
+import { Secret } from '../../core/secret.js';
+import { GatewayError } from '../../core/errors.js';
 import { cliLogger } from './shared.js';
 
 export interface BrowseCommandOptions {

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createLogger, type Logger, type LogLevel } from '../logger.js';
+import { createLogger, type Logger, type LogLevel } from '../../core/logger.js';
 
 export const DEFAULT_CONTROL_PORT = 8091;
 

@@ -5,7 +5,7 @@
  */
 import { createInterface } from 'node:readline';
 import { hashPassword } from '../../drivers/mqtt/password.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 
 function readHidden(prompt: string): Promise<string> {
   return new Promise((resolve) => {

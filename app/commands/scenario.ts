@@ -1,4 +1,4 @@
-import { GatewayError } from '../errors.js';
+import { GatewayError } from '../../core/errors.js';
 import { DEFAULT_CONTROL_PORT } from './shared.js';
 
 /** `gateway scenario NAME on|off`: flips a scenario on the running simulated site. */

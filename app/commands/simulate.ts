@@ -4,7 +4,7 @@ import type { DriverModule, RunningSimulation as ModuleSimulation } from '../../
 import { initialScenarios } from '../../core/scenarios.js';
 import { startControlServer } from '../../drivers/modbus/simulator/control-server.js';
 import { DRIVER_MODULES } from '../../drivers/registry.js';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../../core/logger.js';
 import { cliLogger, DEFAULT_CONTROL_PORT, untilSignal } from './shared.js';
 
 export interface RunningSimulation {

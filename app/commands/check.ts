@@ -1,5 +1,5 @@
 import { checkSiteConfig } from '../../config/index.js';
-import { formatProblem } from '../errors.js';
+import { formatProblem } from '../../core/errors.js';
 
 /** `gateway check --config FILE`: every problem, one per line; exit code 1 when any. */
 export function checkCommand(file: string): number {

@@ -1,5 +1,5 @@
 import { loadSiteConfig } from '../../config/index.js';
-import { resetDemoAccounts } from '../auth/bootstrap.js';
+import { resetDemoAccounts } from '../../gateway/auth/bootstrap.js';
 import { startGateway } from '../start-gateway.js';
 import { packageVersion } from '../version.js';
 import { cliLogger, DEFAULT_CONTROL_PORT, demoConfigPath, untilSignal } from './shared.js';
