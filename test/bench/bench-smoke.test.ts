@@ -12,7 +12,7 @@ import { packageRoot } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
 import { benchSiteLoad } from './site-load.js';
 
-const cli = join(packageRoot(), 'dist', 'gateway', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'app', 'cli.js');
 const built = existsSync(cli);
 if (!built && process.env.CI === 'true') throw new Error('dist/ is missing: CI must build before testing');
 if (!built) console.warn('skipping benchmark smoke tests: run `npm run build` first');

@@ -19,7 +19,7 @@ export function packageRoot(): string {
 
 /** The compiled CLI; the benchmarks measure the build, not the TypeScript sources. */
 export function builtCli(root = packageRoot()): string {
-  const cli = join(root, 'dist', 'gateway', 'cli.js');
+  const cli = join(root, 'dist', 'app', 'cli.js');
   if (!existsSync(cli)) throw new Error(`${cli} is missing: run \`npm run build\` first`);
   return cli;
 }

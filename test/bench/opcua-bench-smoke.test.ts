@@ -11,7 +11,7 @@ import { packageRoot } from './gateway-processes.js';
 import { benchOpcuaFootprint } from './opcua-footprint.js';
 import { benchOpcuaSubscription } from './opcua-subscription.js';
 
-const cli = join(packageRoot(), 'dist', 'gateway', 'cli.js');
+const cli = join(packageRoot(), 'dist', 'app', 'cli.js');
 const built = existsSync(cli);
 const children = createChildGroup();
 afterAll(() => children.dispose());
