@@ -6,7 +6,7 @@
  * Failures never lose a place: the cursor only moves on an ack, so whatever was in flight is sent
  * again (the receiver drops seqs it already has). Transient failures back off exponentially with
  * jitter; a refused login or a permanent answer is shown in health and retried slowly; a 413
- * halves the batch.
+ * halves the batch. What to send next (and the limits, the prefetch, the gaps) is batch-builder.ts.
  */
 import { backoffDelay } from '../core/backoff.js';
 import { monotonicOf } from '../core/clock.js';
@@ -15,52 +15,19 @@ import type { Logger } from '../core/logger.js';
 import { scrubUrls } from '../core/redact-url.js';
 import type { Store, SyncStream } from '../gateway/store/types.js';
 import type { Batch, BatchLimits, BatchReader } from './batch.js';
+import { createBatchBuilder, type PreparedBatch } from './batch-builder.js';
 import type { RetryPolicy } from './config-schema.js';
 import { createRateWindow } from './rate-window.js';
-import type { FailureKind, SendOutcome, Transport } from './transport.js';
+import { type TargetError, type TargetState, type TargetStatus, withConnectionProblem } from './target-status.js';
+import type { SendOutcome, Transport } from './transport.js';
 
 export type SyncStore = Pick<
   Store,
   'readingsAfter' | 'eventsAfter' | 'stats' | 'onCommit' | 'syncCursor' | 'advanceSyncCursor' | 'syncCursors'
 >;
 
-export type TargetState = 'idle' | 'sending' | 'retrying' | 'error' | 'stopped';
-
-export interface TargetError {
-  message: string;
-  kind: FailureKind;
-  /** HTTP status when there was one */
-  status: number | null;
-  at: number;
-}
-
-/** What the runner knows about its own work; the backlog comes from the store (see backlog.ts). */
-export interface TargetStatus {
-  id: string;
-  kind: 'http' | 'mqtt';
-  /** without credentials */
-  url: string;
-  state: TargetState;
-  /** broker connection (MQTT); null for HTTP */
-  connected: boolean | null;
-  /** ms epoch of the last acknowledged batch */
-  lastSuccess: number | null;
-  /** the error of the current outage; null again from the first acknowledged batch */
-  lastError: TargetError | null;
-  /** the most recent error ever, kept after recovery (when and why it last failed) */
-  lastFailure: TargetError | null;
-  consecutiveFailures: number;
-  nextAttemptAt: number | null;
-  /** acknowledged items per second over the last minute */
-  sendRate: number;
-  /** current batch limits (a 413 halves them) */
-  batchItems: number;
-  batchBytes: number;
-  sent: { batches: number; items: number; wireBytes: number };
-  failedBatches: number;
-  /** seqs the target never got because retention deleted them first (declared as gaps) */
-  gapSeqs: Record<SyncStream, number>;
-}
+// The status types live with the health overlay; exported from here too, where callers import them.
+export type { TargetError, TargetState, TargetStatus } from './target-status.js';
 
 export interface TargetRunnerOptions {
   id: string;
@@ -92,7 +59,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   const { id, store, reader, transport, retry, logger } = opts;
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
-  const limits: BatchLimits = { ...opts.limits };
+  const builder = createBatchBuilder({ store, reader, transport, limits: opts.limits, logger });
   // The send rate is a window of elapsed time: on the monotonic clock, so a wall-clock step does not empty it.
   const rate = createRateWindow(60, monotonicOf(opts));
   const abort = new AbortController();
@@ -107,7 +74,6 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   let nextAttemptAt: number | null = null;
   let failedBatches = 0;
   const sent = { batches: 0, items: 0, wireBytes: 0 };
-  const gapSeqs: Record<SyncStream, number> = { events: 0, readings: 0 };
 
   // Woken by every commit (new data) and by stop().
   let dirty = true;
@@ -116,13 +82,6 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     dirty = true;
     wake?.();
   });
-
-  function pickStream(): SyncStream | undefined {
-    const stats = store.stats();
-    if (stats.lastEventSeq > cursor.events) return 'events';
-    if (stats.lastReadingSeq > cursor.readings) return 'readings';
-    return undefined;
-  }
 
   function pause(ms: number): Promise<void> {
     return new Promise((resolve) => {
@@ -147,41 +106,13 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     });
   }
 
-  /** A batch read and being encoded, with what it was read for (it is only good for exactly that). */
-  interface Prepared {
-    stream: SyncStream;
-    after: number;
-    items: number;
-    bytes: number;
-    batch: Batch;
-    payload: Promise<Buffer>;
-  }
-  let prefetched: Prepared | undefined;
-
-  function prepare(stream: SyncStream, after: number): Prepared | undefined {
-    const batch = reader.read(stream, after, limits);
-    if (!batch) return undefined;
-    const payload = transport.encode(batch);
-    // Awaited when the batch is sent; a prefetch that is thrown away must not warn.
-    payload.catch(() => undefined);
-    return { stream, after, items: limits.items, bytes: limits.bytes, batch, payload };
-  }
-
-  function takePrefetched(stream: SyncStream): Prepared | undefined {
-    const p = prefetched;
-    if (!p || p.stream !== stream) return undefined;
-    prefetched = undefined;
-    return p.after === cursor[stream] && p.items === limits.items && p.bytes === limits.bytes ? p : undefined;
-  }
-
   async function loop(): Promise<void> {
     for (const s of STREAMS) cursor[s] = store.syncCursor(id, s);
     while (!abort.signal.aborted) {
       dirty = false;
-      let current: Prepared | undefined;
+      let current: PreparedBatch | undefined;
       try {
-        const stream = pickStream();
-        if (stream) current = takePrefetched(stream) ?? prepare(stream, cursor[stream]);
+        current = builder.next(cursor);
       } catch (err) {
         // The store is failing (closed, disk); nothing was sent, try again later.
         await failed({ ok: false, kind: 'retry', message: `cannot read the outbox: ${errorMessage(err)}` });
@@ -206,11 +137,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
         // While the receiver works on this batch, read and compress the next one (still one in
         // flight: it is only sent after this one's ack). Let the request go out first.
         await new Promise((resolve) => setImmediate(resolve));
-        try {
-          prefetched = prepare(batch.stream, batch.toSeq);
-        } catch {
-          prefetched = undefined;
-        }
+        builder.prefetchAfter(batch);
       }
       const outcome = await sending;
       if (abort.signal.aborted) break;
@@ -247,21 +174,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     } catch (err) {
       return { ok: false, kind: 'retry', message: `cannot save the cursor: ${errorMessage(err)}`, wireBytes };
     }
-    let skipped = 0;
-    let skippedBelowAck = 0;
-    for (const g of batch.gaps) {
-      skipped += g.toSeq - g.fromSeq + 1;
-      if (g.fromSeq <= upTo) skippedBelowAck += Math.min(g.toSeq, upTo) - g.fromSeq + 1;
-    }
-    const items = upTo === batch.toSeq ? batch.count : upTo - batch.fromSeq + 1 - skippedBelowAck;
-    if (skippedBelowAck > 0) {
-      gapSeqs[batch.stream] += skippedBelowAck;
-      logger.warn('retention deleted data before this target got it; the batch declared the gap', {
-        stream: batch.stream,
-        gaps: batch.gaps,
-        seqs: skipped,
-      });
-    }
+    const items = builder.acked(batch, upTo);
     const at = now();
     rate.add(items);
     sent.batches++;
@@ -286,14 +199,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
     lastError = { message, kind: outcome.kind, status: outcome.status ?? null, at: now() };
     lastFailure = lastError;
     let delay: number;
-    if (outcome.kind === 'too-large' && batch && batch.count > 1) {
-      limits.items = Math.max(1, Math.min(limits.items, batch.count) >> 1);
-      limits.bytes = Math.max(1024, limits.bytes >> 1);
-      logger.warn('receiver refused the batch as too large; halving it', {
-        stream: batch.stream,
-        items: limits.items,
-        bytes: limits.bytes,
-      });
+    if (outcome.kind === 'too-large' && batch && builder.shrink(batch)) {
       delay = 0;
     } else if (outcome.kind === 'retry') {
       const backoff = backoffDelay({ initialMs: retry.retryInitialMs, maxMs: retry.retryMaxMs }, failures, random);
@@ -327,33 +233,24 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
       await transport.close();
     },
     status() {
-      // A broker that is down shows here even while a publish waits quietly for it.
-      const problem = transport.problem?.();
-      let shownState = state;
-      let shownError = lastError;
-      if (problem && state !== 'stopped') {
-        shownState = problem.auth ? 'error' : 'retrying';
-        if (!lastError || lastError.at < problem.since) {
-          shownError = { message: scrubUrls(problem.message), kind: problem.auth ? 'auth' : 'retry', status: null, at: problem.since };
-        }
-      }
+      const shown = withConnectionProblem({ state, lastError, lastFailure }, transport.problem?.());
       return {
         id,
         kind: opts.kind,
         url: opts.url,
-        state: shownState,
+        state: shown.state,
         connected: transport.connected ? transport.connected() : null,
         lastSuccess,
-        lastError: shownError,
-        lastFailure: shownError && (!lastFailure || shownError.at > lastFailure.at) ? shownError : lastFailure,
+        lastError: shown.lastError,
+        lastFailure: shown.lastFailure,
         consecutiveFailures: failures,
         nextAttemptAt,
         sendRate: rate.rate(),
-        batchItems: limits.items,
-        batchBytes: limits.bytes,
+        batchItems: builder.limits().items,
+        batchBytes: builder.limits().bytes,
         sent: { ...sent },
         failedBatches,
-        gapSeqs: { ...gapSeqs },
+        gapSeqs: builder.gapSeqs(),
       };
     },
   };
