@@ -11,7 +11,9 @@ import { parseArgs } from 'node:util';
 import { browseCommand } from './commands/browse.js';
 import { checkCommand } from './commands/check.js';
 import { demoCommand } from './commands/demo.js';
+import { identifyCommand } from './commands/identify.js';
 import { mqttPasswdCommand } from './commands/mqtt-passwd.js';
+import { profilesCommand } from './commands/profiles.js';
 import { runCommand } from './commands/run.js';
 import { scenarioCommand } from './commands/scenario.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -30,7 +32,17 @@ Commands:
   browse --endpoint URL [--user NAME] [--security MODE[/POLICY]] [--root PATH] [--yaml [--by-path]]
                                list an OPC UA server's variables (type, unit, value), or print a
                                points block; the password comes from OPCUA_PASSWORD (--password-env)
+  identify --snmp HOST[:PORT] [--community C | --user U --auth-protocol P --auth-key K
+           --priv-protocol P --priv-key K] [--version 1|2c|3] [--profile NAME]
+                               ask an SNMP agent what it is, find the profiles that fit and print
+                               a device block (the community may come from SNMP_COMMUNITY, v3
+                               keys from SNMP_AUTH_KEY / SNMP_PRIV_KEY)
   scenario NAME on|off         start/end a demo scenario: power-failure, cooling-failure, hot-spot
+  profiles list [--config FILE]
+                               list the equipment profiles (vendor, model, points, verified, source);
+                               with --config, the site's own profiles/ folder too
+  profiles show NAME [--config FILE]
+                               one profile: header, source comment, points and alarm rules
   mqtt-passwd                  hash a password (read from stdin) for mqttBroker.users[].password
   token create --name NAME --role ROLE --config FILE
                                create an API token (roles: viewer, operator, ems, admin); printed once
@@ -54,7 +66,7 @@ Options:
 
 async function main(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: snmpVersionOption(argv),
     allowPositionals: true,
     options: {
       config: { type: 'string', short: 'c' },
@@ -72,6 +84,15 @@ async function main(argv: string[]): Promise<number> {
       yaml: { type: 'boolean' },
       'by-path': { type: 'boolean' },
       'trust-on-first-use': { type: 'boolean' },
+      snmp: { type: 'string' },
+      community: { type: 'string' },
+      'auth-protocol': { type: 'string' },
+      'auth-key': { type: 'string' },
+      'priv-protocol': { type: 'string' },
+      'priv-key': { type: 'string' },
+      'snmp-version': { type: 'string' },
+      profile: { type: 'string' },
+      'timeout-ms': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
       version: { type: 'boolean', short: 'v' },
     },
@@ -102,10 +123,34 @@ async function main(argv: string[]): Promise<number> {
       return demoCommand(values.config, controlPort);
     case 'simulate':
       return simulateCommand(needConfig(), controlPort);
+    case 'identify': {
+      if (!values.snmp) throw new UsageError('`gateway identify` needs --snmp HOST[:PORT]');
+      const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
+      if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout-ms must be a whole number, got "${values['timeout-ms']}"`);
+      return identifyCommand({
+        target: values.snmp,
+        version: values['snmp-version'],
+        community: values.community,
+        user: values.user,
+        authProtocol: values['auth-protocol'],
+        authKey: values['auth-key'],
+        privProtocol: values['priv-protocol'],
+        privKey: values['priv-key'],
+        profile: values.profile,
+        config: values.config,
+        timeoutMs,
+      });
+    }
     case 'scenario': {
       const [name, state] = rest;
       if (!name || !state) throw new UsageError('usage: gateway scenario NAME on|off');
       return scenarioCommand(name, state, values.control);
+    }
+    case 'profiles': {
+      const [sub, name] = rest;
+      if (sub === 'list' && !name) return profilesCommand('list', undefined, values.config);
+      if (sub === 'show' && name) return profilesCommand('show', name, values.config);
+      throw new UsageError('usage: gateway profiles list | gateway profiles show NAME');
     }
     case 'token':
       return tokenCommand(rest[0], { config: values.config, dataDir: values['data-dir'], name: values.name, role: values.role });
@@ -136,6 +181,12 @@ async function main(argv: string[]): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+/** `identify --version 2c` names the SNMP version, not this program's: read it as --snmp-version. */
+function snmpVersionOption(argv: string[]): string[] {
+  if (!argv.includes('identify')) return argv;
+  return argv.map((a) => (a === '--version' ? '--snmp-version' : a.startsWith('--version=') ? `--snmp-version=${a.slice(10)}` : a));
+}
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

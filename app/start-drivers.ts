@@ -20,8 +20,12 @@ export interface StartedDriverModules {
   close(): Promise<void>;
 }
 
-export async function startDriverModules(config: SiteConfig, logger: Logger): Promise<StartedDriverModules> {
-  const ctx = { site: config, gatewayId: config.gateway.id, dataDir: config.gateway.dataDir, configDir: dirname(config.file), logger };
+export async function startDriverModules(
+  config: SiteConfig,
+  logger: Logger,
+  appendEvent: (type: string, data: Record<string, unknown>) => void,
+): Promise<StartedDriverModules> {
+  const ctx = { site: config, gatewayId: config.gateway.id, dataDir: config.gateway.dataDir, configDir: dirname(config.file), logger, appendEvent };
   const started: Array<{ name: string; drivers: StartedDrivers }> = [];
   const close = async () => {
     for (const { drivers } of started.splice(0).reverse()) await drivers.close?.();

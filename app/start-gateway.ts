@@ -65,7 +65,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   });
   let drivers: StartedDriverModules;
   try {
-    drivers = await startDriverModules(config, logger);
+    drivers = await startDriverModules(config, logger, (type, data) => store.appendEvent(type, data));
   } catch (err) {
     store.close();
     dataLock.release();

@@ -76,7 +76,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
-  const { gateway, http, storage, clock, sync, auth, mqttBroker } = top.data;
+  const { gateway, http, storage, clock, sync, auth, mqttBroker, snmpTraps } = top.data;
   const here = (path: string) => resolve(dirname(file), path);
   return {
     problems: [],
@@ -92,6 +92,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       alarms,
       alarmSettings: top.data.alarmSettings,
       ...(mqttBroker && { mqttBroker: mqttBroker.tls ? { ...mqttBroker, tls: { ...mqttBroker.tls, cert: here(mqttBroker.tls.cert), key: here(mqttBroker.tls.key) } } : mqttBroker }),
+      ...(snmpTraps && { snmpTraps }),
     },
   };
 }
@@ -163,7 +164,6 @@ function checkDevice(
     (dev.points != null && !Array.isArray(dev.points)) ||
     (Array.isArray(dev.points) && dev.points.length > ownPoints.length) ||
     (dev.profile !== undefined && !profile);
-  if (merged.length === 0 && !explained) problems.push(src.problem(path, 'has no points (give it a profile or points)'));
 
   const d = shape.data as (Record<string, unknown> & { id: string; name?: string; kind?: DeviceKind; location?: string; pollIntervalMs: number; profile?: string }) | undefined;
   const common: CommonDeviceFields = {
@@ -174,14 +174,20 @@ function checkDevice(
   };
   if (d?.location !== undefined) common.location = d.location;
   if (d?.profile !== undefined) common.profile = d.profile;
+  if (typeof profile?.header?.vendor === 'string') common.vendor = profile.header.vendor;
+  if (typeof profile?.header?.model === 'string') common.model = profile.header.model;
   const built = plugin.build({
     common,
     fields: d,
     profile: profile?.header,
     points: merged,
     at: (field) => src.problem([...path, field], ''),
+    disabledKeys: ownPoints.filter((p) => p.input.disabled).map((p) => p.input.key),
   });
   problems.push(...built.problems.map((p) => ({ ...p.where, message: p.message })));
+  // a driver may make points of its own (SNMP tables): judge by what build() returned
+  const noPoints = merged.length === 0 && (built.device?.points.length ?? 0) === 0;
+  if (noPoints && !explained) problems.push(src.problem(path, 'has no points (give it a profile or points)'));
   return d ? built.device : undefined;
 }
 

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.js';
 import { mqttBrokerSchema } from '../drivers/mqtt/config-schema.js';
+import { snmpTrapsSchema } from '../drivers/snmp/config-schema.js';
 import { syncSchema } from '../sync/config-schema.js';
 import { alarmSettingsSchema } from '../gateway/alarms/config-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
@@ -95,6 +96,7 @@ export const siteSchema = z.strictObject({
   alarms: z.array(z.unknown()).optional(),
   alarmSettings: alarmSettingsSchema.prefault({}),
   mqttBroker: mqttBrokerSchema.optional(),
+  snmpTraps: snmpTrapsSchema.optional(),
 }).superRefine((site, ctx) => {
   // An MQTT device without a connection listens on the embedded broker: it must be on.
   if (site.mqttBroker?.enabled) return;
@@ -113,12 +115,25 @@ export function profileSchemaFor(driver: DriverName) {
     description: z.string().optional(),
     kind: z.enum(DEVICE_KINDS).optional(),
     driver: z.literal(driver),
+    /** who makes the equipment and which models the map fits (shown when choosing a profile) */
+    vendor: z.string().min(1).optional(),
+    model: z.string().min(1).optional(),
+    /** false: the map could not be checked against the vendor's documents (the file says why) */
+    verified: z.boolean().default(true),
     ...driverPlugins[driver].profileShape,
     points: z.array(z.unknown()),
     alarms: z.array(z.unknown()).optional(),
   });
 }
-export type ProfileHeader = { name: string; description?: string; kind?: DeviceKind; driver: DriverName } & Record<string, unknown>;
+export type ProfileHeader = {
+  name: string;
+  description?: string;
+  kind?: DeviceKind;
+  driver: DriverName;
+  vendor?: string;
+  model?: string;
+  verified: boolean;
+} & Record<string, unknown>;
 
 /** Parses `value` (found at `base` in `src`); returns the data or the located problems. */
 export function parseAt<S extends z.ZodType>(

@@ -1,6 +1,7 @@
 /** The typed site configuration produced by the loader (config/loader.ts). */
 import type { MqttBrokerSection } from '../drivers/mqtt/point.js';
 import type { DeviceConfig } from '../drivers/registry.js';
+import type { SnmpTrapsSection } from '../drivers/snmp/config-schema.js';
 import type { AlarmRule, AlarmSettings } from '../gateway/alarms/types.js';
 import type { SyncSection } from '../sync/config-schema.js';
 
@@ -75,6 +76,8 @@ export interface SiteConfig {
   devices: DeviceConfig[];
   /** the embedded MQTT broker (file paths absolute); absent when the file has no `mqttBroker:` */
   mqttBroker?: MqttBrokerSection;
+  /** the SNMP trap receiver; absent when the file has no `snmpTraps:` */
+  snmpTraps?: SnmpTrapsSection;
   /** alarm rules from the site file and the devices' profiles, point ids resolved (`<deviceId>.<key>`) */
   alarms: AlarmRule[];
   alarmSettings: AlarmSettings;

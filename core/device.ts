@@ -12,6 +12,9 @@ export interface CommonDeviceFields {
   /** the poll period; for drivers that receive values (MQTT, OPC UA subscribe) the health-check period */
   pollIntervalMs: number;
   profile?: string;
+  /** from the profile's header: who makes the equipment and which models its map fits */
+  vendor?: string;
+  model?: string;
 }
 
 /** What the loader builds for every device: the common fields, the driver's name and its points. */

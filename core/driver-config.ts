@@ -41,6 +41,11 @@ export interface BuildInput<W> {
   points: PointSource<W>[];
   /** where a problem with one of the device's own fields is reported */
   at(field: string): W;
+  /**
+   * keys the device's `points:` disable (`disabled: true`). The loader already dropped them from
+   * `points`; a driver that makes points of its own (SNMP tables) drops them too.
+   */
+  disabledKeys?: readonly string[];
 }
 
 

@@ -17,6 +17,8 @@ export interface DriverStartContext<S> {
   /** the config file's folder: relative file names in the config are taken from it */
   configDir: string;
   logger: Logger;
+  /** the store's event log (e.g. one `snmp.trap` event per accepted trap) */
+  appendEvent(type: string, data: Record<string, unknown>): void;
 }
 
 /** A Prometheus metric family, as GET /metrics renders it. */

@@ -7,8 +7,9 @@ import type { DriverModule } from '../core/driver-module.js';
 import { modbusModule } from './modbus/module.js';
 import { mqttModule } from './mqtt/module.js';
 import { opcuaModule } from './opcua/module.js';
+import { snmpModule } from './snmp/module.js';
 
-export const DRIVER_MODULES = [modbusModule, mqttModule, opcuaModule] as const;
+export const DRIVER_MODULES = [modbusModule, mqttModule, opcuaModule, snmpModule] as const;
 
 type DeviceOf<M> = M extends DriverModule<infer D, infer _S> ? D : never;
 

@@ -18,6 +18,9 @@ export interface DeviceInfo {
   location: string | null;
   driver: string;
   profile: string | null;
+  /** the profile's vendor and model (header fields), when it names them */
+  vendor: string | null;
+  model: string | null;
   pollIntervalMs: number;
   pointIds: string[];
 }
@@ -40,6 +43,8 @@ export function createCatalog(devices: readonly LoadedDevice[]): Catalog {
       location: d.location ?? null,
       driver: d.driver,
       profile: d.profile ?? null,
+      vendor: d.vendor ?? null,
+      model: d.model ?? null,
       pollIntervalMs: d.pollIntervalMs,
       pointIds: d.points.map((p) => p.id),
     });

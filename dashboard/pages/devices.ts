@@ -1,6 +1,7 @@
 /** The device list and one device's page: every point live with unit, quality and age; comm statistics; its alarms. */
 import { Hono } from 'hono';
 import type { DeviceStatus } from '../../core/device-status.js';
+import type { DeviceInfo } from '../../gateway/catalog.js';
 import type { WebEnv } from '../context.js';
 import { formatAge, formatTime, html } from '../html.js';
 import type { MessageKey, Translate } from '../i18n/i18n.js';
@@ -21,6 +22,17 @@ ${row('device.overruns', 'overruns', String(s?.overruns ?? 0))}
 ${row('device.lastPollMs', 'lastPollMs', s?.lastPollMs == null ? '—' : `${s.lastPollMs} ms`)}
 ${row('device.retryAt', 'retryAt', formatTime(s?.retryAt ?? null))}
 ${row('device.pollInterval', 'pollIntervalMs', `${pollIntervalMs} ms`)}
+</table>`;
+}
+
+/** What the equipment is: its driver, and the profile with the vendor and model it was written for. */
+function equipmentRows(device: DeviceInfo, t: Translate) {
+  const row = (key: MessageKey, field: string, value: string) => html`<tr><th scope="row">${t(key)}</th><td data-equipment="${field}">${value}</td></tr>`;
+  return html`<table class="kvtable">
+${row('device.driver', 'driver', device.driver)}
+${row('device.profile', 'profile', device.profile ?? '—')}
+${row('device.vendor', 'vendor', device.vendor ?? '—')}
+${row('device.model', 'model', device.model ?? '—')}
 </table>`;
 }
 
@@ -69,6 +81,7 @@ export function devicePages(kit: PageKit): Hono<WebEnv> {
 <div class="table-wrap"><table class="data points"><thead><tr><th scope="col">${t('device.col.point')}</th><th scope="col" class="num">${t('device.col.value')}</th><th scope="col">${t('device.col.quality')}</th><th scope="col" class="num">${t('device.col.age')}</th><th scope="col">${t('device.col.trend')}</th></tr></thead>
 <tbody>${points}</tbody></table></div></section>
 <div class="side">
+<section class="card" aria-labelledby="h-equipment"><h2 id="h-equipment">${t('device.equipment')}</h2>${equipmentRows(device, t)}</section>
 <section class="card" aria-labelledby="h-comm"><h2 id="h-comm">${t('device.comm')}</h2><div id="comm" data-device-id="${device.id}">${commRows(status, device.pollIntervalMs, t)}</div></section>
 <section class="card" aria-labelledby="h-dev-alarms"><h2 id="h-dev-alarms">${t('device.alarms')}</h2>
 ${deps.alarms ? (alarmRows.length > 0 ? html`<table class="data"><tbody>${alarmRows}</tbody></table>` : html`<p class="muted">${t('overview.noAlarms')}</p>`) : html`<p class="muted">${t('overview.alarmsUnavailable')}</p>`}

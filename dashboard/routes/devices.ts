@@ -12,6 +12,8 @@ export function deviceView(info: DeviceInfo, status: DeviceStatus | undefined) {
     location: info.location,
     driver: info.driver,
     profile: info.profile,
+    vendor: info.vendor,
+    model: info.model,
     pollIntervalMs: info.pollIntervalMs,
     pointCount: info.pointIds.length,
     status: status?.state ?? 'connecting',

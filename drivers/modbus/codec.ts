@@ -22,6 +22,7 @@
  * returned). Counters of that size are rare on facility equipment; exactness would need bigint in
  * every consumer.
  */
+import { roundSignificant, scaleInteger } from '../../core/scaled-number.js';
 import type { PointValue, Quality } from '../../core/types.js';
 import { isBitTable, type ModbusPoint, type ModbusType, pointWidth } from './point.js';
 import { readWords, swapsBytes } from './word-order.js';
@@ -142,44 +143,9 @@ export function decodeBits(point: ModbusPoint, bits: ArrayLike<boolean>, blockAd
 function scaleRaw(raw: number, point: ModbusPoint, float: boolean): number {
   const { scale, offset, binaryPoint } = point;
   if (scale === undefined && offset === undefined && !binaryPoint) return raw;
-  let value = binaryPoint ? raw / 2 ** binaryPoint : raw;
-  if (scale !== undefined) value *= scale;
-  if (offset !== undefined) value += offset;
-  if (float) return roundSignificant(value, 15);
-  const places = Math.max(decimalsOf(scale ?? 1) + (binaryPoint ?? 0), decimalsOf(offset ?? 0));
-  return roundDecimals(value, Math.min(places, 15));
-}
-
-/** Decimal places needed to write x exactly (15 at most): 0.1 → 1, 0.25 → 2, 1/3 → 15. */
-function decimalsOf(x: number): number {
-  if (Number.isInteger(x) || !Number.isFinite(x)) return 0;
-  let p = 1;
-  for (let d = 1; d < 15; d++) {
-    p *= 10;
-    const y = x * p;
-    if (Math.abs(y - Math.round(y)) <= Math.abs(y) * 1e-12) return d;
-  }
-  return 15;
-}
-
-function roundDecimals(x: number, places: number): number {
-  if (places <= 0) return roundHalfAway(x);
-  const p = 10 ** places;
-  const y = x * p;
-  // Beyond 2^52 the scaled value has no fraction bits left: the decimal is not representable and
-  // the product is already as close as a double gets, so leave it alone.
-  if (Math.abs(y) >= 4503599627370496) return x;
-  return roundHalfAway(y) / p;
-}
-
-function roundSignificant(x: number, digits: number): number {
-  if (x === 0 || !Number.isFinite(x)) return x;
-  return Number(x.toPrecision(digits));
-}
-
-/** Shared with encode.ts, which rounds an unscaled value to its integer raw the same way. */
-export function roundHalfAway(x: number): number {
-  return x < 0 ? -Math.round(-x) : Math.round(x);
+  const unscaled = binaryPoint ? raw / 2 ** binaryPoint : raw;
+  if (float) return roundSignificant(unscaled * (scale ?? 1) + (offset ?? 0), 15);
+  return scaleInteger(unscaled, scale, offset, binaryPoint ?? 0);
 }
 
 function decodeString(registers: ArrayLike<number>, at: number, point: ModbusPoint): string {

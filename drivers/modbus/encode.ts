@@ -4,7 +4,8 @@
  * unrepresentable value is a bug or a user error that must be reported, not silently clamped.
  */
 import type { PointValue } from '../../core/types.js';
-import { isFloat, roundHalfAway, TWO_32 } from './codec.js';
+import { roundHalfAway } from '../../core/scaled-number.js';
+import { isFloat, TWO_32 } from './codec.js';
 import { isBitTable, type ModbusPoint, type ModbusType, pointWidth } from './point.js';
 import { swapsBytes, writeWords } from './word-order.js';
 

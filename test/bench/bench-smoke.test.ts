@@ -11,6 +11,7 @@ import { createChildGroup } from './child-group.js';
 import { packageRoot } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
 import { benchSiteLoad } from './site-load.js';
+import { benchSnmpPolling } from './snmp-polling.js';
 
 const cli = join(packageRoot(), 'dist', 'app', 'cli.js');
 const built = existsSync(cli);
@@ -60,6 +61,18 @@ describe.runIf(built && process.platform === 'linux')('benchmarks, miniature', (
     const rss = byName(rows, 'gateway RSS');
     expect(rss.value).toBeGreaterThan(20);
     expect(byName(rows, 'peak RSS').value).toBeGreaterThanOrEqual(rss.value);
+    expect(children.running()).toEqual([]);
+  });
+
+  it('snmp polling: the gateway commits what the agents answer; the raw loop is the baseline', { timeout: 60_000 }, async () => {
+    const rows = await benchSnmpPolling({ children, cli, devices: 4, oidsPerDevice: 5, pollIntervalMs: 500, measureMs: 2000, settleMs: 500 });
+    // 4 agents × 5 OIDs every 500 ms = 40 readings/s (rounds land in 500 ms steps, hence the slack)
+    const gateway = byName(rows, 'gateway SNMP committed readings');
+    expect(gateway.value).toBeGreaterThan(25);
+    expect(gateway.value).toBeLessThan(60);
+    expect(byName(rows, 'raw net-snmp session loop + better-sqlite3, 4 agents').value).toBeGreaterThan(25);
+    expect(gateway.ratio).toBeGreaterThan(0.5);
+    expect(byName(rows, 'gateway CPU').target).toBe('< 10 %');
     expect(children.running()).toEqual([]);
   });
 });

@@ -12,6 +12,7 @@ import { benchMqttFlood } from './mqtt-flood.js';
 import { benchMqtt } from './mqtt-ingest.js';
 import { benchOpcua } from './opcua-bench.js';
 import { benchSiteLoad } from './site-load.js';
+import { benchSnmpPolling } from './snmp-polling.js';
 import { benchStoreIngest } from './store-ingest.js';
 import { benchSync } from './sync-drain.js';
 import { benchWeb } from './web-page.js';
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
     ['alarm engine', benchAlarms],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
+    ['snmp polling (200 agents x 30 OIDs @ 10 s, CPU and readings/s)', () => benchSnmpPolling({ children, cli })],
     ['opcua (10 k monitored items, RSS with/without)', benchOpcua],
     ['mqtt ingest (publisher -> embedded broker -> SQLite)', () => benchMqtt()],
     ['mqtt flood (one client floods a running gateway: health, polls, memory)', () => benchMqttFlood({ children, cli })],

@@ -57,7 +57,8 @@ describe('alarms on the demo site', () => {
     });
     // With logins, act as an operator through an API token made beside the running gateway.
     if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alarms`)).status === 401) {
-      const made = runCli(['token', 'create', '--name', 'alarm-e2e', '--role', 'operator', '--config', configFile]);
+      // the demo config's SNMP community comes from the environment (`gateway demo` sets its own)
+      const made = runCli(['token', 'create', '--name', 'alarm-e2e', '--role', 'operator', '--config', configFile], { GATEWAY_DEMO_SNMP_COMMUNITY: 'alarms-e2e' });
       expect(made.code, made.stderr).toBe(0);
       headers = { authorization: `Bearer ${made.stdout.trim()}` };
     }

@@ -1,5 +1,5 @@
 /**
- * Integration tests talk to real peers (pymodbus, socat, mosquitto, chromium) installed from
+ * Integration tests talk to real peers (pymodbus, socat, mosquitto, chromium, snmpsim, snmpd) installed from
  * Debian. In CI (CI=true) a missing peer is a failure; on a laptop the test is skipped with a
  * clear message.
  */
@@ -50,6 +50,19 @@ const checks: Record<string, () => PeerCheck> = {
     // pymodbus.server imports serial_asyncio, which python3-pymodbus only recommends.
     available: succeeds(SYSTEM_PYTHON, [PYMODBUS_PEER_SCRIPT, '--check']),
     why: 'apt-get install python3-pymodbus python3-serial-asyncio',
+  }),
+  // snmpsimd (Debian snmpsim) imports snmpsim, pysnmp (python3-pysnmp4) and pyasn1
+  snmpsim: () => ({
+    name: 'snmpsim',
+    available: commandExists('snmpsimd') && succeeds(SYSTEM_PYTHON, ['-c', 'import snmpsim, pysnmp, pyasn1']),
+    why: 'apt-get install snmpsim python3-pysnmp4 python3-pyasn1',
+  }),
+  snmpd: () => ({ name: 'snmpd', available: existsSync('/usr/sbin/snmpd'), why: 'apt-get install snmpd' }),
+  // snmptrap sends test traps; snmpget cross-checks the driver's values
+  snmptrap: () => ({
+    name: 'snmptrap',
+    available: commandExists('snmptrap') && commandExists('snmpget'),
+    why: 'apt-get install snmp',
   }),
   faketime: () => ({
     name: 'faketime',

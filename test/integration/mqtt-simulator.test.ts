@@ -14,6 +14,8 @@ import type { Sample } from '../../core/types.js';
 import { REPO_ROOT } from '../helpers/cli.js';
 
 describe('MQTT sensor simulator on the demo config', () => {
+  // the demo's SNMP community comes from the environment (`gateway demo` sets it)
+  process.env.GATEWAY_DEMO_SNMP_COMMUNITY ??= 'mqtt-simulator-test';
   const config = loadSiteConfig(join(REPO_ROOT, 'config', 'demo.yaml'));
   const devices = config.devices.filter((d): d is typeof d & MqttDeviceLike => d.driver === 'mqtt' && !d.connection);
   let runtime: MqttRuntime;

@@ -19,7 +19,8 @@ function check(name: string): string[] {
   return problems.map((p) => formatProblem(p).replaceAll(`${join(rel)}/`, '').replaceAll(builtinProfilesDir(), 'BUILTIN'));
 }
 
-const AVAILABLE = 'available: broken-ups, crac-generic, pdu-generic, site-meter, ups-generic';
+const AVAILABLE =
+  'available: akcp-sensorprobe, apc-rpdu2, apc-smart-ups, broken-ups, carel-pco-crac, chiltrix-cx34, crac-generic, eaton-epdu, eaton-xups, liebert-gp, pdu-generic, raritan-px2, schneider-pm5000, servertech-sentry4, site-meter, ups-generic, ups-mib, vaisala-hmp';
 
 const cases: { fixture: string; expected: string[] }[] = [
   { fixture: 'duplicate-yaml-key.yaml', expected: ['duplicate-yaml-key.yaml:5: Map keys must be unique'] },
@@ -136,7 +137,7 @@ const cases: { fixture: string; expected: string[] }[] = [
       'many-problems.yaml:14 devices[0].points[2].address: 70000 exceeds 65535',
       'many-problems.yaml:15 devices[1].id: duplicate id "ups1" (also devices[0])',
       `many-problems.yaml:18 devices[1].profile: unknown profile "ups-x" (looked in profiles, BUILTIN; ${AVAILABLE})`,
-      'many-problems.yaml:20 devices[2].driver: expected one of modbus, mqtt, opcua, got "snmp"',
+      'many-problems.yaml:20 devices[2].driver: expected one of modbus, mqtt, opcua, snmp, got "bacnet"',
       'many-problems.yaml:24 devices[3].connection.parity: expected one of none, even, odd, got "space"',
       'many-problems.yaml:27 devices[3].points[0].address: "supply_temp" (input 0-1) overlaps "return_temp" (input 1)',
     ],

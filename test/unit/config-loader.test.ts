@@ -142,11 +142,11 @@ devices:
 describe('profiles', () => {
   const builtin = readdirSync(builtinProfilesDir()).filter((f) => f.endsWith('.yaml'));
 
-  it('ships the three generic profiles', () => {
-    expect(builtin.sort()).toEqual(['crac-generic.yaml', 'pdu-generic.yaml', 'ups-generic.yaml']);
+  it('ships the three generic profiles (the model library is checked in profile-vocabulary.test.ts)', () => {
+    expect(builtin).toEqual(expect.arrayContaining(['crac-generic.yaml', 'pdu-generic.yaml', 'ups-generic.yaml']));
   });
 
-  it.each(builtin)('built-in %s loads clean', (file) => {
+  it.each(builtin.filter((f) => f.endsWith('-generic.yaml')))('built-in %s loads clean', (file) => {
     const profile = loadProfileFile(file.replace(/\.yaml$/, ''), join(builtinProfilesDir(), file));
     expect(profile.problems.map(formatProblem)).toEqual([]);
     expect(profile.header?.driver).toBe('modbus');

@@ -1,0 +1,95 @@
+/**
+ * An SNMP UPS (UPS-MIB, PowerNet, ... : any profile of kind ups, keys from config/vocabulary.yaml).
+ * The same behaviour as the Modbus simulator's UPS: scenario `power-failure` takes mains away, the
+ * battery carries the load and drains within minutes so a demo sees battery-low and the runtime
+ * fall; when mains returns it recharges. Per-line points (`output_voltage_l2`, ...) follow the totals.
+ */
+import { createWalk } from '../random.js';
+import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues, rowsOf } from './types.js';
+
+const RATED_KW = 10;
+const NOMINAL_VOLTAGE = 230;
+const FULL_RUNTIME_MIN = 25;
+const TYPICAL_LOAD = 45;
+/** % per second: an empty battery after ~4 minutes on battery, far faster than real life */
+const DRAIN_PER_S = 100 / 240;
+const RECHARGE_PER_S = 0.5;
+const LOW_CHARGE = 20;
+
+export function createUpsModel({ device, rng }: ModelContext): DeviceModel {
+  const elapsed = createClock();
+  const load = createWalk(rng, { min: 30, max: 60, volatility: 0.8 });
+  const inputVoltage = createWalk(rng, { min: 227, max: 233, start: 230, volatility: 0.4 });
+  const frequency = createWalk(rng, { min: 49.95, max: 50.05, start: 50, volatility: 0.01 });
+  const outputVoltage = createWalk(rng, { min: 229.5, max: 230.5, start: 230, volatility: 0.1 });
+  const batteryTemp = createWalk(rng, { min: 24, max: 27, volatility: 0.05 });
+  const lines = [
+    ...new Set([
+      ...rowsOf(device, /^input_voltage_l(\d+)$/),
+      ...rowsOf(device, /^output_(?:voltage|current|load)_l(\d+)$/),
+    ]),
+  ];
+  let charge = 100;
+  let secondsOnBattery = 0;
+  let energyKwh = Math.round(rng.between(10_000, 50_000));
+  let operatingMs = Math.round(rng.between(8_000, 40_000)) * HOUR_MS;
+
+  return {
+    update(nowMs, scenarios) {
+      const dt = elapsed(nowMs);
+      const onBattery = scenarios['power-failure'];
+      if (onBattery) {
+        charge = Math.max(0, charge - (DRAIN_PER_S * dt) / 1000);
+        secondsOnBattery += dt / 1000;
+      } else {
+        charge = Math.min(100, charge + (RECHARGE_PER_S * dt) / 1000);
+        secondsOnBattery = 0;
+      }
+      const shutDown = onBattery && charge <= 0;
+      const loadPct = shutDown ? 0 : load.step(dt);
+      const powerKw = (RATED_KW * loadPct) / 100;
+      energyKwh += (powerKw * dt) / HOUR_MS;
+      operatingMs += dt;
+      const runtime = FULL_RUNTIME_MIN * (charge / 100) * Math.sqrt(TYPICAL_LOAD / Math.max(loadPct, 1));
+      const vOut = shutDown ? 0 : outputVoltage.step(dt);
+      const vIn = onBattery ? 0 : inputVoltage.step(dt);
+      const fIn = frequency.step(dt);
+      const amps = vOut > 0 ? (powerKw * 1000) / NOMINAL_VOLTAGE : 0;
+
+      const values: PointValues = {
+        on_line: !onBattery,
+        on_battery: onBattery,
+        on_bypass: false,
+        battery_low: charge < LOW_CHARGE,
+        battery_replace: false,
+        overload: loadPct > 100,
+        ups_fault: false,
+        mode: shutDown ? 'off' : onBattery ? 'battery' : 'online',
+        input_voltage: vIn,
+        input_frequency: onBattery ? 0 : fIn,
+        output_voltage: vOut,
+        output_current: amps,
+        output_frequency: shutDown ? 0 : fIn,
+        output_load: loadPct,
+        output_power: powerKw,
+        battery_charge: charge,
+        battery_voltage: onBattery ? 44.5 + 0.06 * charge : charge < 100 ? 53.5 : 54.6,
+        // positive while discharging, negative while charging (as the UPS-MIB profile reads it)
+        battery_current: onBattery ? (powerKw * 1000) / 48 : charge < 100 ? -2 : 0,
+        battery_temp: batteryTemp.step(dt),
+        runtime_remaining: Math.round(runtime),
+        time_on_battery: Math.round(secondsOnBattery),
+        energy_out: energyKwh,
+        operating_hours: Math.floor(operatingMs / HOUR_MS),
+        model: 'SIM-UPS 10kVA',
+      };
+      for (const n of lines) {
+        values[`input_voltage_l${n}`] = vIn;
+        values[`output_voltage_l${n}`] = vOut;
+        values[`output_current_l${n}`] = amps / lines.length;
+        values[`output_load_l${n}`] = loadPct;
+      }
+      return values;
+    },
+  };
+}
