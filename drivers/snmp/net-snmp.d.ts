@@ -1,6 +1,6 @@
 /**
- * The part of net-snmp (3.x, no bundled types) the SNMP driver, its tests and the trap receiver
- * use. See node_modules/net-snmp/README.md for the full API.
+ * The part of net-snmp (3.x, no bundled types) the SNMP driver, the trap receiver, the simulator
+ * and the tests use. See node_modules/net-snmp/README.md for the full API.
  */
 declare module 'net-snmp' {
   import type { EventEmitter } from 'node:events';
@@ -22,6 +22,8 @@ declare module 'net-snmp' {
     idBitsSize?: 16 | 32;
     context?: string;
     engineID?: string;
+    /** the local address requests and traps are sent from */
+    sourceAddress?: string;
   }
 
   export interface User {
@@ -78,8 +80,8 @@ declare module 'net-snmp' {
     close(callback?: () => void): void;
   }
   export interface Agent {
-    // biome-ignore lint/suspicious/noExplicitAny: internal listener (its sockets), used by tests to await binding
-    listener?: any;
+    /** internal: its UDP sockets, the only way to learn when the agent listens */
+    listener?: { sockets?: Record<string, EventEmitter> };
     getAuthorizer(): Authorizer;
     getMib(): Mib;
     close(callback?: () => void): void;
@@ -94,6 +96,7 @@ declare module 'net-snmp' {
     registerProvider(definition: unknown): void;
     setScalarValue(name: string, value: unknown): void;
     addTableRow(name: string, row: unknown[]): void;
+    setTableSingleCell(name: string, column: number, rowIndex: number[], value: unknown): void;
   }
   // biome-ignore lint/suspicious/noExplicitAny: notification and request shapes vary by PDU type
   export type Notification = any;
@@ -117,7 +120,7 @@ declare module 'net-snmp' {
     PrivProtocols: Record<string, number>;
     TrapType: Record<string, number>;
     PduType: Record<string, number>;
-    MibProviderType: Record<string, string>;
+    MibProviderType: { Scalar: number; Table: number };
     MaxAccess: Record<string, number>;
     RequestFailedError: typeof RequestFailedError;
     RequestTimedOutError: typeof RequestTimedOutError;

@@ -38,13 +38,10 @@ function startAgent(port: number, args: SnmpAgentsArgs): Promise<{ close(): void
       });
       mib.setScalarValue(`p${n}`, 2000 + n);
     }
-    const socket = agent.listener?.sockets ? Object.values(agent.listener.sockets)[0] : undefined;
-    if (socket && typeof (socket as { once?: unknown }).once === 'function') {
-      (socket as NodeJS.EventEmitter).once('listening', () => resolve({ close: () => agent.close() }));
-      (socket as NodeJS.EventEmitter).once('error', reject);
-    } else {
-      setTimeout(() => resolve({ close: () => agent.close() }), 50);
-    }
+    const socket = Object.values(agent.listener?.sockets ?? {})[0];
+    if (!socket) throw new Error('net-snmp agent has no socket');
+    socket.once('listening', () => resolve({ close: () => agent.close() }));
+    socket.once('error', reject);
   });
 }
 

@@ -8,7 +8,7 @@ import {
   type RequestFrame,
   rtuRequestLength,
 } from '../../drivers/modbus/simulator/frames.js';
-import { createRng } from '../../drivers/modbus/simulator/random.js';
+import { createRng } from '../../core/sim-random.js';
 import { mangle } from '../../drivers/modbus/simulator/responder.js';
 
 const hex = (s: string) => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -5,7 +5,7 @@ import { silentLogger } from '../../core/logger.js';
 import type { PointValue } from '../../core/types.js';
 import { createDeviceRunner, type DeviceRunner } from '../../drivers/modbus/simulator/device-runner.js';
 import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
-import { createRng, deriveSeed } from '../../drivers/modbus/simulator/random.js';
+import { createRng, deriveSeed } from '../../core/sim-random.js';
 import { createRegisterBank } from '../../drivers/modbus/simulator/register-bank.js';
 import { initialScenarios, type ScenarioName } from '../../core/scenarios.js';
 

@@ -5,7 +5,7 @@
  */
 import { encodeMbap, encodeRtu, MAX_PDU, type RequestFrame } from './frames.js';
 import { EXCEPTION, exceptionPdu } from './pdu.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../../core/sim-random.js';
 import type { GarbageMode, ServedSlave, ServerStats } from './slave.js';
 
 /** `mbap`: Modbus TCP; `rtu`: address + PDU + CRC (serial line or RTU over TCP). */

@@ -6,7 +6,7 @@
 import { SerialPort } from 'serialport';
 import type { Logger } from '../../../core/logger.js';
 import { createRtuParser } from './frames.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../../core/sim-random.js';
 import { createResponder, type Link } from './responder.js';
 import type { ServedSlave, ServerStats } from './slave.js';
 

@@ -8,7 +8,7 @@ import { type Logger, silentLogger } from '../../../core/logger.js';
 import { createDeviceRunner, type DeviceRunner } from './device-runner.js';
 import { createModel } from './models/registry.js';
 import { createPtyPair, type PtyPair } from './pty-pair.js';
-import { createRng, deriveSeed } from './random.js';
+import { createRng, deriveSeed } from '../../../core/sim-random.js';
 import { createRegisterBank } from './register-bank.js';
 import { initialScenarios, type ScenarioName, type ScenarioState } from '../../../core/scenarios.js';
 import { startSerialServer } from './serial-server.js';

@@ -6,7 +6,7 @@
 import { createServer, type Socket } from 'node:net';
 import type { Logger } from '../../../core/logger.js';
 import { createMbapParser, createRtuParser, type FrameParser } from './frames.js';
-import type { Rng } from './random.js';
+import type { Rng } from '../../../core/sim-random.js';
 import { createResponder, type Framing, type Link } from './responder.js';
 import type { ServedSlave, ServerStats } from './slave.js';
 

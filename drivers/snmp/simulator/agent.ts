@@ -9,7 +9,7 @@ import type { Logger } from '../../../core/logger.js';
 import type { SnmpV3Auth } from '../device.js';
 import type { SnmpType } from '../point.js';
 import type { RawValue } from './encode.js';
-import { type Agent, type Mib, netSnmp } from './net-snmp-agent.js';
+import snmp, { type Agent, type Mib } from 'net-snmp';
 
 export interface AgentCell {
   oid: string;
@@ -52,7 +52,7 @@ type Place = { kind: 'scalar'; provider: string } | { kind: 'table'; provider: s
 export async function startAgent(opts: AgentOptions): Promise<SimulatedAgent> {
   const { logger } = opts;
   let listening = false;
-  const agent: Agent = netSnmp.createAgent({ port: opts.port, address: opts.host, disableAuthorization: false }, (err) => {
+  const agent: Agent = snmp.createAgent({ port: opts.port, address: opts.host, disableAuthorization: false }, (err) => {
     // after start: a bad community, a malformed packet: the simulator carries on
     if (err && listening) logger.debug('simulated snmp agent: request refused', { at: `${opts.host}:${opts.port}`, err: err.message });
   });
@@ -63,9 +63,9 @@ export async function startAgent(opts: AgentOptions): Promise<SimulatedAgent> {
   for (const u of opts.users) {
     auth.addUser({
       name: u.user,
-      level: netSnmp.SecurityLevel[u.level]!,
-      ...(u.authProtocol && u.authKey ? { authProtocol: netSnmp.AuthProtocols[u.authProtocol], authKey: u.authKey.reveal() } : {}),
-      ...(u.privProtocol && u.privKey ? { privProtocol: netSnmp.PrivProtocols[u.privProtocol], privKey: u.privKey.reveal() } : {}),
+      level: snmp.SecurityLevel[u.level]!,
+      ...(u.authProtocol && u.authKey ? { authProtocol: snmp.AuthProtocols[u.authProtocol], authKey: u.authKey.reveal() } : {}),
+      ...(u.privProtocol && u.privKey ? { privProtocol: snmp.PrivProtocols[u.privProtocol], privKey: u.privKey.reveal() } : {}),
     });
   }
   const places = buildMib(agent.getMib(), opts.cells, logger);
@@ -116,10 +116,10 @@ function buildMib(mib: Mib, cells: readonly AgentCell[], logger: Logger): Map<st
       try {
         mib.registerProvider({
           name,
-          type: netSnmp.MibProviderType.Scalar,
+          type: snmp.MibProviderType.Scalar,
           oid: cell.oid.replace(/\.0$/, ''),
-          scalarType: netSnmp.ObjectType[OBJECT_TYPE[cell.type]]!,
-          maxAccess: netSnmp.MaxAccess['read-only']!,
+          scalarType: snmp.ObjectType[OBJECT_TYPE[cell.type]]!,
+          maxAccess: snmp.MaxAccess['read-only']!,
         });
         mib.setScalarValue(name, cell.value);
         places.set(cell.oid, { kind: 'scalar', provider: name });
@@ -152,17 +152,17 @@ function buildMib(mib: Mib, cells: readonly AgentCell[], logger: Logger): Map<st
     const indexColumns = Array.from({ length: entry.parts }, (_, i) => ({
       number: firstIndex + i,
       name: `index${i}`,
-      type: netSnmp.ObjectType.Integer!,
-      maxAccess: netSnmp.MaxAccess['not-accessible']!,
+      type: snmp.ObjectType.Integer!,
+      maxAccess: snmp.MaxAccess['not-accessible']!,
     }));
     try {
       mib.registerProvider({
         name,
-        type: netSnmp.MibProviderType.Table,
+        type: snmp.MibProviderType.Table,
         oid: entryOid,
-        maxAccess: netSnmp.MaxAccess['read-only']!,
+        maxAccess: snmp.MaxAccess['read-only']!,
         tableColumns: [
-          ...numbers.map((c) => ({ number: c, name: `c${c}`, type: netSnmp.ObjectType[OBJECT_TYPE[entry.columns.get(c)!]]!, maxAccess: netSnmp.MaxAccess['read-only']! })),
+          ...numbers.map((c) => ({ number: c, name: `c${c}`, type: snmp.ObjectType[OBJECT_TYPE[entry.columns.get(c)!]]!, maxAccess: snmp.MaxAccess['read-only']! })),
           ...indexColumns,
         ],
         tableIndex: indexColumns.map((c) => ({ columnName: c.name })),

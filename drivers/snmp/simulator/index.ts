@@ -13,7 +13,7 @@ import { type AgentCell, type SimulatedAgent, startAgent } from './agent.js';
 import { type Cell, cellsOf, encodeCell, type RawValue } from './encode.js';
 import { createModel } from './models/registry.js';
 import type { DeviceModel } from './models/types.js';
-import { createRng, deriveSeed } from './random.js';
+import { createRng, deriveSeed } from '../../../core/sim-random.js';
 import { createTrapSender, type TrapTarget, trapsFor } from './traps.js';
 
 export type { TrapTarget } from './traps.js';

@@ -7,7 +7,7 @@
 import type { Logger } from '../../../core/logger.js';
 import type { SnmpDeviceConfig, SnmpTrapRule } from '../device.js';
 import type { Cell, RawValue } from './encode.js';
-import { netSnmp, type TrapSession } from './net-snmp-agent.js';
+import snmp, { type Session } from 'net-snmp';
 
 export const UPS_TRAP_ON_BATTERY = '1.3.6.1.2.1.33.2.0.1';
 
@@ -43,12 +43,12 @@ export interface TrapSender {
 
 export function createTrapSender(target: TrapTarget, logger: Logger): TrapSender {
   // one session per source address, so a receiver tells the devices apart as it would on site
-  const sessions = new Map<string, TrapSession>();
+  const sessions = new Map<string, Session>();
   const open = (from: string | undefined) => {
     let session = sessions.get(from ?? '');
     if (!session) {
-      const options = { trapPort: target.port, version: netSnmp.Version2c, ...(from ? { sourceAddress: from } : {}) };
-      session = netSnmp.createSession(target.host, target.community, options);
+      const options = { trapPort: target.port, version: snmp.Version2c, ...(from ? { sourceAddress: from } : {}) };
+      session = snmp.createSession(target.host, target.community, options);
       session.on('error', (err) => logger.warn('simulated snmp trap session failed', { err: err.message }));
       sessions.set(from ?? '', session);
     }
@@ -59,7 +59,7 @@ export function createTrapSender(target: TrapTarget, logger: Logger): TrapSender
       const keys = new Set(Object.keys(rule.set));
       const varbinds = cells
         .filter((c) => c.points.some((p) => keys.has(p.key)))
-        .map((c) => ({ oid: c.oid, type: netSnmp.ObjectType[OBJECT_TYPE[c.type]]!, value: c.value }));
+        .map((c) => ({ oid: c.oid, type: snmp.ObjectType[OBJECT_TYPE[c.type]]!, value: c.value }));
       return new Promise((resolve) => {
         open(from).trap(rule.oid, varbinds, (err) => {
           if (err) logger.warn('simulated snmp trap not sent', { trap: rule.name, err: err.message });

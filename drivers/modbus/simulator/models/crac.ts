@@ -3,7 +3,7 @@
  * compressor trips, and supply air warms ~1 °C per 10 s toward the return air temperature,
  * raising the high-temperature alarm above 27 °C; when it ends the unit cools back down.
  */
-import { createWalk } from '../random.js';
+import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
 
 const DEFAULT_SETPOINT = 18;

@@ -2,7 +2,7 @@
  * A switched rack PDU (profile pdu-generic): outlet currents wander 0.5–4 A, totals are their
  * sum, energy counts up. An outlet a client switched off draws nothing.
  */
-import { createWalk } from '../random.js';
+import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
 
 const POWER_FACTOR = 0.95;

@@ -1,6 +1,6 @@
 /** Which model simulates a device: by its profile name, the generic one otherwise. */
 import type { ModbusDeviceConfig } from '../../device.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../../core/sim-random.js';
 import { createCracModel } from './crac.js';
 import { createGenericModel } from './generic.js';
 import { createPduModel } from './pdu.js';

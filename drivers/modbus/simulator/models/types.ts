@@ -1,7 +1,7 @@
 /** What a simulated device model is: engineering values by point key, moved over time. */
 import type { ModbusDeviceConfig } from '../../device.js';
 import type { PointValue } from '../../../../core/types.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../../core/sim-random.js';
 import type { ScenarioState } from '../../../../core/scenarios.js';
 
 export type PointValues = Record<string, PointValue>;

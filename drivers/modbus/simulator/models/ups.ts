@@ -3,7 +3,7 @@
  * carries the load and drains fast enough that a demo sees battery-low and the runtime reach 0
  * within minutes; when mains returns it recharges.
  */
-import { createWalk } from '../random.js';
+import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
 
 const RATED_KW = 10;

@@ -3,7 +3,7 @@
  * share of a typical load, banks and phases share them out, totals are their sum, energy counts up. The PDU sits behind a
  * UPS, so `power-failure` changes nothing here.
  */
-import { createWalk } from '../random.js';
+import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues, rowsOf } from './types.js';
 
 const POWER_FACTOR = 0.95;

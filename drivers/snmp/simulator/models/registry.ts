@@ -3,7 +3,7 @@
  * point vocabulary), on top of the generic one for keys the kind's model does not set.
  */
 import type { SnmpDeviceConfig } from '../../device.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../../core/sim-random.js';
 import { createGenericModel } from './generic.js';
 import { createPduModel } from './pdu.js';
 import type { DeviceModel, ModelFactory } from './types.js';

@@ -2,7 +2,7 @@
 import type { ScenarioState } from '../../../../core/scenarios.js';
 import type { PointValue } from '../../../../core/types.js';
 import type { SnmpDeviceConfig } from '../../device.js';
-import type { Rng } from '../random.js';
+import type { Rng } from '../../../../core/sim-random.js';
 
 export type PointValues = Record<string, PointValue>;
 

@@ -4,7 +4,7 @@
  * battery carries the load and drains within minutes so a demo sees battery-low and the runtime
  * fall; when mains returns it recharges. Per-line points (`output_voltage_l2`, ...) follow the totals.
  */
-import { createWalk } from '../random.js';
+import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues, rowsOf } from './types.js';
 
 const RATED_KW = 10;

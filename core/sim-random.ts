@@ -1,4 +1,4 @@
-/** Seeded randomness so a simulated site moves the same way for the same seed. */
+/** Seeded randomness for the simulators, so a simulated site moves the same way for the same seed. */
 
 export interface Rng {
   /** uniform in [0, 1) */
