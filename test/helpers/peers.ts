@@ -51,10 +51,16 @@ const checks: Record<string, () => PeerCheck> = {
     available: succeeds(SYSTEM_PYTHON, [PYMODBUS_PEER_SCRIPT, '--check']),
     why: 'apt-get install python3-pymodbus python3-serial-asyncio',
   }),
-  // snmpsimd (Debian snmpsim) imports snmpsim, pysnmp (python3-pysnmp4) and pyasn1
+  // snmpsimd (Debian snmpsim) imports these at start: pysnmp's engine and UDP carrier
+  // (python3-pysnmp4, which pulls pycryptodome and pysmi) and pyasn1's BER codec
   snmpsim: () => ({
     name: 'snmpsim',
-    available: commandExists('snmpsimd') && succeeds(SYSTEM_PYTHON, ['-c', 'import snmpsim, pysnmp, pyasn1']),
+    available:
+      commandExists('snmpsimd') &&
+      succeeds(SYSTEM_PYTHON, [
+        '-c',
+        'import snmpsim; from pyasn1.codec.ber import encoder, decoder; from pysnmp.entity import engine, config; from pysnmp.entity.rfc3413 import cmdrsp, context; from pysnmp.carrier.asynsock.dgram import udp',
+      ]),
     why: 'apt-get install snmpsim python3-pysnmp4 python3-pyasn1',
   }),
   snmpd: () => ({ name: 'snmpd', available: existsSync('/usr/sbin/snmpd'), why: 'apt-get install snmpd' }),
