@@ -27,7 +27,7 @@ import { peersAvailable } from '../helpers/peers.js';
 const COMMUNITY = 'sim-test-community';
 const TRAP_COMMUNITY = 'sim-test-traps';
 const UPS_OUTPUT_SOURCE = '1.3.6.1.2.1.33.1.4.1.0';
-const UPS_TRAP_ON_BATTERY = '1.3.6.1.2.1.33.2.0.1';
+const UPS_TRAP_ON_BATTERY = '1.3.6.1.2.1.33.2.1';
 
 /** Net-SNMP's tools with no MIB files and no user config, output: value only. */
 function netSnmpTool(tool: 'snmpget' | 'snmpwalk', port: number, oids: string[]): Promise<string[]> {

@@ -113,7 +113,7 @@ devices:
     expect(before?.active ?? false).toBe(false);
 
     const sentAt = Date.now();
-    const res = await sender.run(['-v', '2c', '-c', TRAP_COMMUNITY, `127.0.0.1:${trapPort}`, '', '1.3.6.1.2.1.33.2.0.1', '1.3.6.1.2.1.33.1.2.2.0', 'i', '3']);
+    const res = await sender.run(['-v', '2c', '-c', TRAP_COMMUNITY, `127.0.0.1:${trapPort}`, '', '1.3.6.1.2.1.33.2.1', '1.3.6.1.2.1.33.1.2.2.0', 'i', '3']);
     expect(res.code, res.stderr).toBe(0);
 
     const alarm = await until(async () => {
@@ -129,7 +129,7 @@ devices:
       deviceId: 'ups1',
       deviceName: 'UPS-1 Hall A',
       trap: 'upsTrapOnBattery',
-      oid: '1.3.6.1.2.1.33.2.0.1',
+      oid: '1.3.6.1.2.1.33.2.1',
       varbinds: [{ oid: '1.3.6.1.2.1.33.1.2.2.0', type: 'integer', value: 3 }],
     });
     // the alarm was raised after (and because of) the trap event

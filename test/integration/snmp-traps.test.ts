@@ -29,7 +29,7 @@ const AUTH_KEY = 'trap-it-auth-key';
 const PRIV_KEY = 'trap-it-priv-key';
 const ENV = { SNMP_IT_TRAP_COMMUNITY: COMMUNITY, SNMP_IT_AUTH: AUTH_KEY, SNMP_IT_PRIV: PRIV_KEY, SNMP_IT_POLL_COMMUNITY: 'poll-only' };
 
-const ON_BATTERY = '1.3.6.1.2.1.33.2.0.1';
+const ON_BATTERY = '1.3.6.1.2.1.33.2.1';
 
 const PROFILE = `# Test profile: a few UPS-MIB (RFC 1628) objects and traps, enough for the receiver
 name: Trap test UPS
@@ -42,7 +42,7 @@ traps:
   - { name: upsTrapOnBattery, oid: ${ON_BATTERY}, set: { on_battery: true }, severity: major }
   - { name: apcOnBattery, oid: 1.3.6.1.4.1.318.0.5, set: { on_battery: true } }
   - { name: apcPowerRestored, oid: 1.3.6.1.4.1.318.0.9, set: { on_battery: false } }
-  - { name: upsTrapTestCompleted, oid: 1.3.6.1.2.1.33.2.0.3 }
+  - { name: upsTrapTestCompleted, oid: 1.3.6.1.2.1.33.2.2 }
 `;
 
 interface TrapHealth {
@@ -233,10 +233,10 @@ devices:
 
   it('takes a v3 authPriv trap (SHA-256/AES) and refuses one with a wrong key', async () => {
     const v3 = ['-v', '3', '-e', '0x80001f8880c0ffee0001', '-u', 'gw', '-l', 'authPriv', '-a', 'SHA-256', '-x', 'AES', '-X', PRIV_KEY];
-    const ok = await sender.run([...v3, '-A', AUTH_KEY, target(), '', '1.3.6.1.2.1.33.2.0.3', '1.3.6.1.2.1.33.1.7.3.0', 'i', '1']);
+    const ok = await sender.run([...v3, '-A', AUTH_KEY, target(), '', '1.3.6.1.2.1.33.2.2', '1.3.6.1.2.1.33.1.7.3.0', 'i', '1']);
     expect(ok.code, ok.stderr).toBe(0);
     const event = await until(() => trapEvents().find((e) => e.version === '3'), 'the v3 trap event');
-    expect(event).toMatchObject({ deviceId: 'ups1', trap: 'upsTrapTestCompleted', oid: '1.3.6.1.2.1.33.2.0.3' });
+    expect(event).toMatchObject({ deviceId: 'ups1', trap: 'upsTrapTestCompleted', oid: '1.3.6.1.2.1.33.2.2' });
     expect(event.varbinds).toEqual([{ oid: '1.3.6.1.2.1.33.1.7.3.0', type: 'integer', value: 1 }]);
 
     const before = health();
@@ -251,7 +251,7 @@ devices:
   });
 
   it('acknowledges informs (v2c and v3): the sender gets its answer', async () => {
-    const v2 = await sender.run(['-v', '2c', '-c', COMMUNITY, '-t', '2', '-r', '1', target(), '', '1.3.6.1.2.1.33.2.0.3'], 'snmpinform');
+    const v2 = await sender.run(['-v', '2c', '-c', COMMUNITY, '-t', '2', '-r', '1', target(), '', '1.3.6.1.2.1.33.2.2'], 'snmpinform');
     expect(v2.code, v2.stderr).toBe(0);
     await until(() => trapEvents().find((e) => e.kind === 'inform' && e.version === '2c'), 'the v2c inform event');
     const v3 = await sender.run(
@@ -316,7 +316,7 @@ devices:
     socket.close();
     await counted(before, junk.length - 1);
     expect(health().accepted).toBe(before.accepted);
-    const res = await sender.run(['-v', '2c', '-c', COMMUNITY, target(), '', '1.3.6.1.2.1.33.2.0.3', '1.3.6.1.2.1.1.5.0', 's', 'after-junk']);
+    const res = await sender.run(['-v', '2c', '-c', COMMUNITY, target(), '', '1.3.6.1.2.1.33.2.2', '1.3.6.1.2.1.1.5.0', 's', 'after-junk']);
     expect(res.code, res.stderr).toBe(0);
     await until(() => trapEvents().find((e) => e.varbinds.some((v) => v.value === 'after-junk')), 'a trap after the junk');
     expect(health().droppedInvalid).toBeGreaterThanOrEqual(junk.length - 1);
@@ -348,7 +348,7 @@ devices:
     capture.socket.close();
     // still alive and still taking traps (after the rate budget refilled)
     await new Promise((r) => setTimeout(r, 1100));
-    const res = await sender.run(['-v', '2c', '-c', COMMUNITY, target(), '', '1.3.6.1.2.1.33.2.0.3', '1.3.6.1.2.1.1.5.0', 's', 'after-fuzz']);
+    const res = await sender.run(['-v', '2c', '-c', COMMUNITY, target(), '', '1.3.6.1.2.1.33.2.2', '1.3.6.1.2.1.1.5.0', 's', 'after-fuzz']);
     expect(res.code, res.stderr).toBe(0);
     await until(() => trapEvents().find((e) => e.varbinds.some((v) => v.value === 'after-fuzz')), 'a trap after the fuzzing');
     const after = health();
@@ -358,7 +358,7 @@ devices:
   it('drops a flood over maxPerSecond and still answers', async () => {
     // one real v2c trap as snmptrap encodes it, captured, then sent 2,000 times as fast as possible
     const capture = await captureSocket(sender);
-    const packet = await capture.take(['-v', '2c', '-c', COMMUNITY, capture.target, '', '1.3.6.1.2.1.33.2.0.3']);
+    const packet = await capture.take(['-v', '2c', '-c', COMMUNITY, capture.target, '', '1.3.6.1.2.1.33.2.2']);
     const captureSend = capture.socket;
     // the burst budget is one second's worth; start from a full bucket
     await new Promise((r) => setTimeout(r, 1100));

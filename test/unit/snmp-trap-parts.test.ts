@@ -16,8 +16,8 @@ const UPTIME = '1.3.6.1.2.1.1.3.0';
 
 describe('notificationOid', () => {
   it('takes snmpTrapOID.0 of a v2 PDU', () => {
-    const pdu = { type: V2, varbinds: [{ oid: UPTIME, type: 67, value: 5 }, { oid: TRAP_OID, type: 6, value: '1.3.6.1.2.1.33.2.0.1' }] };
-    expect(notificationOid(pdu)).toBe('1.3.6.1.2.1.33.2.0.1');
+    const pdu = { type: V2, varbinds: [{ oid: UPTIME, type: 67, value: 5 }, { oid: TRAP_OID, type: 6, value: '1.3.6.1.2.1.33.2.1' }] };
+    expect(notificationOid(pdu)).toBe('1.3.6.1.2.1.33.2.1');
   });
 
   it('maps v1 enterprise-specific traps to enterprise.0.specific (RFC 3584)', () => {
@@ -45,7 +45,7 @@ describe('eventVarbinds', () => {
       type: V2,
       varbinds: [
         { oid: UPTIME, type: 67, value: 5 },
-        { oid: TRAP_OID, type: 6, value: '1.3.6.1.2.1.33.2.0.1' },
+        { oid: TRAP_OID, type: 6, value: '1.3.6.1.2.1.33.2.1' },
         { oid: '1.3.6.1.2.1.33.1.2.3.0', type: 2, value: 42 },
         { oid: '1.3.6.1.2.1.1.5.0', type: 4, value: Buffer.from('UPS-3 Hall B') },
         { oid: '1.3.6.1.4.1.9.1', type: 4, value: Buffer.from([0x00, 0x01, 0xff]) },
@@ -121,7 +121,7 @@ describe('resolveTrapSources', () => {
     const asked: string[] = [];
     const sources = await resolveTrapSources(
       [
-        device('a', { host: '10.0.0.1' }, ['1.3.6.1.2.1.33.2.0.1']),
+        device('a', { host: '10.0.0.1' }, ['1.3.6.1.2.1.33.2.1']),
         device('b', { host: '10.0.0.2', trapSource: '10.0.9.2' }),
         device('c', { host: 'ups-c.example' }),
         device('d', { host: 'gone.example' }),
@@ -135,7 +135,7 @@ describe('resolveTrapSources', () => {
     );
     expect(asked.sort()).toEqual(['gone.example', 'ups-c.example']);
     expect(sources.targets('10.0.0.1')?.map((t) => t.device.id)).toEqual(['a', 'e']);
-    expect(sources.targets('10.0.0.1')?.[0]?.rules.get('1.3.6.1.2.1.33.2.0.1')?.name).toBe('rule0');
+    expect(sources.targets('10.0.0.1')?.[0]?.rules.get('1.3.6.1.2.1.33.2.1')?.name).toBe('rule0');
     expect(sources.targets('10.0.0.2')).toBeUndefined();
     expect(sources.targets('10.0.9.2')?.map((t) => t.device.id)).toEqual(['b']);
     expect(sources.targets('10.0.0.4')?.map((t) => t.device.id)).toEqual(['c']);

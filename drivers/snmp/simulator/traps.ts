@@ -9,7 +9,7 @@ import type { SnmpDeviceConfig, SnmpTrapRule } from '../device.js';
 import type { Cell, RawValue } from './encode.js';
 import snmp, { type Session } from 'net-snmp';
 
-export const UPS_TRAP_ON_BATTERY = '1.3.6.1.2.1.33.2.0.1';
+export const UPS_TRAP_ON_BATTERY = '1.3.6.1.2.1.33.2.1';
 
 export interface TrapTarget {
   host: string;
