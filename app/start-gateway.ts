@@ -4,7 +4,7 @@
  */
 import { readFileSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SiteConfig } from '../config/types.js';
+import { DEFAULT_CONTROL, type SiteConfig } from '../config/types.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
 import { createHostAllowlist } from '../dashboard/host-allowlist.js';
@@ -20,6 +20,9 @@ import { lockDataDir } from '../gateway/data-dir-lock.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createSampler } from '../gateway/sampler.js';
+import { createControlService } from '../gateway/control/index.js';
+import { createLinkLock } from '../core/link-lock.js';
+import type { Sample } from '../core/types.js';
 import { type StartedDriverModules, startDriverModules } from './start-drivers.js';
 import { eventLoopMetricFamilies, startEventLoopMonitor } from '../gateway/event-loop-monitor.js';
 import { ensurePrivateDir } from '../gateway/private-files.js';
@@ -73,10 +76,26 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   }
   // While the system says its clock is not synchronised, samples are marked (clock.requireSync).
   const clockSync = createClockSyncProbe(config.clock?.requireSync ?? 'auto');
+  const sink = (samples: Sample[]) => store.append(markClockUncertain(samples, clockSync.state()));
+  // One lock for polls and writes: a write to a device never interleaves with a poll on its link.
+  const linkLock = createLinkLock();
   const sampler = createSampler({
     devices: drivers.devices,
-    sink: (samples) => store.append(markClockUncertain(samples, clockSync.state())),
+    sink,
+    linkLock,
     logger: logger.child({ component: 'sampler' }),
+  });
+  const driversById = new Map(drivers.devices.map((d) => [d.driver.deviceId, d.driver]));
+  // Every write to equipment (page, API, central EMS) goes through this one service.
+  const control = createControlService({
+    devices: config.devices,
+    driverOf: (id) => driversById.get(id),
+    deviceState: (id) => sampler.statusOf(id)?.state,
+    store,
+    ingest: sink,
+    linkLock,
+    config: config.control ?? DEFAULT_CONTROL,
+    logger: logger.child({ component: 'control' }),
   });
   const catalog = createCatalog(config.devices);
   const alarmLogger = logger.child({ component: 'alarms' });
@@ -126,6 +145,10 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     startedAt,
     store,
     logger: logger.child({ component: 'sync' }),
+    // EMS commands over MQTT targets: only with control.allowEms; otherwise nothing is subscribed.
+    ...((config.control ?? DEFAULT_CONTROL).allowEms
+      ? { commands: { control, logFile: join(config.gateway.dataDir, 'sync-commands.db') } }
+      : {}),
   });
   let tlsMaterial: { cert: Buffer; key: Buffer } | undefined;
   if (config.http.tls) {
@@ -148,6 +171,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     catalog,
     store,
     deviceStatus: () => sampler.status(),
+    control,
     auth,
     tokens,
     tls: tlsMaterial !== undefined,
@@ -167,6 +191,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       ...drivers.health,
       eventLoop: () => loopDelay.snapshot(),
       clock: () => clockMonitor.health(),
+      // write attempts by result since start
+      control: () => control.stats(),
     },
     metrics: [
       () => sync.metrics(),

@@ -76,7 +76,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
-  const { gateway, http, storage, clock, sync, auth, mqttBroker, snmpTraps } = top.data;
+  const { gateway, http, storage, clock, control, sync, auth, mqttBroker, snmpTraps } = top.data;
   const here = (path: string) => resolve(dirname(file), path);
   return {
     problems: [],
@@ -87,6 +87,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       auth,
       storage,
       clock,
+      control,
       sync,
       devices,
       alarms,

@@ -68,6 +68,14 @@ export const clockSchema = z.strictObject({
   requireSync: z.enum(['auto', 'off']).default('auto'),
 });
 
+/** Writes to equipment (issue 14): whether the central EMS may write, and how often per point. */
+export const controlSchema = z.strictObject({
+  allowEms: z.boolean().default(false),
+  rateLimitPerPoint: z
+    .strictObject({ count: z.int().min(1).max(10_000).default(6), perSeconds: z.int().min(1).max(86_400).default(60) })
+    .prefault({}),
+});
+
 /** Device points are checked one by one (by the driver's point schema), so a bad one hides nothing. */
 const deviceCommonShape = {
   id: idString(),
@@ -90,6 +98,7 @@ export const siteSchema = z.strictObject({
   auth: authSchema.prefault({}),
   storage: storageSchema.prefault({}),
   clock: clockSchema.prefault({}),
+  control: controlSchema.prefault({}),
   sync: syncSchema,
   devices: z.array(z.unknown()),
   /** checked rule by rule in alarm-list.ts, so one bad rule hides nothing */

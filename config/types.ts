@@ -1,4 +1,5 @@
 /** The typed site configuration produced by the loader (config/loader.ts). */
+import type { ControlSection } from '../gateway/control/types.js';
 import type { MqttBrokerSection } from '../drivers/mqtt/point.js';
 import type { DeviceConfig } from '../drivers/registry.js';
 import type { SnmpTrapsSection } from '../drivers/snmp/config-schema.js';
@@ -62,6 +63,10 @@ export interface ClockSection {
   requireSync: 'auto' | 'off';
 }
 
+/** Writes to equipment (gateway/control/). */
+export type { ControlSection };
+export { DEFAULT_CONTROL } from '../gateway/control/types.js';
+
 export interface SiteConfig {
   /** the file it was loaded from (as given) */
   file: string;
@@ -71,6 +76,8 @@ export interface SiteConfig {
   storage: StorageSection;
   /** absent in configs built by hand (tests): requireSync `auto` */
   clock?: ClockSection;
+  /** absent in configs built by hand (tests): DEFAULT_CONTROL */
+  control?: ControlSection;
   /** upstream sync: push targets, pull consumers, retention cooperation */
   sync: SyncSection;
   devices: DeviceConfig[];

@@ -1,3 +1,4 @@
+import type { WriteSpec } from './write-spec.js';
 /** What every device has, whatever its driver: the loader checks these before the driver's own fields. */
 
 export const DEVICE_KINDS = ['ups', 'hvac', 'pdu', 'sensor', 'meter', 'other'] as const;
@@ -20,5 +21,5 @@ export interface CommonDeviceFields {
 /** What the loader builds for every device: the common fields, the driver's name and its points. */
 export interface LoadedDevice extends CommonDeviceFields {
   driver: string;
-  points: ReadonlyArray<{ id: string; key: string; name: string; unit?: string }>;
+  points: ReadonlyArray<{ id: string; key: string; name: string; unit?: string; write?: WriteSpec }>;
 }

@@ -1,4 +1,5 @@
 import type { Sample } from './types.js';
+import type { WriteValue } from './write-spec.js';
 
 /**
  * What every protocol driver gives the sampler: one instance per device, its points bound at
@@ -36,4 +37,20 @@ export interface PushSource {
 
 export function isPushSource(driver: Driver): driver is Driver & PushSource {
   return typeof (driver as Partial<PushSource>).subscribe === 'function';
+}
+
+/**
+ * An extra ability of drivers that can write to their device (issue 14). Only the control service
+ * (gateway/control/) calls it, after checking role, limits and rate, and while it holds the
+ * device's link (no poll in flight on it). The value is in engineering units: the driver applies
+ * the point's scale, offset, enum, word order or payload template in reverse. A link fault throws
+ * DriverError; a refusal by the device (Modbus exception, OPC UA Bad status, SNMP error status)
+ * throws DriverError with a reason naming it (e.g. `illegal-address`, `BadTypeMismatch`, `notWritable`).
+ */
+export interface Writable {
+  write(pointId: string, value: WriteValue, signal: AbortSignal): Promise<void>;
+}
+
+export function isWritable(driver: Driver): driver is Driver & Writable {
+  return typeof (driver as Partial<Writable>).write === 'function';
 }

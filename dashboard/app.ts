@@ -23,6 +23,7 @@ import { healthRoutes } from './routes/health.js';
 import { liveRoutes } from './routes/live.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pointRoutes } from './routes/points.js';
+import { controlRoutes } from './routes/control.js';
 import { systemRoutes } from './routes/system.js';
 import { trendRoutes } from './routes/trends.js';
 import { securityHeaders } from './security-headers.js';
@@ -59,6 +60,7 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.route('/', loginRoutes(kit, deps.auth));
   app.route('/api/v1/health', healthRoutes(deps));
   app.route('/api/v1/devices', deviceRoutes(deps));
+  app.route('/api/v1/points', controlRoutes(deps));
   app.route('/api/v1/points', pointRoutes(deps));
   if (deps.alarms) app.route('/api/v1/alarms', alarmRoutes(deps.alarms));
   app.route('/api/v1/events', eventRoutes(deps.store));

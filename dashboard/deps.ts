@@ -6,6 +6,7 @@ import type { DeviceStatus } from '../core/device-status.js';
 import type { Logger } from '../core/logger.js';
 import type { SelfHealth } from '../core/self-health.js';
 import type { Store } from '../gateway/store/types.js';
+import type { ControlService } from '../gateway/control/types.js';
 
 /**
  * A provider of Prometheus metric families for GET /metrics (the shape routes/metrics.ts renders).
@@ -42,6 +43,8 @@ export interface DashboardDeps {
   catalog: Catalog;
   store: Pick<Store, 'latest' | 'latestOf' | 'history' | 'stats' | 'onCommit' | 'rollups' | 'eventsAfter' | 'storedPoints'>;
   deviceStatus: () => DeviceStatus[];
+  /** writes to equipment (POST /api/v1/points/:id/write); absent: every write answers not-writable */
+  control?: ControlService;
   /** logins, sessions and API tokens; every route but login, static files and health needs it */
   auth: AuthService;
   /** API tokens, managed by admins on the users page (`gateway token` does the same on the command line) */

@@ -1,5 +1,6 @@
 /** What the API and pages know about each device and point, derived once from the config. */
 import type { DeviceKind, LoadedDevice } from '../core/device.js';
+import type { WriteSpec } from '../core/write-spec.js';
 
 export interface PointInfo {
   id: string;
@@ -9,6 +10,8 @@ export interface PointInfo {
   unit: string | null;
   /** no longer in the config (its device was renamed or removed); its stored history stays readable */
   retired?: boolean;
+  /** its write limits, when the point may be written (issue 14) */
+  write?: WriteSpec;
 }
 
 export interface DeviceInfo {
@@ -49,7 +52,9 @@ export function createCatalog(devices: readonly LoadedDevice[]): Catalog {
       pointIds: d.points.map((p) => p.id),
     });
     for (const p of d.points) {
-      pointInfos.push({ id: p.id, deviceId: d.id, key: p.key, name: p.name, unit: p.unit ?? null });
+      const info: PointInfo = { id: p.id, deviceId: d.id, key: p.key, name: p.name, unit: p.unit ?? null };
+      if (p.write) info.write = p.write;
+      pointInfos.push(info);
     }
   }
   const byDevice = new Map(deviceInfos.map((d) => [d.id, d]));

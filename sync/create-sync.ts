@@ -4,8 +4,10 @@
  */
 import type { Hono } from 'hono';
 import type { Logger } from '../core/logger.js';
+import type { ControlService } from '../gateway/control/types.js';
 import { publicUrl } from '../core/redact-url.js';
 import { createBatchReader } from './batch.js';
+import { type CommandLog, openCommandLog } from './command-log.js';
 import type { SyncSection, SyncTargetConfig } from './config-schema.js';
 import { type SyncHealth, syncHealth } from './health.js';
 import { createHttpTransport } from './http-transport.js';
@@ -23,6 +25,12 @@ export interface SyncOptions {
   logger: Logger;
   now?: () => number;
   random?: () => number;
+  /**
+   * EMS commands over MQTT targets, only when the site allows central control (control.allowEms):
+   * the control service and where the command-id log lives (`sync-commands.db` in the data folder).
+   * Absent: MQTT targets subscribe to nothing.
+   */
+  commands?: { control: ControlService; logFile: string };
 }
 
 export interface SyncService {
@@ -41,6 +49,9 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   const now = opts.now ?? Date.now;
   const reader = createBatchReader(store, opts.gatewayId);
   const runners: TargetRunner[] = [];
+  // Opened only when some target will take commands.
+  const commandLog: CommandLog | undefined =
+    opts.commands && config.targets.some((t) => t.kind === 'mqtt') ? openCommandLog(opts.commands.logFile) : undefined;
   for (const target of config.targets) {
     const log = logger.child({ target: target.id });
     runners.push(
@@ -50,7 +61,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
         url: publicUrl(target.url),
         store,
         reader,
-        transport: await transportFor(target, opts, log),
+        transport: await transportFor(target, opts, log, commandLog),
         limits: { items: target.batchItems, bytes: target.batchBytes },
         retry: target,
         logger: log,
@@ -73,6 +84,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
     },
     async stop() {
       await Promise.all(runners.map((r) => r.stop()));
+      commandLog?.close();
     },
     health,
     metrics: () => syncMetrics(health()),
@@ -88,7 +100,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   };
 }
 
-async function transportFor(target: SyncTargetConfig, opts: SyncOptions, logger: Logger): Promise<Transport> {
+async function transportFor(target: SyncTargetConfig, opts: SyncOptions, logger: Logger, commandLog?: CommandLog): Promise<Transport> {
   if (target.kind === 'http') return createHttpTransport({ target, gatewayId: opts.gatewayId, version: opts.version });
   const { createMqttTransport } = await import('./mqtt-transport.js');
   return createMqttTransport({
@@ -98,5 +110,6 @@ async function transportFor(target: SyncTargetConfig, opts: SyncOptions, logger:
     startedAt: opts.startedAt,
     logger,
     ...(opts.random ? { random: opts.random } : {}),
+    ...(opts.commands && commandLog ? { commands: { control: opts.commands.control, log: commandLog } } : {}),
   });
 }

@@ -50,5 +50,24 @@ export function syncMetrics(health: SyncHealth): SyncMetricFamily[] {
       type: 'counter',
       samples: health.targets.flatMap((t) => STREAMS.map((stream) => ({ labels: { target: t.id, kind: t.kind, stream }, value: t.gapSeqs[stream] }))),
     },
+    ...commandFamilies(health),
+  ];
+}
+
+/** EMS commands per target and outcome; only when a target takes commands (control.allowEms). */
+function commandFamilies(health: SyncHealth): SyncMetricFamily[] {
+  const taking = health.targets.filter((t) => t.commands);
+  if (taking.length === 0) return [];
+  return [
+    {
+      name: 'gateway_sync_commands_total',
+      help: 'EMS commands received over the target, by outcome (executed, repeated: answered from the log, bad_request, busy, dropped: unanswerable)',
+      type: 'counter',
+      samples: taking.flatMap((t) => {
+        const c = t.commands!;
+        const outcomes = { received: c.received, executed: c.executed, repeated: c.repeated, bad_request: c.badRequests, busy: c.busy, dropped: c.dropped };
+        return Object.entries(outcomes).map(([outcome, value]) => ({ labels: { target: t.id, kind: t.kind, outcome }, value }));
+      }),
+    },
   ];
 }

@@ -7,6 +7,10 @@
  * Reconnects are ours (exponential backoff with jitter) rather than mqtt.js's fixed period. The
  * client keeps an unacknowledged publish in its outgoing store across reconnects and resends it,
  * so a publish in flight when the broker goes away completes after it is back.
+ *
+ * With `commands` (control.allowEms), it also subscribes (QoS 1) to `<prefix>/<gatewayId>/commands`
+ * and answers on `.../commands/result` (commands.ts). Without, it subscribes to nothing and drops a
+ * commands subscription an earlier run left in the broker's persistent session.
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
@@ -15,7 +19,10 @@ import { backoffDelay } from '../core/backoff.js';
 import { errorMessage } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { publicUrl, scrubUrls } from '../core/redact-url.js';
+import type { ControlService } from '../gateway/control/types.js';
 import type { Batch } from './batch.js';
+import type { CommandLog } from './command-log.js';
+import { type CommandAnswer, createCommandHandler } from './commands.js';
 import type { MqttTargetConfig } from './config-schema.js';
 import { mqttTopics } from './topics.js';
 import type { ConnectionProblem, SendOutcome, Transport } from './transport.js';
@@ -31,6 +38,8 @@ export interface MqttTransportOptions {
   startedAt: number;
   logger: Logger;
   random?: () => number;
+  /** EMS commands (only when control.allowEms): the service that writes and the id log */
+  commands?: { control: ControlService; log: CommandLog };
 }
 
 export function createMqttTransport(opts: MqttTransportOptions): Transport {
@@ -44,6 +53,20 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
   let failures = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
   let lastProblem: ConnectionProblem | undefined;
+  const commands = opts.commands
+    ? createCommandHandler({
+        target: target.id,
+        control: opts.commands.control,
+        log: opts.commands.log,
+        publish: (answer: CommandAnswer) => {
+          // QoS 1 and kept in the outgoing store while offline; a lost answer is fetched again by resending the id.
+          client.publish(topics.commandResults, JSON.stringify(answer), { qos: 1 }, (err) => {
+            if (err && !closing) logger.warn('cannot publish a command answer', { id: answer.id, err: errorMessage(err) });
+          });
+        },
+        logger: logger.child({ component: 'sync-commands' }),
+      })
+    : undefined;
 
   const client: MqttClient = mqtt.connect(target.url, {
     clientId: target.clientId ?? `${gatewayId}-${target.id}`,
@@ -65,6 +88,16 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
     client.publish(topics.status, status('online'), { qos: 1, retain: true }, (err) => {
       if (err && !closing) logger.warn('cannot publish the online status', { err: errorMessage(err) });
     });
+    // Every connect: the session may be new (broker restarted without persistence). Without
+    // allowEms, unsubscribe: a persistent session keeps an earlier run's subscription otherwise.
+    const done = (what: string) => (err?: Error | null) => {
+      if (err && !closing) logger.warn(`cannot ${what} the commands topic`, { err: errorMessage(err) });
+    };
+    if (commands) client.subscribe(topics.commands, { qos: 1 }, done('subscribe to'));
+    else client.unsubscribe(topics.commands, done('unsubscribe from'));
+  });
+  client.on('message', (topic, payload) => {
+    if (topic === topics.commands && commands) commands.receive(payload);
   });
   client.on('error', (err: Error & { code?: number }) => {
     const auth = typeof err.code === 'number' && AUTH_CODES.has(err.code);
@@ -126,8 +159,11 @@ export function createMqttTransport(opts: MqttTransportOptions): Transport {
     encode,
     send,
     connected: () => client.connected,
+    ...(commands ? { commandStats: () => commands.stats() } : {}),
     problem: () => (client.connected ? undefined : lastProblem),
     async close() {
+      // The command running finishes and its answer is queued before the goodbye.
+      await commands?.close();
       closing = true;
       if (reconnectTimer) clearTimeout(reconnectTimer);
       const within = <T>(p: Promise<T>) => Promise.race([p.catch(() => undefined), new Promise((r) => setTimeout(r, 1000).unref())]);

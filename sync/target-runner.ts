@@ -251,6 +251,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
         sent: { ...sent },
         failedBatches,
         gapSeqs: builder.gapSeqs(),
+        ...(transport.commandStats ? { commands: transport.commandStats() } : {}),
       };
     },
   };

@@ -4,6 +4,7 @@
  */
 import { scrubUrls } from '../core/redact-url.js';
 import type { SyncStream } from '../gateway/store/types.js';
+import type { CommandStats } from './commands.js';
 import type { ConnectionProblem, FailureKind } from './transport.js';
 
 export type TargetState = 'idle' | 'sending' | 'retrying' | 'error' | 'stopped';
@@ -42,6 +43,8 @@ export interface TargetStatus {
   failedBatches: number;
   /** seqs the target never got because retention deleted them first (declared as gaps) */
   gapSeqs: Record<SyncStream, number>;
+  /** EMS commands (an MQTT target with control.allowEms only) */
+  commands?: CommandStats;
 }
 
 /** The parts of a status a connection problem can change. */

@@ -1,5 +1,6 @@
 /** What a push target's runner needs from a protocol: send one batch, hear the receiver's ack. */
 import type { Batch } from './batch.js';
+import type { CommandStats } from './commands.js';
 
 /**
  * `retry`: may pass by itself (network, timeout, 5xx): exponential backoff with jitter.
@@ -31,6 +32,8 @@ export interface Transport {
   connected?(): boolean;
   /** The connection's current problem (refused login, broker down), while there is one. */
   problem?(): ConnectionProblem | undefined;
+  /** EMS commands taken over this connection (MQTT with control.allowEms) */
+  commandStats?(): CommandStats;
   /** Stops; an MQTT transport first marks the gateway offline. */
   close(): Promise<void>;
 }

@@ -20,11 +20,18 @@ export function isSafeMethod(method: string): boolean {
 /** The weakest role allowed, or null when the route decides itself (still authenticated). */
 export function requiredRole(method: string, path: string): UserRole | null {
   if (path.startsWith('/api/v1/sync/')) return null;
+  // Writes to equipment: the control service checks the point's role (and records the refusal).
+  if (method === 'POST' && isWriteRoute(path)) return null;
   if (path.startsWith('/api/v1/users') || path.startsWith('/users') || path.startsWith('/api/v1/tokens')) {
     return 'admin';
   }
   if (isSafeMethod(method) || path === '/logout' || path === '/api/v1/session') return 'viewer';
   return 'operator';
+}
+
+/** POST /api/v1/points/<id>/write (a point id has no slash). */
+export function isWriteRoute(path: string): boolean {
+  return /^\/api\/v1\/points\/[^/]+\/write$/.test(path);
 }
 
 /** Browsers get the login page; scripts and API clients get a JSON 401. */

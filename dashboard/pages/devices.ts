@@ -6,6 +6,7 @@ import type { WebEnv } from '../context.js';
 import { formatAge, formatTime, html } from '../html.js';
 import type { MessageKey, Translate } from '../i18n/i18n.js';
 import { compareAlarms, deviceOfAlarm } from '../overview-model.js';
+import { controlCard, writablePoints } from './device-control.js';
 import { type PageKit, renderPage } from './layout.js';
 import { valueCell } from './overview.js';
 
@@ -75,7 +76,10 @@ export function devicePages(kit: PageKit): Hono<WebEnv> {
       const alarmRows = alarms.map(
         (a) => html`<tr class="sev-${a.severity} st-${a.state}"><td><span class="sev">${t(`severity.${a.severity}` as MessageKey)}</span></td><td>${a.message}</td><td>${t(`alarm.state.${a.state}` as MessageKey)}</td><td>${formatTime(a.raisedAt)}</td></tr>`,
       );
+      const pointInfos = device.pointIds.map((id) => deps.catalog.point(id)!);
+      const control = controlCard(pointInfos, c.get('principal').role, (id) => deps.store.latestOf(id), t);
       const body = html`<p class="meta">${t(`kind.${device.kind}` as MessageKey)} · ${device.location ?? t('overview.noLocation')} · ${device.driver}${device.profile ? ` · ${device.profile}` : ''}</p>
+${control}
 <div class="cols">
 <section class="card wide" aria-labelledby="h-points"><h2 id="h-points">${t('device.points')}</h2>
 <div class="table-wrap"><table class="data points"><thead><tr><th scope="col">${t('device.col.point')}</th><th scope="col" class="num">${t('device.col.value')}</th><th scope="col">${t('device.col.quality')}</th><th scope="col" class="num">${t('device.col.age')}</th><th scope="col">${t('device.col.trend')}</th></tr></thead>
@@ -94,8 +98,9 @@ ${deps.alarms ? (alarmRows.length > 0 ? html`<table class="data"><tbody>${alarmR
         body,
         live: `device=${encodeURIComponent(device.id)}&alarms=1`,
         scripts: ['device.js'],
-        messages: ['device.', 'status.'],
-        data: { deviceId: device.id },
+        messages: ['device.', 'status.', 'control.', 'role.'],
+        // the control history reads the events stream backwards from here (device.js)
+        data: { deviceId: device.id, ...(writablePoints(pointInfos).length > 0 && { lastEventSeq: deps.store.stats().lastEventSeq }) },
       });
     });
 }

@@ -24,6 +24,8 @@ function pointView(info: PointInfo, latest: LatestValue | undefined, deps?: Dash
     ts: latest?.ts ?? null,
     stale: fresh.stale,
     retired: info.retired === true,
+    /** the write limits (min, max, step, values, role, confirm, ...), null when the point cannot be written */
+    write: info.write ?? null,
   };
 }
 

@@ -58,6 +58,10 @@ export interface ModbusClient {
     timeoutMs: number,
     signal: AbortSignal,
   ): Promise<number[]>;
+  /** FC6 (one register) or FC16 (several); resolves when the device echoes the write. */
+  writeRegisters(unitId: number, address: number, words: readonly number[], timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** FC5 */
+  writeCoil(unitId: number, address: number, on: boolean, timeoutMs: number, signal: AbortSignal): Promise<void>;
   close(): Promise<void>;
   /** Called once when the link goes down on its own (peer closed, cable pulled). */
   onClose?(listener: (cause?: Error) => void): void;
@@ -76,7 +80,14 @@ export type OpenModbusClient = (link: ModbusConnection, options: OpenClientOptio
 interface RawResult {
   data: Array<number | boolean>;
   buffer: Buffer;
+  /** write replies (FC5/6/16) echo the address, and FC16 the register count */
+  address?: number;
+  length?: number;
 }
+/** The function codes this client sends: reads 1–4, writes 5 (coil), 6 (register), 16 (registers). */
+type FunctionCode = 1 | 2 | 3 | 4 | 5 | 6 | 16;
+/** What a write carries: FC5 a state, FC6 one word, FC16 words. */
+type WritePayload = boolean | number | readonly number[];
 type RawCallback = (err: unknown, res?: RawResult) => void;
 interface RawPort extends NodeJS.EventEmitter {
   _client?: NodeJS.EventEmitter & { setKeepAlive?(enable: boolean, delay: number): void };
@@ -101,6 +112,9 @@ interface RawModbus extends NodeJS.EventEmitter {
   writeFC2(unit: number, address: number, count: number, next: RawCallback): void;
   writeFC3(unit: number, address: number, count: number, next: RawCallback): void;
   writeFC4(unit: number, address: number, count: number, next: RawCallback): void;
+  writeFC5(unit: number, address: number, state: boolean, next: RawCallback): void;
+  writeFC6(unit: number, address: number, value: number, next: RawCallback): void;
+  writeFC16(unit: number, address: number, values: number[], next: RawCallback): void;
   close(next: (err?: unknown) => void): void;
   destroy(next: () => void): void;
 }
@@ -189,12 +203,13 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
   if (framing !== 'rtu') stream?.setKeepAlive?.(true, KEEPALIVE_MS);
 
   const request = (
-    fc: 1 | 2 | 3 | 4,
+    fc: FunctionCode,
     unitId: number,
     address: number,
     count: number,
     timeoutMs: number,
     signal: AbortSignal,
+    payload?: WritePayload,
   ): Promise<RawResult> => {
     const run = async (): Promise<RawResult> => {
       signal.throwIfAborted();
@@ -254,7 +269,7 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
         if (framing === 'tcp' && raw._port?._transactionIdWrite !== undefined) noise.sent(raw._port._transactionIdWrite);
         const callback: RawCallback = (err, res) => {
           if (done) return; // a duplicate or late frame for a request already settled
-          const classified = err === null || err === undefined ? checkResult(fc, count, res) : classify(err, unitId, timeoutMs);
+          const classified = err === null || err === undefined ? checkResult(fc, address, count, res) : classify(err, unitId, timeoutMs);
           const failure = classified?.fault === 'timeout' ? silence(classified) : classified;
           if (failure?.fault === 'timeout') timeoutsInARow += 1;
           else timeoutsInARow = 0;
@@ -264,7 +279,10 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
           finish(() => (failure ? reject(failure) : resolve(res as RawResult)));
         };
         try {
-          raw[`writeFC${fc}`](unitId, address, count, callback);
+          if (fc === 5) raw.writeFC5(unitId, address, payload as boolean, callback);
+          else if (fc === 6) raw.writeFC6(unitId, address, payload as number, callback);
+          else if (fc === 16) raw.writeFC16(unitId, address, [...(payload as readonly number[])], callback);
+          else raw[`writeFC${fc}`](unitId, address, count, callback);
         } catch (err) {
           callback(err);
         }
@@ -293,6 +311,13 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
       const res = await request(table === 'holding' ? 3 : 4, unitId, address, count, timeoutMs, signal);
       return res.data as number[];
     },
+    async writeRegisters(unitId, address, words, timeoutMs, signal) {
+      if (words.length === 1) await request(6, unitId, address, 1, timeoutMs, signal, words[0]!);
+      else await request(16, unitId, address, words.length, timeoutMs, signal, words);
+    },
+    async writeCoil(unitId, address, on, timeoutMs, signal) {
+      await request(5, unitId, address, 1, timeoutMs, signal, on);
+    },
     close() {
       markClosed();
       shutdownDone ??= shutdown(raw, framing);
@@ -306,7 +331,14 @@ function createClient(raw: RawModbus, framing: ModbusFraming, logger?: Logger): 
 }
 
 /** modbus-serial checks CRC, length, unit and function; the byte count inside is left to us. */
-function checkResult(fc: number, count: number, res: RawResult | undefined): ModbusRequestError | undefined {
+function checkResult(fc: FunctionCode, address: number, count: number, res: RawResult | undefined): ModbusRequestError | undefined {
+  if (fc >= 5) {
+    // A write reply echoes what was written; another address means a reply to something else.
+    if (res === undefined || res.address !== address || (fc === 16 && res.length !== count)) {
+      return new ModbusRequestError(`the write reply does not echo address ${address}`, 'bad-frame');
+    }
+    return undefined;
+  }
   if (res === undefined || !Array.isArray(res.data)) return new ModbusRequestError('empty reply', 'bad-frame');
   const expectedBytes = fc <= 2 ? Math.ceil(count / 8) : count * 2;
   if (res.buffer.length !== expectedBytes) {

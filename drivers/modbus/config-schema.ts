@@ -12,6 +12,7 @@
  * YAML reads an unquoted 40001 as a number, so reference addresses must be quoted.
  */
 import { z } from 'zod';
+import { writeSpecSchema } from '../../core/write-spec.js';
 import type {
   BuildInput,
   DriverConfigPlugin,
@@ -61,6 +62,7 @@ export const modbusPointInputSchema = z.strictObject({
   enum: z.record(z.string(), z.string()).optional(),
   sentinel: z.array(z.int()).optional(),
   disabled: z.boolean().optional(),
+  write: writeSpecSchema.optional(),
 });
 export type ModbusPointInput = z.infer<typeof modbusPointInputSchema>;
 
@@ -203,7 +205,7 @@ function resolveOne(p: ModbusPointInput, d: Pick<PointDefaults<unknown>, 'device
   };
   if (p.unit !== undefined) point.unit = p.unit;
   if (p.length !== undefined) point.length = p.length;
-  for (const f of ['scale', 'offset', 'binaryPoint', 'bit', 'enum', 'sentinel'] as const) {
+  for (const f of ['scale', 'offset', 'binaryPoint', 'bit', 'enum', 'sentinel', 'write'] as const) {
     if (p[f] !== undefined) (point as unknown as Record<string, unknown>)[f] = p[f];
   }
   return point;
@@ -221,6 +223,32 @@ function checkTypeFields(p: ModbusPointInput, table: ModbusTable, type: ModbusTy
   for (const f of NUMERIC_ONLY) if (notNumeric && p[f] !== undefined) report(`not for ${notNumeric}`, f);
   for (const key of Object.keys(p.enum ?? {})) {
     if (!/^-?\d+$/.test(key)) report(`enum key "${key}" is not an integer`, 'enum', key);
+  }
+  if (p.write) checkWriteSpec(p, table, type, report);
+}
+
+/**
+ * Only holding registers and coils can be written; a bit inside a register would need a
+ * read-modify-write that could overwrite the device's own change to the other bits, so it is refused.
+ */
+function checkWriteSpec(p: ModbusPointInput, table: ModbusTable, type: ModbusType, report: Report): void {
+  const w = p.write!;
+  if (table === 'input' || table === 'discrete') report(`${table === 'input' ? 'input registers' : 'discrete inputs'} cannot be written`, 'write');
+  else if (p.bit !== undefined) report('a bit of a register cannot be written (write the whole register as a point)', 'write');
+  const isBool = type === 'bool';
+  const isEnum = p.enum !== undefined;
+  if (w.values !== undefined && !isBool && !isEnum) report('values: only for enum or bool points', 'write');
+  if (isBool || isEnum || type === 'string') {
+    for (const f of ['min', 'max', 'step'] as const) {
+      if (w[f] !== undefined) report(`${f}: only for numeric points, not ${isEnum ? 'enum' : type} points`, 'write');
+    }
+  }
+  if (isEnum && w.values !== undefined) {
+    const labels = new Set(Object.values(p.enum!));
+    for (const v of w.values) if (typeof v !== 'string' || !labels.has(v)) report(`values: ${JSON.stringify(v)} is not one of the enum's labels`, 'write');
+  }
+  if (isBool && w.values !== undefined) {
+    for (const v of w.values) if (typeof v !== 'boolean') report(`values: ${JSON.stringify(v)} is not true or false`, 'write');
   }
 }
 

@@ -3,12 +3,14 @@
  * and codec serve TCP, RTU and RTU over TCP; only the link (see client.ts) differs.
  */
 import type { ModbusDeviceConfig } from './device.js';
-import type { Driver } from '../../core/driver.js';
+import type { Driver, Writable } from '../../core/driver.js';
+import type { WriteValue } from '../../core/write-spec.js';
 import { DriverError, errorMessage } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { badSample, type Sample } from '../../core/types.js';
 import { describeLink, type ModbusClient, ModbusRequestError } from './client.js';
 import { type DecodedValue, decodeBits, decodeRegisters } from './codec.js';
+import { encodeBit, encodeRegisters } from './encode.js';
 import { exceptionReason, isGatewayException } from './exceptions.js';
 import { linkIdOf, type ModbusLinkPool } from './link-pool.js';
 import { MAX_READ_BITS, MAX_READ_REGISTERS, planReads, type ReadRequest } from './planner.js';
@@ -23,7 +25,7 @@ export interface ModbusDriverOptions {
 
 const ILLEGAL_ADDRESS = 0x02;
 
-export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDriverOptions): Driver {
+export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDriverOptions): Driver & Writable {
   const { links } = options;
   const connection = device.connection;
   const { unitId, timeoutMs } = connection;
@@ -147,9 +149,57 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
     }
   }
 
+  const byId = new Map(device.points.map((p) => [p.id, p]));
+
+  /** The link to use now (another device on it may have reopened it since ours broke). */
+  const currentLink = (): ModbusClient => {
+    if (holding && !client?.isOpen) client = links.current(linkId) ?? client;
+    const link = client;
+    if (link === undefined || !link.isOpen) throw fail(`not connected to ${where}`, 'comm');
+    return link;
+  };
+
+  /**
+   * A setpoint or command (issue 14): holding registers (FC6 for one register, FC16 for more, the
+   * point's word order and scale in reverse) and coils (FC5). The caller holds the link lock.
+   */
+  async function write(pointId: string, value: WriteValue, signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const point = byId.get(pointId);
+    if (!point) throw new DriverError(`${device.id}: no point "${pointId}"`, device.id, 'not-found', false);
+    if (point.table === 'input' || point.table === 'discrete' || point.bit !== undefined) {
+      throw new DriverError(`${pointId}: ${point.bit !== undefined ? 'a bit of a register' : `the ${point.table} table`} cannot be written`, device.id, 'not-writable', false);
+    }
+    let words: number[] | undefined;
+    let on = false;
+    try {
+      if (point.table === 'coil') on = encodeBit(point, value);
+      else words = encodeRegisters(point, value);
+    } catch (err) {
+      // Nothing was sent: the value does not fit the register (type range, enum labels).
+      throw new DriverError(errorMessage(err), device.id, 'out-of-range', false, { cause: err });
+    }
+    const link = currentLink();
+    try {
+      if (words) await link.writeRegisters(unitId, point.address, words, timeoutMs, signal);
+      else await link.writeCoil(unitId, point.address, on, timeoutMs, signal);
+    } catch (err) {
+      if (signal.aborted && err === signal.reason) throw err;
+      if (!(err instanceof ModbusRequestError)) {
+        links.markBroken(linkId, link);
+        throw fail(`${where}: ${errorMessage(err)}`, 'comm', err);
+      }
+      if (err.fault === 'comm') links.markBroken(linkId, link);
+      // A refusal by the device names its exception (illegal-address, illegal-value, device-busy, ...).
+      const reason = err.fault === 'exception' ? exceptionReason(err.exceptionCode ?? 0) : err.fault;
+      throw fail(err.message, reason, err);
+    }
+  }
+
   return {
     deviceId: device.id,
     linkId,
+    write,
 
     async connect(signal) {
       if (client?.isOpen && holding) return;
@@ -159,12 +209,7 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
 
     async read(signal) {
       signal.throwIfAborted();
-      if (holding && !client?.isOpen) {
-        // Another device on the link may have reopened it since ours broke: carry on with it.
-        client = links.current(linkId) ?? client;
-      }
-      const link = client;
-      if (link === undefined || !link.isOpen) throw fail(`not connected to ${where}`, 'comm');
+      const link = currentLink();
       const samples = new Array<Sample | undefined>(device.points.length);
       for (const request of plan) await runRequest(link, request, signal, samples);
       const ts = now();

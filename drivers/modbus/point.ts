@@ -1,4 +1,5 @@
 /** A Modbus point after config load: every default resolved, address 0-based. */
+import type { WriteSpec } from '../../core/write-spec.js';
 
 export const MODBUS_TABLES = ['coil', 'discrete', 'input', 'holding'] as const;
 export type ModbusTable = (typeof MODBUS_TABLES)[number];
@@ -49,6 +50,8 @@ export interface ModbusPoint {
   enum?: Record<string, string>;
   /** raw values that mean "not available" */
   sentinel?: number[];
+  /** present only when the point may be written (issue 14): holding and coil points only */
+  write?: WriteSpec;
 }
 
 export function isBitTable(table: ModbusTable): boolean {

@@ -10,6 +10,7 @@
  * Zod only (see config/driver-plugin.ts): nothing here loads an MQTT library.
  */
 import { z } from 'zod';
+import { writeSpecSchema } from '../../core/write-spec.js';
 import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../core/driver-config.js';
 import type { MqttDeviceConfig } from './device.js';
 import { type Secret, secretString } from '../../core/secret.js';
@@ -27,6 +28,7 @@ import {
   RETAINED_POLICIES,
   type RetainedPolicy,
 } from './point.js';
+import { DEFAULT_COMMAND_PAYLOAD } from './command.js';
 import { fillTopicTemplate, parseTopicTemplate, templateFilter } from './topic.js';
 
 const KEY = /^[a-z0-9_-]+$/;
@@ -165,6 +167,9 @@ export const mqttPointInputSchema = z.strictObject({
   offset: z.number().optional(),
   staleAfterMs: z.int().min(0).max(7 * 86_400_000).optional(),
   disabled: z.boolean().optional(),
+  write: writeSpecSchema.optional(),
+  /** the write route (issue 14): a topic template like the point's, and a payload template with {value} */
+  command: z.strictObject({ topic: z.string().min(1), payload: z.string().default(DEFAULT_COMMAND_PAYLOAD) }).optional(),
 });
 export type MqttPointInput = z.infer<typeof mqttPointInputSchema>;
 
@@ -209,6 +214,9 @@ export const mqttConfigPlugin: DriverConfigPlugin<MqttDeviceConfig> = {
       if (p.path !== undefined && !parseJsonPath(fillText(p.path, { point: p.key }).replace(/\{[^}]*\}/g, 'x'))) {
         report(`"${p.path}" is not a JSON path (like temperature, data.rh or values[0])`, 'path');
       }
+      const commandTemplate = p.command ? parseTopicTemplate(p.command.topic) : undefined;
+      if (typeof commandTemplate === 'string') report(`topic: ${commandTemplate}`, 'command');
+      if (p.write !== undefined && p.command === undefined) report('an MQTT point is written through its command: give command: { topic, payload }', 'write');
       const type = p.type ?? 'number';
       if (type !== 'number') for (const f of ['scale', 'offset'] as const) if (p[f] !== undefined) report(`only for type number, not ${type}`, f);
       // A profile alone cannot know the device's vars: only its syntax is checked here.
@@ -237,6 +245,20 @@ export const mqttConfigPlugin: DriverConfigPlugin<MqttDeviceConfig> = {
         if (p.path !== undefined) point.path = fillText(p.path, vars);
         if (p.scale !== undefined) point.scale = p.scale;
         if (p.offset !== undefined) point.offset = p.offset;
+        if (p.write !== undefined) point.write = p.write;
+        if (p.command && commandTemplate && typeof commandTemplate !== 'string') {
+          const command = fillTopicTemplate(commandTemplate, vars);
+          if ('missing' in command) {
+            report(`topic: {${command.missing}} has no value: give the device vars: { ${command.missing}: ... } or instances`, 'command');
+            break;
+          }
+          // the gateway listens on the point's topic: a command there would read back as the value
+          if (command.topic === point.topic) {
+            report("topic: must differ from the point's topic (the gateway would read its own command as the value)", 'command');
+            break;
+          }
+          point.command = { topic: command.topic, payload: p.command.payload };
+        }
         resolved.push(point);
       }
     }

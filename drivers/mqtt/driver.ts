@@ -1,11 +1,13 @@
 /**
  * The MQTT ingest driver: a push source. Values go to the store as they arrive (subscribe); the
  * sampler's periodic read() is the health check — it fails while the broker connection is down
- * and otherwise returns the last-value cache.
+ * and otherwise returns the last-value cache. A point with a `command` is writable: write() publishes
+ * the command on the device's connection; the device's next report on the point's topic is the read-back.
  */
-import type { Driver, PushSource } from '../../core/driver.js';
+import type { Driver, PushSource, Writable } from '../../core/driver.js';
 import { DriverError, errorMessage } from '../../core/errors.js';
 import type { Sample } from '../../core/types.js';
+import { CommandRefusal, rawCommandValue, renderCommandPayload } from './command.js';
 import type { MqttIngest } from './ingest.js';
 import type { MqttDeviceLike } from './point.js';
 
@@ -14,7 +16,7 @@ export interface MqttDriverOptions {
   ingest: MqttIngest;
 }
 
-export function createMqttDriver(device: MqttDeviceLike, options: MqttDriverOptions): Driver & PushSource {
+export function createMqttDriver(device: MqttDeviceLike, options: MqttDriverOptions): Driver & PushSource & Writable {
   const channel = options.ingest.channel(device.id);
   const link = options.ingest.linkOf(device.id);
   let joined = false;
@@ -43,6 +45,27 @@ export function createMqttDriver(device: MqttDeviceLike, options: MqttDriverOpti
       if (!joined) throw fail('not connected');
       if (!link.isUp()) throw fail('no connection to the MQTT broker');
       return channel.current();
+    },
+    async write(pointId, value, signal) {
+      signal.throwIfAborted();
+      const point = device.points.find((p) => p.id === pointId);
+      const refuse = (message: string, reason: string) => new DriverError(`${device.id}: ${point?.key ?? pointId}: ${message}`, device.id, reason, false);
+      if (!point?.command) throw refuse(point ? 'the point has no command topic' : 'no such point on this device', 'config');
+      if (closed) throw new DriverError(`${device.id}: the driver is closed`, device.id, 'comm', false);
+      if (!joined || !link.isUp()) throw fail('no connection to the MQTT broker');
+      let payload: string;
+      try {
+        payload = renderCommandPayload(point.command.payload, rawCommandValue(point, value));
+      } catch (err) {
+        if (err instanceof CommandRefusal) throw refuse(`not published: ${err.message}`, 'wrong-type');
+        throw err;
+      }
+      try {
+        await link.publish(point.command.topic, Buffer.from(payload, 'utf8'), signal);
+      } catch (err) {
+        if (signal.aborted && err === signal.reason) throw err;
+        throw fail(`publishing the command failed: ${errorMessage(err)}`, err);
+      }
     },
     subscribe(sink: (samples: Sample[]) => void) {
       return channel.listen(sink);

@@ -4,7 +4,7 @@ import type { IncomingMessage, MessageSource, SourceStatus } from './message-sou
 
 export const EMBEDDED_LINK = 'embedded';
 
-export function createEmbeddedSource(broker: Pick<EmbeddedBroker, 'subscribe' | 'isRunning'>): MessageSource {
+export function createEmbeddedSource(broker: Pick<EmbeddedBroker, 'subscribe' | 'isRunning'> & Partial<Pick<EmbeddedBroker, 'publish'>>): MessageSource {
   let opening: Promise<void> | undefined;
   let unsubscribes: Array<() => Promise<void>> = [];
   let messages = 0;
@@ -29,6 +29,11 @@ export function createEmbeddedSource(broker: Pick<EmbeddedBroker, 'subscribe' | 
       return opening;
     },
     isUp: () => !closed && opening !== undefined && broker.isRunning(),
+    async publish(topic, payload, signal) {
+      signal.throwIfAborted();
+      if (closed || !broker.isRunning() || !broker.publish) throw new Error('the embedded broker is not running');
+      await broker.publish(topic, payload, { qos: 1, retain: false });
+    },
     status(): SourceStatus {
       const connected = !closed && connects > 0 && broker.isRunning();
       return { link: EMBEDDED_LINK, connected, connects, disconnects: 0, lastError: broker.isRunning() ? null : 'broker stopped', messages };

@@ -138,6 +138,21 @@ export function createExternalSource(options: ExternalSourceOptions): MessageSou
       });
     },
     isUp: () => up,
+    async publish(topic, payload, signal) {
+      signal.throwIfAborted();
+      const c = client;
+      // mqtt.js would queue it until a reconnect: a command must not run late, so refuse now
+      if (!c || !up) throw new Error(`no connection to ${link}`);
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => reject(signal.reason);
+        signal.addEventListener('abort', onAbort, { once: true });
+        c.publish(topic, payload, { qos: 1, retain: false }, (err) => {
+          signal.removeEventListener('abort', onAbort);
+          if (err) reject(err);
+          else resolve();
+        });
+      });
+    },
     status: (): SourceStatus => ({ link, connected: up, ...counters, lastError }),
     async close() {
       closed = true;

@@ -22,7 +22,7 @@ import { mergeFilters } from './topic.js';
 export interface MqttIngestOptions {
   devices: readonly MqttDeviceLike[];
   /** the embedded broker; devices without a connection use it */
-  broker?: Pick<EmbeddedBroker, 'subscribe' | 'isRunning'>;
+  broker?: Pick<EmbeddedBroker, 'subscribe' | 'isRunning'> & Partial<Pick<EmbeddedBroker, 'publish'>>;
   /** names the default client id on external brokers */
   gatewayId: string;
   logger?: Logger;
@@ -48,6 +48,8 @@ export interface MqttLink {
   /** The last device out closes the connection. */
   release(deviceId: string): Promise<void>;
   isUp(): boolean;
+  /** A device command on this connection (see MessageSource.publish); rejects while it is down. */
+  publish(topic: string, payload: Buffer, signal: AbortSignal): Promise<void>;
 }
 
 export interface MqttIngest {
@@ -199,6 +201,11 @@ export function createMqttIngest(options: MqttIngestOptions): MqttIngest {
         acquire: (id, signal) => link.acquire(id, signal),
         release: (id) => link.release(id),
         isUp: () => link.isUp(),
+        publish: async (topic, payload, signal) => {
+          const s = link.source;
+          if (!s?.isUp()) throw new Error('no connection to the MQTT broker');
+          await s.publish(topic, payload, signal);
+        },
       };
     },
     health() {

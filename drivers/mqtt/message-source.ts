@@ -32,6 +32,12 @@ export interface MessageSource {
   open(filters: readonly string[], onMessage: (message: IncomingMessage) => void, signal: AbortSignal): Promise<void>;
   /** connected and subscribed now */
   isUp(): boolean;
+  /**
+   * Publishes a device command (issue 14): QoS 1, not retained (a retained command would run
+   * again on the device's every reconnect). Resolves when the broker has it (PUBACK, or in-process
+   * delivery); rejects when the link is down.
+   */
+  publish(topic: string, payload: Buffer, signal: AbortSignal): Promise<void>;
   status(): SourceStatus;
   close(): Promise<void>;
 }

@@ -1,5 +1,6 @@
 /** MQTT config after load: every default resolved, every topic template filled in. */
 import type { Secret } from '../../core/secret.js';
+import type { WriteSpec } from '../../core/write-spec.js';
 
 export const MQTT_VALUE_TYPES = ['number', 'boolean', 'string'] as const;
 export type MqttValueType = (typeof MQTT_VALUE_TYPES)[number];
@@ -26,6 +27,16 @@ export interface MqttPoint {
   offset?: number;
   /** no message for this long → one bad/`stale` sample; 0: never stale (publishes only on change) */
   staleAfterMs: number;
+  /** present only when the point may be written (issue 14) */
+  write?: WriteSpec;
+  /** where a write goes: the concrete command topic and the payload template (`{value}`) */
+  command?: MqttCommand;
+}
+
+/** An MQTT point's write route (see command.ts for the payload template). */
+export interface MqttCommand {
+  topic: string;
+  payload: string;
 }
 
 export interface MqttConnection {

@@ -4,7 +4,7 @@
  * driver per MQTT device and for the health section.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Driver, PushSource } from '../../core/driver.js';
+import type { Driver, PushSource, Writable } from '../../core/driver.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { defaultMaxPacketBytes } from './broker-limits.js';
 import { createMqttDriver } from './driver.js';
@@ -19,7 +19,7 @@ export type { MqttHealth };
 export interface MqttRuntime {
   broker: EmbeddedBroker | undefined;
   ingest: MqttIngest;
-  driverFor(device: MqttDeviceLike): Driver & PushSource;
+  driverFor(device: MqttDeviceLike): Driver & PushSource & Writable;
   health(): MqttHealth;
   /** GET /metrics families: ingest counters and refusals by reason, broker hold-backs */
   metrics(): ReturnType<typeof mqttMetricFamilies>;

@@ -9,14 +9,18 @@ import {
   BrowseDirection,
   type ClientSession,
   coerceNodeId,
+  type DataType,
   type DataValue,
+  findBasicDataType,
   MessageSecurityMode,
   type NodeId,
   OPCUAClient,
   type BrowseResult,
   type ReferenceDescription,
   SecurityPolicy,
+  type StatusCode,
   UserTokenType,
+  type Variant,
   VariableIds,
 } from 'node-opcua';
 import { DriverError } from '../../core/errors.js';
@@ -47,6 +51,13 @@ export interface OpcuaSession {
   readonly lost: DriverError | undefined;
   /** Reads in as few requests as the server's MaxNodesPerRead allows. */
   read(items: readonly ReadItem[], signal: AbortSignal): Promise<DataValue[]>;
+  /**
+   * The built-in type a variable's Value is written with (an enumeration is Int32), or the Bad
+   * status of reading its DataType attribute (e.g. the node is no variable).
+   */
+  dataType(nodeId: NodeId, signal: AbortSignal): Promise<DataType | StatusCode>;
+  /** Writes each item's Value attribute; one status per item (a refusal is a Bad status, not a throw). */
+  write(items: readonly { nodeId: NodeId; value: Variant }[], signal: AbortSignal): Promise<StatusCode[]>;
   /** Forward hierarchical references of each node, every continuation followed. */
   browse(nodeIds: readonly NodeId[], signal: AbortSignal): Promise<ReferenceDescription[][]>;
   /** One subscription with the given monitored items; changes reach `onChanges` in batches. */
@@ -276,6 +287,17 @@ function wrapSession(
         }
         return results;
       }, signal);
+    },
+    async dataType(nodeId, signal) {
+      // Read and browse inside the guard, judge outside it: a Bad attribute status is the node's
+      // answer, not a broken channel, so it must not mark the session lost.
+      const [dv] = await guard(() => session.read([{ nodeId, attributeId: AttributeIds.DataType }]), signal);
+      if (!dv?.statusCode.isGood()) return dv!.statusCode;
+      const id = dv.value.value as NodeId;
+      return guard(() => findBasicDataType(session, id), signal);
+    },
+    write(items, signal) {
+      return guard(() => session.write(items.map((i) => ({ nodeId: i.nodeId, attributeId: AttributeIds.Value, value: { value: i.value } }))), signal);
     },
     browse(nodeIds, signal) {
       return guard(async () => {

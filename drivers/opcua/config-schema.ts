@@ -4,6 +4,7 @@
  * node-opcua must load only when an OPC UA device is configured.
  */
 import { z } from 'zod';
+import { writeSpecSchema } from '../../core/write-spec.js';
 import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../core/driver-config.js';
 import { secretString } from '../../core/secret.js';
 import type { OpcuaDeviceConfig } from './device.js';
@@ -73,6 +74,7 @@ export const opcuaPointInputSchema = z.strictObject({
   queueSize: queueSize.optional(),
   deadband: deadbandSchema.optional(),
   disabled: z.boolean().optional(),
+  write: writeSpecSchema.optional(),
 });
 export type OpcuaPointInput = z.infer<typeof opcuaPointInputSchema>;
 
@@ -122,6 +124,7 @@ export function resolveOpcuaPoints<W>(
       if (p[f] !== undefined) point[f] = p[f];
     }
     if (p.deadband !== undefined) point.deadband = p.deadband as OpcuaDeadband;
+    if (p.write !== undefined) point.write = p.write;
     points.push(point);
   }
   return { points, problems };

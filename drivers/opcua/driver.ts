@@ -5,8 +5,8 @@
  * not exist is a bad point, never a device failure; a dead session makes read() throw, and the
  * sampler's reset() + connect() (with its backoff) build a fresh session and subscription.
  */
-import { AttributeIds, type ClientSession, coerceNodeId, type DataValue, VariableIds } from 'node-opcua';
-import type { Driver, PushSource } from '../../core/driver.js';
+import { AttributeIds, type ClientSession, coerceNodeId, type DataType, type DataValue, VariableIds } from 'node-opcua';
+import type { Driver, PushSource, Writable } from '../../core/driver.js';
 import { DriverError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { badSample, type Sample } from '../../core/types.js';
@@ -16,6 +16,7 @@ import type { MonitorSpec } from './monitor.js';
 import type { OpcuaPki } from './pki.js';
 import type { OpcuaDeviceSettings } from './point.js';
 import { type Resolution, resolvePoints } from './resolve.js';
+import { toVariant, WriteRefusal } from './write.js';
 
 export interface OpcuaDriverOptions {
   /** the gateway's certificate store (`<dataDir>/pki`), shared by every OPC UA device */
@@ -36,9 +37,9 @@ const DEAD_STATES = new Map([
  * A subscribe-mode device is a PushSource (its values reach the store as they change); a poll-mode
  * device is a plain Driver, so the sampler stores what read() returns.
  */
-export function createOpcuaDriver(device: OpcuaDeviceSettings & { mode: 'subscribe' }, options: OpcuaDriverOptions): Driver & PushSource;
-export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDriverOptions): Driver | (Driver & PushSource);
-export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDriverOptions): Driver | (Driver & PushSource) {
+export function createOpcuaDriver(device: OpcuaDeviceSettings & { mode: 'subscribe' }, options: OpcuaDriverOptions): Driver & PushSource & Writable;
+export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDriverOptions): (Driver & Writable) | (Driver & PushSource & Writable);
+export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDriverOptions): (Driver & Writable) | (Driver & PushSource & Writable) {
   const { connection, points } = device;
   const log = (options.logger ?? silentLogger).child({ device: device.id });
   const now = options.now ?? Date.now;
@@ -48,6 +49,8 @@ export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDri
   let orphan: ClientSession | undefined;
   let resolved: Resolution[] = [];
   let cache: (Sample | undefined)[] = [];
+  /** each written point's built-in DataType, read at its first write on this session */
+  let dataTypes = new Map<number, DataType>();
   let closed = false;
 
   const fail = (message: string, reason = 'comm') => new DriverError(`${device.id}: ${message}`, device.id, reason, true);
@@ -88,6 +91,7 @@ export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDri
   async function setUp(s: OpcuaSession, signal: AbortSignal): Promise<void> {
     resolved = await resolvePoints(s, points, signal);
     cache = new Array(points.length);
+    dataTypes = new Map();
     const t = now();
     const missing = points.flatMap((p, i) => {
       const bad = unresolvedSample(i, t);
@@ -130,7 +134,42 @@ export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDri
     orphan = s?.orphan() ?? orphan;
   };
 
-  const driver: Driver = {
+  /** A refusal of one write: the point's fault (or the server's answer), never the link's. */
+  const refused = (key: string, message: string, reason: string) => new DriverError(`${device.id}: ${key}: ${message}`, device.id, reason, false);
+
+  async function write(pointId: string, value: Parameters<Writable['write']>[1], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const i = points.findIndex((p) => p.id === pointId);
+    const point = points[i];
+    if (!point) throw refused(pointId, 'no such point on this device', 'config');
+    const s = session;
+    if (closed || !s) throw fail(closed ? 'the driver is closed' : `not connected to ${connection.endpoint}`);
+    if (s.lost) throw s.lost;
+    const r = resolved[i];
+    if (!r || !('nodeId' in r)) throw refused(point.key, `the node was not found (${r && 'reason' in r ? r.reason : 'not resolved'})`, 'config');
+    const { nodeId } = r;
+    let dataType = dataTypes.get(i);
+    if (dataType === undefined) {
+      const answer = await s.dataType(nodeId, signal);
+      if (typeof answer !== 'number') throw refused(point.key, `cannot read the variable's DataType (${statusName(answer)})`, statusName(answer));
+      dataType = answer;
+      dataTypes.set(i, dataType);
+    }
+    let variant: ReturnType<typeof toVariant>;
+    try {
+      variant = toVariant(point, dataType, value);
+    } catch (err) {
+      if (err instanceof WriteRefusal) throw refused(point.key, `not sent: ${err.message}`, err.reason);
+      throw err;
+    }
+    const [status] = await s.write([{ nodeId, value: variant }], signal);
+    if (!status?.isGood()) {
+      const name = status ? statusName(status) : 'BadUnexpectedError';
+      throw refused(point.key, `the server refused the write of ${JSON.stringify(value)} (${name})`, name);
+    }
+  }
+
+  const driver: Driver & Writable = {
     deviceId: device.id,
     // One session per device: devices on one server do not wait for each other.
     linkId: `opcua:${device.id}`,
@@ -190,6 +229,8 @@ export function createOpcuaDriver(device: OpcuaDeviceSettings, options: OpcuaDri
       cache = [];
       await dropSession();
     },
+
+    write,
   };
   if (device.mode === 'poll') return driver;
   const subscribe: PushSource['subscribe'] = (sink) => {

@@ -3,6 +3,7 @@
  * file must not load node-opcua (the config loader and the catalog import it).
  */
 import type { Secret } from '../../core/secret.js';
+import type { WriteSpec } from '../../core/write-spec.js';
 
 export const OPCUA_SECURITY_MODES = ['None', 'Sign', 'SignAndEncrypt'] as const;
 export type OpcuaSecurityMode = (typeof OPCUA_SECURITY_MODES)[number];
@@ -71,6 +72,8 @@ export interface OpcuaPoint {
   samplingIntervalMs?: number;
   queueSize?: number;
   deadband?: OpcuaDeadband;
+  /** present only when the point may be written (issue 14) */
+  write?: WriteSpec;
 }
 
 /** What the driver needs of a device (config/types.ts adds name, kind and the rest). */

@@ -8,7 +8,7 @@ import snmp from 'net-snmp';
 import type { SnmpConnection } from './device.js';
 import type { Varbind } from './codec.js';
 
-export type SnmpFailure = 'timeout' | 'tooBig' | 'noSuchName' | 'auth' | 'failed' | 'aborted';
+export type SnmpFailure = 'timeout' | 'tooBig' | 'noSuchName' | 'auth' | 'failed' | 'aborted' | 'refused';
 
 export class SnmpRequestError extends Error {
   override name = 'SnmpRequestError';
@@ -23,9 +23,47 @@ export class SnmpRequestError extends Error {
   }
 }
 
+/** An agent's error-status answer to a SET (kind `refused`); `status` is its RFC 3416 name, e.g. `notWritable`. */
+export class SnmpSetRefused extends SnmpRequestError {
+  override name = 'SnmpSetRefused';
+  constructor(
+    message: string,
+    readonly status: string,
+    oid?: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, 'refused', oid, options);
+  }
+}
+
+/** error-status values by number (RFC 3416 section 3; 1..5 are SNMPv1's too) */
+const ERROR_STATUS = [
+  'noError',
+  'tooBig',
+  'noSuchName',
+  'badValue',
+  'readOnly',
+  'genErr',
+  'noAccess',
+  'wrongType',
+  'wrongLength',
+  'wrongEncoding',
+  'wrongValue',
+  'noCreation',
+  'inconsistentValue',
+  'resourceUnavailable',
+  'commitFailed',
+  'undoFailed',
+  'authorizationError',
+  'notWritable',
+  'inconsistentName',
+] as const;
+
 export interface SnmpClient {
   /** One GET PDU for these OIDs; varbinds in the same order. */
   get(oids: readonly string[], signal?: AbortSignal): Promise<Varbind[]>;
+  /** One SET PDU; an error-status answer rejects with SnmpSetRefused. */
+  set(varbinds: readonly Varbind[], signal?: AbortSignal): Promise<Varbind[]>;
   /** Every varbind under `oid` (GETBULK for v2c/v3, GETNEXT for v1), at most `limit` of them. */
   walk(oid: string, signal?: AbortSignal, limit?: number): Promise<Varbind[]>;
   close(): void;
@@ -77,6 +115,14 @@ export function openSnmpClient(conn: SnmpConnection): SnmpClient {
     get(oids, signal) {
       return request<Varbind[]>(signal, (done) => session.get([...oids], (err, varbinds) => done(err, varbinds ?? [])));
     },
+    set(varbinds, signal) {
+      return request<Varbind[]>(signal, (done) =>
+        session.set(
+          varbinds.map((v) => ({ ...v })),
+          (err, answer) => done(err ? setRefusal(err) : null, answer ?? []),
+        ),
+      );
+    },
     walk(oid, signal, limit = 10_000) {
       return request<Varbind[]>(signal, (done) => {
         const found: Varbind[] = [];
@@ -114,6 +160,15 @@ function v3User(auth: NonNullable<SnmpConnection['v3']>) {
 
 const TOO_BIG = 1;
 const NO_SUCH_NAME = 2;
+
+/** An agent's error status on a SET, named; other failures (timeout, v3 auth) go on to classify(). */
+function setRefusal(err: Error): Error {
+  const status = (err as Error & { status?: unknown }).status;
+  if (!(err instanceof snmp.RequestFailedError) || typeof status !== 'number' || !ERROR_STATUS[status]) return err;
+  // "NotWritable: 1.3.6..." names the OID of the error-index
+  const oid = /:\s*([\d.]+)\s*$/.exec(err.message)?.[1];
+  return new SnmpSetRefused(`${ERROR_STATUS[status]}${oid ? ` (${oid})` : ''}`, ERROR_STATUS[status], oid, { cause: err });
+}
 
 /** net-snmp's errors as the kinds the driver acts on. */
 function classify(err: unknown): SnmpRequestError {

@@ -26,7 +26,7 @@ export const SNMP_TAG = {
   EndOfMibView: 130,
 } as const;
 
-const TAG_OF_TYPE: Record<SnmpType, number> = {
+export const TAG_OF_TYPE: Record<SnmpType, number> = {
   integer: SNMP_TAG.Integer,
   gauge: SNMP_TAG.Gauge32,
   counter: SNMP_TAG.Counter32,

@@ -14,6 +14,7 @@
  * Zod only (see core/driver-config.ts): nothing here loads net-snmp.
  */
 import { z } from 'zod';
+import { writeSpecSchema } from '../../core/write-spec.js';
 import type { BuildInput, DriverConfigPlugin, Located, PointSource } from '../../core/driver-config.js';
 import { type Secret, secretString } from '../../core/secret.js';
 import type { PointValue } from '../../core/types.js';
@@ -88,9 +89,12 @@ const pointFields = {
   offset: z.number().optional(),
   enum: z.record(z.string().regex(/^-?\d+$/, 'is not an integer'), z.string()).optional(),
   trueValues: z.array(z.int()).min(1).optional(),
+  /** with trueValues: the raw value a write of `false` sends (reading: any value not in trueValues is false) */
+  falseValue: z.int().optional(),
   bit: z.int().min(0).max(2047).optional(),
   sentinel: z.array(z.number()).optional(),
   disabled: z.boolean().optional(),
+  write: writeSpecSchema.optional(),
 };
 
 /** A point as written. Every field but `key` is optional: a device point may only override. */
@@ -335,6 +339,8 @@ function resolvePoint<W>(deviceId: string, c: Candidate<W>, problems: Located<W>
       if (p[f] !== undefined && !numeric) report(`only for numeric types, not ${type}`, f);
     }
   }
+  if (p.falseValue !== undefined && p.trueValues === undefined) report('only with trueValues', 'falseValue');
+  if (p.falseValue !== undefined && p.trueValues?.includes(p.falseValue)) report('is one of trueValues', 'falseValue');
   for (const f of ['scale', 'offset'] as const) {
     if (p[f] !== undefined && given.length > 0) report(`not with ${given[0]} (the value is a ${p.enum ? 'label' : 'boolean'})`, f);
   }
@@ -344,7 +350,7 @@ function resolvePoint<W>(deviceId: string, c: Candidate<W>, problems: Located<W>
   if (p.unit !== undefined) point.unit = p.unit;
   if (type !== undefined) point.type = type;
   if (p.rate) point.rate = true;
-  for (const f of ['scale', 'offset', 'enum', 'trueValues', 'bit', 'sentinel'] as const) {
+  for (const f of ['scale', 'offset', 'enum', 'trueValues', 'falseValue', 'bit', 'sentinel', 'write'] as const) {
     if (p[f] !== undefined) (point as unknown as Record<string, unknown>)[f] = p[f];
   }
   if (c.table) point.table = c.table;

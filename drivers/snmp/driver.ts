@@ -19,14 +19,15 @@
  * Because it is a PushSource, the sampler does not store what read() returns: read() hands its
  * samples to the subscribed sink itself (and returns them, as every driver does).
  */
-import type { Driver, PushSource } from '../../core/driver.js';
+import type { Driver, PushSource, Writable } from '../../core/driver.js';
 import { DriverError, errorMessage } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { badSample, type PointValue, type Sample } from '../../core/types.js';
-import { openSnmpClient, type SnmpClient, SnmpRequestError } from './client.js';
-import { CounterRates, decodeVarbind } from './codec.js';
+import { openSnmpClient, type SnmpClient, SnmpRequestError, SnmpSetRefused } from './client.js';
+import { CounterRates, decodeVarbind, isExceptionTag, TAG_OF_TYPE, tagName } from './codec.js';
 import type { SnmpConnection, SnmpDeviceConfig } from './device.js';
 import type { SnmpPoint } from './point.js';
+import { SetRefusal, setVarbind } from './set.js';
 
 /** One agent's request counters (the module's `snmp` health section lists them). */
 export interface SnmpAgentStats {
@@ -44,7 +45,7 @@ export interface SnmpAgentStats {
   lastError?: string;
 }
 
-export interface SnmpDriver extends Driver, PushSource {
+export interface SnmpDriver extends Driver, PushSource, Writable {
   readonly device: SnmpDeviceConfig;
   /** Pushes a trap rule's `set` values as good samples now; returns the keys it set. */
   pushTrapValues(values: Readonly<Record<string, PointValue>>, ts?: number): string[];
@@ -83,6 +84,8 @@ export function createSnmpDriver(device: SnmpDeviceConfig, deps: SnmpDriverDeps 
   let closed = false;
   let sink: ((samples: Sample[]) => void) | undefined;
   const waiting = new Map<string, Sample>();
+  /** the syntax the agent reported for points without `type`, learnt at their first write */
+  const syntaxes = new Map<string, number>();
 
   const fail = (message: string, reason: string, cause?: unknown) => {
     stats.lastError = message;
@@ -148,6 +151,61 @@ export function createSnmpDriver(device: SnmpDeviceConfig, deps: SnmpDriverDeps 
     }
   }
 
+  /** A write the agent (or the map) refused: the point's problem, not the link's, so not retryable. */
+  const refused = (point: Pick<SnmpPoint, 'key'>, message: string, reason: string) =>
+    new DriverError(`${device.id}: ${point.key}: ${message}`, device.id, reason, false);
+
+  /** A failed GET or SET of a write as a DriverError. */
+  const writeFailure = (point: SnmpPoint, err: unknown, signal: AbortSignal): unknown => {
+    if (signal.aborted) return signal.reason;
+    if (err instanceof SnmpSetRefused) return refused(point, `${agent} refused the SET (${err.message})`, err.status);
+    if (!(err instanceof SnmpRequestError)) return fail(errorMessage(err), 'comm', err);
+    switch (err.kind) {
+      case 'timeout':
+        stats.timeouts += 1;
+        return fail(`no answer from ${agent} within ${conn.timeoutMs * (conn.retries + 1)} ms`, 'timeout', err);
+      case 'noSuchName':
+        return refused(point, `${agent} has no ${point.oid} (noSuchName)`, 'noSuchName');
+      case 'auth':
+        return fail(`${agent}: ${err.message}`, 'auth', err);
+      default:
+        return fail(`${agent}: ${err.message}`, 'comm', err);
+    }
+  };
+
+  /** The point's SNMP syntax: as configured, or as the agent reports it (one GET, remembered). */
+  async function syntaxOf(point: SnmpPoint, signal: AbortSignal): Promise<number> {
+    if (point.type) return TAG_OF_TYPE[point.type];
+    const known = syntaxes.get(point.id);
+    if (known !== undefined) return known;
+    stats.requests += 1;
+    const [vb] = await client!.get([point.oid], signal).catch((err: unknown) => {
+      throw writeFailure(point, err, signal);
+    });
+    if (!vb || isExceptionTag(vb.type)) throw refused(point, `${agent} has no ${point.oid} (${vb ? tagName(vb.type) : 'no answer'})`, vb ? tagName(vb.type) : 'comm');
+    syntaxes.set(point.id, vb.type);
+    return vb.type;
+  }
+
+  async function write(pointId: string, value: Parameters<Writable['write']>[1], signal: AbortSignal): Promise<void> {
+    signal.throwIfAborted();
+    const point = device.points.find((p) => p.id === pointId);
+    if (!point) throw refused({ key: pointId }, 'no such point on this device', 'config');
+    if (closed) throw new DriverError(`${device.id}: driver is closed`, device.id, 'comm', false);
+    if (!client) throw fail('not connected', 'comm');
+    let varbind: ReturnType<typeof setVarbind>;
+    try {
+      varbind = setVarbind(point, await syntaxOf(point, signal), value);
+    } catch (err) {
+      if (err instanceof SetRefusal) throw refused(point, `not sent: ${err.message}`, err.reason);
+      throw err;
+    }
+    stats.requests += 1;
+    await client.set([varbind], signal).catch((err: unknown) => {
+      throw writeFailure(point, err, signal);
+    });
+  }
+
   return {
     deviceId: device.id,
     linkId: snmpLinkId(conn),
@@ -207,5 +265,7 @@ export function createSnmpDriver(device: SnmpDeviceConfig, deps: SnmpDriverDeps 
     },
 
     stats: () => ({ ...stats }),
+
+    write,
   };
 }

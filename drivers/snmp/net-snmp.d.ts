@@ -41,6 +41,7 @@ declare module 'net-snmp' {
   export interface Session extends EventEmitter {
     get(oids: string[], callback: ResponseCallback): void;
     getNext(oids: string[], callback: ResponseCallback): void;
+    set(varbinds: Varbind[], callback: ResponseCallback): void;
     getBulk(oids: string[], nonRepeaters: number, maxRepetitions: number, callback: ResponseCallback): void;
     subtree(oid: string, maxRepetitions: number, feedCallback: (varbinds: Varbind[]) => boolean | undefined, doneCallback: (error: Error | null) => void): void;
     walk(oid: string, maxRepetitions: number, feedCallback: (varbinds: Varbind[]) => boolean | undefined, doneCallback: (error: Error | null) => void): void;

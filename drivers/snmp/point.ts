@@ -1,4 +1,5 @@
 /** An SNMP point after config load: table rows expanded, `oid` always the full instance OID. */
+import type { WriteSpec } from '../../core/write-spec.js';
 
 export const SNMP_VERSIONS = ['1', '2c', '3'] as const;
 export type SnmpVersion = (typeof SNMP_VERSIONS)[number];
@@ -28,10 +29,14 @@ export interface SnmpPoint {
   enum?: Record<string, string>;
   /** raw INTEGER values meaning true (any other: false) */
   trueValues?: number[];
+  /** with trueValues: the raw value written for `false` (without it a false cannot be written) */
+  falseValue?: number;
   /** a boolean from one bit: 1<<bit of an integer, or BITS order (bit 0 = MSB of the first octet) of an OctetString */
   bit?: number;
   /** raw values meaning "not available" */
   sentinel?: number[];
   /** set when the point came from a table: the table id and the row index (e.g. "3" or "1.2") */
   table?: { id: string; row: string };
+  /** present only when the point may be written (issue 14) */
+  write?: WriteSpec;
 }

@@ -42,7 +42,7 @@ const graph = new Map(files.map((f) => [f, importsOf(f)]));
  *   core        shared contracts; imports nothing of the project outside itself
  *   drivers     protocols: core and the driver's own folder (registry.ts: every module.ts)
  *   gateway     services (store, sampler, alarms, auth): core
- *   sync        upstream: core and the store's interface
+ *   sync        upstream: core, the store's and the control service's interfaces (EMS commands)
  *   dashboard   web page and API: core and the services' interfaces, never drivers
  *   config      the loader: composes the drivers' and services' config schemas
  *   app         CLI, commands and the one wiring file: anything; nothing imports it
@@ -52,15 +52,19 @@ const RULES: Array<{ who: RegExp; allowed: RegExp; why: string }> = [
   { who: /^drivers\/registry\.ts$/, allowed: /^core\/|^drivers\/[^/]+\/module\.ts$/, why: 'the registry lists the driver modules' },
   { who: /^drivers\//, allowed: /^core\/|^drivers\//, why: 'drivers know protocols and core contracts only' },
   { who: /^gateway\//, allowed: /^core\/|^gateway\//, why: 'services know core contracts, never drivers, web, sync or config' },
-  { who: /^sync\//, allowed: /^core\/|^sync\/|^gateway\/store\/types\.ts$/, why: 'sync reads the store interface' },
+  {
+    who: /^sync\//,
+    allowed: /^core\/|^sync\/|^gateway\/(store|control)\/types\.ts$|^gateway\/private-files\.ts$/,
+    why: 'sync reads the store and control interfaces (and keeps its own database file private)',
+  },
   {
     who: /^dashboard\//,
-    allowed: /^core\/|^dashboard\/|^gateway\/catalog\.ts$|^gateway\/(store|alarms|auth)\/types\.ts$|^gateway\/auth\/roles\.ts$/,
+    allowed: /^core\/|^dashboard\/|^gateway\/catalog\.ts$|^gateway\/(store|alarms|auth|control)\/types\.ts$|^gateway\/auth\/roles\.ts$/,
     why: 'the web API reads the services\' interfaces, never drivers',
   },
   {
     who: /^config\//,
-    allowed: /^core\/|^config\/|^drivers\/registry\.ts$|^drivers\/[^/]+\/(point|config-schema)\.ts$|^gateway\/alarms\/(types|config-schema)\.ts$|^sync\/config-schema\.ts$/,
+    allowed: /^core\/|^config\/|^drivers\/registry\.ts$|^drivers\/[^/]+\/(point|config-schema)\.ts$|^gateway\/alarms\/(types|config-schema)\.ts$|^gateway\/control\/types\.ts$|^sync\/config-schema\.ts$/,
     why: 'config composes the drivers\' and services\' schemas and nothing else',
   },
   { who: /^app\//, allowed: /./, why: 'the app wires everything' },

@@ -82,6 +82,8 @@ export function countingOpen(): CountingOpen {
           counter.requests.push({ unitId, table, address, count });
           return client.readRegisters(unitId, table, address, count, timeoutMs, signal);
         },
+        writeRegisters: (unitId, address, words, timeoutMs, signal) => client.writeRegisters(unitId, address, words, timeoutMs, signal),
+        writeCoil: (unitId, address, on, timeoutMs, signal) => client.writeCoil(unitId, address, on, timeoutMs, signal),
         close: () => client.close(),
         onClose: (listener) => client.onClose?.(listener),
       };

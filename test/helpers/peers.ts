@@ -70,6 +70,8 @@ const checks: Record<string, () => PeerCheck> = {
     available: commandExists('snmptrap') && commandExists('snmpget'),
     why: 'apt-get install snmp',
   }),
+  // mbpoll reads a Modbus server independently of the gateway (control writes read back)
+  mbpoll: () => ({ name: 'mbpoll', available: commandExists('mbpoll'), why: 'apt-get install mbpoll' }),
   faketime: () => ({
     name: 'faketime',
     available: succeeds('faketime', ['-f', '+0s', 'true']),

@@ -26,9 +26,20 @@ export const SNMPD_USERS = {
   shades: { user: 'gwsha', authProtocol: 'SHA', authKey: 'auth-pass-sha', privProtocol: 'DES', privKey: 'priv-pass-des' },
 } as const satisfies Record<string, SnmpdUser>;
 
+/** With `writable`: a v3 user with write access (SETs), next to the read-only ones. */
+export const SNMPD_RW_USER = {
+  user: 'gwrw',
+  authProtocol: 'SHA-256',
+  authKey: 'auth-pass-rw',
+  privProtocol: 'AES',
+  privKey: 'priv-pass-rw',
+} as const satisfies SnmpdUser;
+
 export interface SnmpdPeer {
   port: number;
   community: string;
+  /** with `writable`: a community allowed to SET (sysContact, sysLocation, snmpEnableAuthenTraps, ...) */
+  rwCommunity?: string;
   sysName: string;
   stop(): Promise<void>;
   start(): Promise<void>;
@@ -36,7 +47,7 @@ export interface SnmpdPeer {
   log(): string;
 }
 
-export async function startSnmpd(options: { community?: string; sysName?: string } = {}): Promise<SnmpdPeer> {
+export async function startSnmpd(options: { community?: string; sysName?: string; writable?: boolean } = {}): Promise<SnmpdPeer> {
   const port = await freePort();
   const community = options.community ?? 'gw-test';
   const sysName = options.sysName ?? 'snmpd-test-agent';
@@ -45,6 +56,15 @@ export async function startSnmpd(options: { community?: string; sysName?: string
   mkdirSync(persist);
   const conf = join(dir, 'snmpd.conf');
   const users = Object.values(SNMPD_USERS);
+  const rwCommunity = options.writable ? `${community}-rw` : undefined;
+  // sysContact and sysLocation stay writable because this file does not fix them (sysName is fixed)
+  const writeAccess = rwCommunity
+    ? [
+        `rwcommunity ${rwCommunity} 127.0.0.1`,
+        `createUser ${SNMPD_RW_USER.user} ${SNMPD_RW_USER.authProtocol} ${SNMPD_RW_USER.authKey} ${SNMPD_RW_USER.privProtocol} ${SNMPD_RW_USER.privKey}`,
+        `rwuser ${SNMPD_RW_USER.user} priv`,
+      ]
+    : [];
   writeFileSync(
     conf,
     [
@@ -53,6 +73,7 @@ export async function startSnmpd(options: { community?: string; sysName?: string
       `rocommunity ${community} 127.0.0.1`,
       ...users.map((u) => `createUser ${u.user} ${u.authProtocol} ${u.authKey} ${u.privProtocol} ${u.privKey}`),
       ...users.map((u) => `rouser ${u.user} priv`),
+      ...writeAccess,
       `sysName ${sysName}`,
       '',
     ].join('\n'),
@@ -96,6 +117,7 @@ export async function startSnmpd(options: { community?: string; sysName?: string
   return {
     port,
     community,
+    ...(rwCommunity ? { rwCommunity } : {}),
     sysName,
     stop,
     start,

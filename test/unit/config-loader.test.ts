@@ -88,7 +88,7 @@ describe('valid site config', () => {
     const keys = device('ups1').points.map((p) => p.key);
     expect(keys).not.toContain('model');
     expect(keys.at(-1)).toBe('bypass_voltage');
-    expect(keys).toHaveLength(20); // 20 in the profile, one disabled, one added
+    expect(keys).toHaveLength(21); // 21 in the profile, one disabled, one added
   });
 
   it('reads a 40001-style address as table + 0-based address', () => {

@@ -87,8 +87,8 @@ describe('JSON API', () => {
     store.flush();
     const body = await (await app().request('/api/v1/points')).json();
     expect(body).toEqual([
-      { id: 'ups1.load', deviceId: 'ups1', key: 'load', name: 'Output load', unit: '%', value: 41.5, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false },
-      { id: 'ups1.on_battery', deviceId: 'ups1', key: 'on_battery', name: 'On battery', unit: null, value: true, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false },
+      { id: 'ups1.load', deviceId: 'ups1', key: 'load', name: 'Output load', unit: '%', value: 41.5, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false, write: null },
+      { id: 'ups1.on_battery', deviceId: 'ups1', key: 'on_battery', name: 'On battery', unit: null, value: true, quality: 'good', reason: null, ts: 50_000, stale: false, retired: false, write: null },
     ]);
   });
 

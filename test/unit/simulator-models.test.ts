@@ -114,6 +114,36 @@ describe('ups-generic model', () => {
   });
 });
 
+describe('ups-generic self-test', () => {
+  it('a written self_test runs a ~10 s test, then reads false again', () => {
+    const ups = simulate(device('ups1'));
+    ups.advance(5);
+    expect(ups.v('self_test')).toBe(false);
+    ups.bank.setBit('coil', 0, true);
+    ups.runner.written('coil', 0, 1);
+    ups.advance(1);
+    expect(ups.v('self_test')).toBe(true);
+    ups.advance(7);
+    expect(ups.v('self_test')).toBe(true);
+    // the test does not put the UPS on battery or raise anything
+    expect(ups.v('on_battery')).toBe(false);
+    expect(ups.v('mode')).toBe('online');
+    ups.advance(3);
+    expect(ups.v('self_test')).toBe(false);
+    ups.advance(20);
+    expect(ups.v('self_test')).toBe(false);
+  });
+
+  it('no self-test starts while on battery', () => {
+    const ups = simulate(device('ups1'));
+    ups.set('power-failure', true);
+    ups.bank.setBit('coil', 0, true);
+    ups.runner.written('coil', 0, 1);
+    ups.advance(2);
+    expect(ups.v('self_test')).toBe(false);
+  });
+});
+
 describe('crac-generic model', () => {
   it('cools: supply 18–20 °C, return 28–32 °C, humidity ~45 %', () => {
     const crac = simulate(device('crac1'));
@@ -160,6 +190,63 @@ describe('crac-generic model', () => {
     expect(crac.num('setpoint')).toBe(22);
     expect(crac.num('supply_temp')).toBeGreaterThanOrEqual(22);
     expect(crac.num('supply_temp')).toBeLessThanOrEqual(24);
+  });
+
+  it('a setpoint written over Modbus moves the supply air over tens of seconds, not at once', () => {
+    const crac = simulate(device('crac1'));
+    crac.advance(60);
+    const before = crac.num('supply_temp');
+    expect(before).toBeLessThan(20.5);
+    // what a client's write-single-register does: 225 = 22.5 °C at scale 0.1
+    crac.bank.setWords('holding', 0, [225]);
+    crac.runner.written('holding', 0, 1);
+    crac.advance(5);
+    expect(crac.num('setpoint')).toBe(22.5);
+    expect(crac.num('supply_temp')).toBeGreaterThan(before);
+    expect(crac.num('supply_temp')).toBeLessThan(before + 1);
+    crac.advance(60);
+    expect(crac.num('supply_temp')).toBeGreaterThanOrEqual(22.5);
+    expect(crac.num('supply_temp')).toBeLessThanOrEqual(24.5);
+    expect(crac.num('setpoint')).toBe(22.5);
+  });
+
+  it('run command: unit_on false puts the unit in standby, true starts it again', () => {
+    const crac = simulate(device('crac1'));
+    crac.advance(30);
+    expect(crac.v('unit_on')).toBe(true);
+    crac.bank.setBit('coil', 0, false);
+    crac.runner.written('coil', 0, 1);
+    crac.advance(2);
+    expect(crac.v('unit_on')).toBe(false);
+    expect(crac.v('unit_status')).toBe('standby');
+    expect(crac.v('compressor_running')).toBe(false);
+    expect(crac.num('fan_speed')).toBe(0);
+    expect(crac.num('cooling_capacity')).toBe(0);
+    crac.advance(120);
+    // without cooling the supply air warms toward the return air
+    expect(crac.num('supply_temp')).toBeGreaterThan(26);
+    const hours = crac.num('run_hours');
+
+    crac.bank.setBit('coil', 0, true);
+    crac.runner.written('coil', 0, 1);
+    crac.advance(2);
+    expect(crac.v('unit_on')).toBe(true);
+    expect(crac.v('unit_status')).toBe('cooling');
+    expect(crac.v('compressor_running')).toBe(true);
+    expect(crac.num('fan_speed')).toBeGreaterThanOrEqual(60);
+    crac.advance(150);
+    expect(crac.num('supply_temp')).toBeLessThan(21);
+    expect(crac.num('run_hours')).toBeGreaterThanOrEqual(hours);
+  });
+
+  it('the run command is latched by the unit: a compressor trip still shows while it is on', () => {
+    const crac = simulate(device('crac1'));
+    crac.bank.setBit('coil', 0, true);
+    crac.runner.written('coil', 0, 1);
+    crac.advance(2);
+    crac.set('cooling-failure', true);
+    expect(crac.v('unit_status')).toBe('fault');
+    expect(crac.v('unit_on')).toBe(true);
   });
 });
 

@@ -65,6 +65,8 @@ export function createDeviceRunner({ device, model, bank, logger }: DeviceRunner
     device,
     update(nowMs, scenarios) {
       const values = model.update(nowMs, scenarios, heldValues());
+      // a command was handed over: from now on its point shows what the model makes of it
+      for (const key of model.commands ?? []) held.delete(key);
       for (const [key, value] of Object.entries(values)) {
         const point = byKey.get(key);
         if (!point || held.has(key)) continue;

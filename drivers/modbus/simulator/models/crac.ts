@@ -2,6 +2,9 @@
  * A close-control air conditioner (profile crac-generic). Scenario `cooling-failure`: the
  * compressor trips, and supply air warms ~1 °C per 10 s toward the return air temperature,
  * raising the high-temperature alarm above 27 °C; when it ends the unit cools back down.
+ * Writes (issue 14): the supply air follows a written `setpoint` at SUPPLY_RATE (tens of seconds
+ * for a few degrees); `unit_on` is the run command: false puts the unit in standby (compressor
+ * and fan stop, supply air drifts to the return air), true starts it again.
  */
 import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
@@ -19,36 +22,44 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
   const offset = createWalk(rng, { min: 0.2, max: 1.8, start: 1, volatility: 0.05 });
   const capacity = createWalk(rng, { min: 20, max: 30, start: 25, volatility: 0.3 });
   let supply: number | undefined;
+  let on = true;
   // whole milliseconds, so hours tick over exactly
   let runMs = Math.round(rng.between(5_000, 30_000)) * HOUR_MS;
 
   return {
+    commands: ['unit_on'],
     update(nowMs, scenarios, held) {
       const dt = elapsed(nowMs);
+      if (typeof held.unit_on === 'boolean') on = held.unit_on;
       const failed = scenarios['cooling-failure'];
+      const cooling = on && !failed;
       const setpoint = typeof held.setpoint === 'number' ? held.setpoint : DEFAULT_SETPOINT;
       const ret = returnTemp.step(dt);
-      const target = failed ? ret : setpoint + offset.step(dt);
+      const target = cooling ? setpoint + offset.step(dt) : ret;
       if (supply === undefined) supply = target;
       const maxMove = (SUPPLY_RATE * dt) / 1000;
       supply += Math.max(-maxMove, Math.min(maxMove, target - supply));
-      if (!failed) runMs += dt;
+      if (cooling) runMs += dt;
+      // humidity and fan walk in the order they always did, so a seed gives the same values
+      const hum = humidity.step(dt);
+      const fanPct = Math.round(fan.step(dt));
 
       const values: PointValues = {
         supply_temp: supply,
         return_temp: ret,
-        humidity: humidity.step(dt),
-        fan_speed: Math.round(fan.step(dt)),
+        humidity: hum,
+        fan_speed: on ? fanPct : 0,
         high_temp_alarm: supply > HIGH_TEMP,
         low_airflow_alarm: false,
         compressor_fault: failed,
         filter_dirty: false,
         water_detected: false,
-        unit_status: failed ? 'fault' : 'cooling',
-        cooling_capacity: failed ? 0 : capacity.step(dt),
+        unit_status: failed ? 'fault' : on ? 'cooling' : 'standby',
+        cooling_capacity: cooling ? capacity.step(dt) : 0,
         run_hours: Math.floor(runMs / HOUR_MS),
         setpoint,
-        compressor_running: !failed,
+        compressor_running: cooling,
+        unit_on: on,
       };
       return values;
     },

@@ -13,6 +13,12 @@ export interface DeviceModel {
    * overwrite held points whatever the model returns. Keys without a point are ignored.
    */
   update(nowMs: number, scenarios: ScenarioState, held: Readonly<PointValues>): PointValues;
+  /**
+   * Points that are commands (a run command, a self-test): a client's write reaches the model in
+   * `held` once, then is released, so the point shows the model's own state again (a test that
+   * ends, a unit that trips) instead of the written value forever.
+   */
+  readonly commands?: readonly string[];
 }
 
 export interface ModelContext {

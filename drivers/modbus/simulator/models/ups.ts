@@ -2,6 +2,8 @@
  * A 10 kVA online UPS (profile ups-generic). Scenario `power-failure`: mains gone, the battery
  * carries the load and drains fast enough that a demo sees battery-low and the runtime reach 0
  * within minutes; when mains returns it recharges.
+ * Writes (issue 14): `self_test` true is the self-test command; the point reads true for
+ * SELF_TEST_MS while the test runs, then false again.
  */
 import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
@@ -16,6 +18,7 @@ const DRAIN_PER_S = 100 / 240;
 /** % per second */
 const RECHARGE_PER_S = 0.5;
 const LOW_CHARGE = 20;
+const SELF_TEST_MS = 10_000;
 
 export function createUpsModel({ rng }: ModelContext): DeviceModel {
   const elapsed = createClock();
@@ -25,13 +28,19 @@ export function createUpsModel({ rng }: ModelContext): DeviceModel {
   const outputVoltage = createWalk(rng, { min: 229.5, max: 230.5, start: 230, volatility: 0.1 });
   const batteryTemp = createWalk(rng, { min: 24, max: 27, volatility: 0.05 });
   let charge = 100;
+  /** ms of self-test left; 0: none running */
+  let testLeftMs = 0;
   let energyKwh = Math.round(rng.between(10_000, 50_000));
   // whole milliseconds, so hours tick over exactly
   let operatingMs = Math.round(rng.between(8_000, 40_000)) * HOUR_MS;
 
   return {
-    update(nowMs, scenarios) {
+    commands: ['self_test'],
+    update(nowMs, scenarios, held) {
       const dt = elapsed(nowMs);
+      testLeftMs = Math.max(0, testLeftMs - dt);
+      // a test is not restarted while one runs, and not started on battery (nothing to test against)
+      if (held.self_test === true && testLeftMs === 0 && !scenarios['power-failure']) testLeftMs = SELF_TEST_MS;
       const onBattery = scenarios['power-failure'];
       if (onBattery) charge = Math.max(0, charge - (DRAIN_PER_S * dt) / 1000);
       else charge = Math.min(100, charge + (RECHARGE_PER_S * dt) / 1000);
@@ -67,6 +76,7 @@ export function createUpsModel({ rng }: ModelContext): DeviceModel {
         energy_out: energyKwh,
         operating_hours: Math.floor(operatingMs / HOUR_MS),
         model: 'SIM-UPS 10kVA',
+        self_test: testLeftMs > 0,
       };
       return values;
     },
