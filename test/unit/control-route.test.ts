@@ -177,7 +177,7 @@ devices:
     driver: mqtt
     connection: { url: "mqtt://127.0.0.1:1883" }
     points:
-      - { key: sp, topic: "a/b", write: { max: 5 } }
+      - { key: sp, topic: "a/b", command: { topic: "a/b/set" }, write: { max: 5 } }
   - id: s1
     driver: snmp
     connection: { host: 127.0.0.1, community: "\${CONTROL_TEST_COMMUNITY}" }

@@ -54,7 +54,9 @@ function device(driver: Driver, pollIntervalMs = 1000): SampledDevice {
 describe('sampler', () => {
   let written: Sample[];
   beforeEach(() => {
-    vi.useFakeTimers({ now: 1_000_000 });
+    // performance too: the sampler's grid and backoff run on the monotonic clock, and real time
+    // leaking in made these counts flaky on a busy machine
+    vi.useFakeTimers({ now: 1_000_000, toFake: ['setTimeout', 'clearTimeout', 'setInterval', 'clearInterval', 'setImmediate', 'clearImmediate', 'Date', 'performance'] });
     written = [];
   });
   afterEach(() => {
