@@ -10,6 +10,7 @@ import { startHttpServer } from '../dashboard/http-server.js';
 import { createHostAllowlist } from '../dashboard/host-allowlist.js';
 import { createSync, retentionHolds } from '../sync/index.js';
 import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from '../gateway/alarms/index.js';
+import { createIncidentEngine, type IncidentEngine } from '../gateway/incidents/index.js';
 import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from '../gateway/auth/index.js';
 import { createTokenStore } from '../gateway/auth/tokens.js';
 import { createCatalog } from '../gateway/catalog.js';
@@ -21,6 +22,9 @@ import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { createSampler } from '../gateway/sampler.js';
 import { createControlService } from '../gateway/control/index.js';
+import { createActions } from '../gateway/actions/index.js';
+import { createSnapshotService } from '../gateway/snapshots/snapshot-service.js';
+import { DEFAULT_SNAPSHOT_SETTINGS } from '../gateway/snapshots/config-schema.js';
 import { createLinkLock } from '../core/link-lock.js';
 import type { Sample } from '../core/types.js';
 import { type StartedDriverModules, startDriverModules } from './start-drivers.js';
@@ -100,7 +104,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   const catalog = createCatalog(config.devices);
   const alarmLogger = logger.child({ component: 'alarms' });
   // Notifications go out for committed alarm events only, so a receiver never hears of one a crash undid.
-  const notifier = createAlarmNotifier({ targets: config.alarmSettings.notify, gatewayId: config.gateway.id, logger: alarmLogger });
+  // A symptom's notifications wait while its cause is active (the incident engine, made below, decides).
+  let incidents: IncidentEngine | undefined;
+  const notifier = createAlarmNotifier({
+    targets: config.alarmSettings.notify,
+    gatewayId: config.gateway.id,
+    logger: alarmLogger,
+    isHeld: (a) => incidents?.isHeld(a) ?? false,
+  });
   store.onCommit((batch) => {
     if (batch.events.length > 0) notifier.notify(batch.events);
   });
@@ -114,6 +125,34 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     // the built-in system alarms (system.storage) follow the gateway's own conditions
     selfHealth,
     logger: alarmLogger,
+  });
+  // Incidents follow the committed alarm events and readings; correlation groups symptoms.
+  incidents = createIncidentEngine({
+    rules: config.incidents ?? [],
+    correlation: config.correlation,
+    store,
+    alarms,
+    topology: config.topology,
+    logger: logger.child({ component: 'incidents' }),
+  });
+  // Automated actions follow the committed alarm and incident events; writes go through control.
+  const actions = createActions({
+    section: config.actions ?? { rules: [] },
+    gatewayId: config.gateway.id,
+    store,
+    control,
+    logger: logger.child({ component: 'actions' }),
+  });
+  // Event snapshots: the readings around each raise, in snapshots.db apart from the store's retention.
+  const snapshots = createSnapshotService({
+    file: join(config.gateway.dataDir, 'snapshots.db'),
+    settings: config.snapshots ?? DEFAULT_SNAPSHOT_SETTINGS,
+    store,
+    devicePoints: (id) => catalog.device(id)?.pointIds ?? [],
+    pointInfo: (id) => catalog.point(id),
+    alarmOf: (id) => alarms.get(id),
+    ...(config.topology && { topology: config.topology }),
+    logger: logger.child({ component: 'snapshots' }),
   });
   const startedAt = Date.now();
   // uptime runs on the monotonic clock: a wall-clock step never moves it
@@ -158,6 +197,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       clearInterval(sweepTimer);
       await drivers.close();
       authDb.close();
+      snapshots.stop();
       store.close();
       dataLock.release();
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
@@ -184,10 +224,15 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     },
     mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }],
     alarms,
+    incidents,
+    snapshots,
+    actions,
+    ...(config.topology && { topology: config.topology }),
     selfHealth,
     healthSections: {
       sync: () => sync.health(),
       alarms: () => alarms.health(),
+      snapshots: () => snapshots.health(),
       ...drivers.health,
       eventLoop: () => loopDelay.snapshot(),
       clock: () => clockMonitor.health(),
@@ -210,12 +255,18 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     await sync.stop();
     await drivers.close();
     authDb.close();
+    snapshots.stop();
     store.close();
     dataLock.release();
     throw err;
   }
   // Restores the persisted alarm state before the first sample can be evaluated.
   alarms.start();
+  // after the alarms: it seeds its active set from theirs
+  incidents.start();
+  actions.start();
+  // before the sampler: a raise from the first samples already takes its snapshot
+  snapshots.start();
   await clockSync.refresh();
   clockMonitor.start();
   sampler.start();
@@ -235,11 +286,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       await sampler.stop();
       await drivers.close();
       alarms.stop();
+      incidents?.stop();
+      await actions.stop();
       await notifier.close();
       await sync.stop();
       await server.close();
       clearInterval(sweepTimer);
       authDb.close();
+      snapshots.stop();
       store.close();
       dataLock.release();
       logger.info('gateway stopped');

@@ -16,6 +16,8 @@ import {
   type ProfileLibrary,
 } from './profiles.js';
 import { checkAlarms, parseAlarmList } from './alarm-list.js';
+import { checkTopology } from './topology-list.js';
+import { checkActions, parseEachAction } from '../gateway/actions/config-schema.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
 import type { CommonDeviceFields } from '../core/driver-config.js';
@@ -73,6 +75,14 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
     }),
     problems,
   );
+  // A device with problems of its own is still a device the topology may name.
+  const written = (Array.isArray(rawDevices) ? rawDevices : []).flatMap((d) => (typeof d?.id === 'string' ? [{ id: d.id as string, name: d.id as string }] : []));
+  const topology = checkTopology((src.value as { topology?: unknown }).topology, [...devices, ...written.filter((w) => !devices.some((d) => d.id === w.id))], src, problems);
+  const rawRunDir = top.data ? top.data.actionsRunDir : (src.value as { actionsRunDir?: unknown }).actionsRunDir;
+  const actionsRunDir = typeof rawRunDir === 'string' && rawRunDir !== '' ? resolve(dirname(file), rawRunDir) : undefined;
+  const actionPoints = new Map(devices.flatMap((d) => d.points.map((p) => [p.id, { writable: (p as { write?: unknown }).write !== undefined }] as const)));
+  const actionRules = top.data?.actions ?? parseEachAction((src.value as { actions?: unknown }).actions);
+  for (const p of checkActions(actionRules, { runDir: actionsRunDir, points: actionPoints })) problems.push(src.problem(p.path, p.message));
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
@@ -92,8 +102,13 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       devices,
       alarms,
       alarmSettings: top.data.alarmSettings,
+      snapshots: top.data.snapshots,
+      incidents: top.data.incidents,
+      correlation: top.data.correlation,
+      actions: { rules: top.data.actions, ...(actionsRunDir && { runDir: actionsRunDir }) },
       ...(mqttBroker && { mqttBroker: mqttBroker.tls ? { ...mqttBroker, tls: { ...mqttBroker.tls, cert: here(mqttBroker.tls.cert), key: here(mqttBroker.tls.key) } } : mqttBroker }),
       ...(snmpTraps && { snmpTraps }),
+      ...(topology && { topology }),
     },
   };
 }

@@ -9,6 +9,9 @@ import { mqttBrokerSchema } from '../drivers/mqtt/config-schema.js';
 import { snmpTrapsSchema } from '../drivers/snmp/config-schema.js';
 import { syncSchema } from '../sync/config-schema.js';
 import { alarmSettingsSchema } from '../gateway/alarms/config-schema.js';
+import { snapshotsSchema } from '../gateway/snapshots/config-schema.js';
+import { correlationSchema, incidentListSchema } from '../gateway/incidents/config-schema.js';
+import { actionsRunDirSchema, actionsSchema } from '../gateway/actions/config-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
 import { DEVICE_KINDS, type DeviceKind } from '../core/device.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -104,6 +107,16 @@ export const siteSchema = z.strictObject({
   /** checked rule by rule in alarm-list.ts, so one bad rule hides nothing */
   alarms: z.array(z.unknown()).optional(),
   alarmSettings: alarmSettingsSchema.prefault({}),
+  /** what feeds what and what serves where; checked entry by entry in topology-list.ts */
+  topology: z.array(z.unknown()).nullish(),
+  /** event snapshots (gateway/snapshots/): on for critical and major when absent */
+  snapshots: snapshotsSchema.prefault({}),
+  /** incident rules (gateway/incidents/) and the built-in symptom grouping */
+  incidents: incidentListSchema.default([]),
+  correlation: correlationSchema.prefault({}),
+  /** automated actions (gateway/actions/) and the one folder `run` steps may start programs from */
+  actions: actionsSchema,
+  actionsRunDir: actionsRunDirSchema.optional(),
   mqttBroker: mqttBrokerSchema.optional(),
   snmpTraps: snmpTrapsSchema.optional(),
 }).superRefine((site, ctx) => {

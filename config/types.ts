@@ -4,7 +4,11 @@ import type { MqttBrokerSection } from '../drivers/mqtt/point.js';
 import type { DeviceConfig } from '../drivers/registry.js';
 import type { SnmpTrapsSection } from '../drivers/snmp/config-schema.js';
 import type { AlarmRule, AlarmSettings } from '../gateway/alarms/types.js';
+import type { CorrelationSection, IncidentRule } from '../gateway/incidents/config-schema.js';
 import type { SyncSection } from '../sync/config-schema.js';
+import type { Topology } from '../gateway/topology/types.js';
+import type { SnapshotSettings } from '../gateway/snapshots/types.js';
+import type { ActionsSection } from '../gateway/actions/types.js';
 
 export interface GatewaySection {
   id: string;
@@ -88,4 +92,14 @@ export interface SiteConfig {
   /** alarm rules from the site file and the devices' profiles, point ids resolved (`<deviceId>.<key>`) */
   alarms: AlarmRule[];
   alarmSettings: AlarmSettings;
+  /** the site topology (`topology:`; devices without an entry are unlinked nodes); absent in configs built by hand */
+  topology?: Topology;
+  /** event snapshots; absent in configs built by hand (tests): DEFAULT_SNAPSHOT_SETTINGS */
+  snapshots?: SnapshotSettings;
+  /** incident rules (gateway/incidents/); absent in configs built by hand (tests): none */
+  incidents?: IncidentRule[];
+  /** symptom grouping and notification hold-back; absent: DEFAULT_CORRELATION */
+  correlation?: CorrelationSection;
+  /** automated actions (gateway/actions/), runDir absolute; absent in configs built by hand (tests): none */
+  actions?: ActionsSection;
 }

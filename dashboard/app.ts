@@ -9,14 +9,19 @@ import { jsonError } from './errors.js';
 import { hostCheck } from './host-allowlist.js';
 import { createLiveHub, type LiveHub } from './live/live-hub.js';
 import { alarmsPage } from './pages/alarms.js';
+import { actionsPage } from './pages/actions.js';
+import { actionRoutes } from './routes/actions.js';
 import { devicePages } from './pages/devices.js';
 import type { PageKit } from './pages/layout.js';
 import { overviewPage } from './pages/overview.js';
+import { snapshotPage } from './pages/snapshot.js';
 import { systemPage } from './pages/system.js';
+import { topologyPage } from './pages/topology.js';
 import { trendsPage } from './pages/trends.js';
 import { userPages } from './pages/users.js';
 import { preferences } from './preferences.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { incidentRoutes } from './routes/incidents.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
 import { healthRoutes } from './routes/health.js';
@@ -24,7 +29,9 @@ import { liveRoutes } from './routes/live.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { pointRoutes } from './routes/points.js';
 import { controlRoutes } from './routes/control.js';
+import { snapshotRoutes } from './routes/snapshots.js';
 import { systemRoutes } from './routes/system.js';
+import { topologyRoutes } from './routes/topology.js';
 import { trendRoutes } from './routes/trends.js';
 import { securityHeaders } from './security-headers.js';
 import { createStaticAssets, type StaticAssets } from './static-assets.js';
@@ -62,8 +69,15 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.route('/api/v1/devices', deviceRoutes(deps));
   app.route('/api/v1/points', controlRoutes(deps));
   app.route('/api/v1/points', pointRoutes(deps));
-  if (deps.alarms) app.route('/api/v1/alarms', alarmRoutes(deps.alarms));
+  if (deps.alarms) app.route('/api/v1/alarms', alarmRoutes(deps.alarms, deps.incidents));
+  if (deps.incidents) app.route('/api/v1/incidents', incidentRoutes(deps.incidents, deps.alarms));
+  if (deps.snapshots) {
+    app.route('/api/v1/alarms', snapshotRoutes(deps.snapshots, 'alarm'));
+    app.route('/api/v1/incidents', snapshotRoutes(deps.snapshots, 'incident'));
+  }
+  if (deps.actions) app.route('/api/v1/actions', actionRoutes(deps.actions));
   app.route('/api/v1/events', eventRoutes(deps.store));
+  app.route('/api/v1/topology', topologyRoutes(deps));
   app.route('/metrics', metricsRoutes(deps));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   app.route('/api/v1', trendRoutes(deps));
@@ -72,7 +86,10 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
 
   app.route('/', overviewPage(kit));
   app.route('/alarms', alarmsPage(kit));
+  app.route('/actions', actionsPage(kit));
+  app.route('/snapshots', snapshotPage(kit));
   app.route('/devices', devicePages(kit));
+  app.route('/topology', topologyPage(kit));
   app.route('/trends', trendsPage(kit));
   app.route('/system', systemPage(kit));
   app.route('/users', userPages(kit));

@@ -7,6 +7,10 @@ import type { Logger } from '../core/logger.js';
 import type { SelfHealth } from '../core/self-health.js';
 import type { Store } from '../gateway/store/types.js';
 import type { ControlService } from '../gateway/control/types.js';
+import type { SnapshotService } from '../gateway/snapshots/types.js';
+import type { ActionService } from '../gateway/actions/types.js';
+import type { IncidentService } from '../gateway/incidents/types.js';
+import type { Topology } from '../gateway/topology/types.js';
 
 /**
  * A provider of Prometheus metric families for GET /metrics (the shape routes/metrics.ts renders).
@@ -49,8 +53,16 @@ export interface DashboardDeps {
   auth: AuthService;
   /** API tokens, managed by admins on the users page (`gateway token` does the same on the command line) */
   tokens?: TokenAdmin;
+  /** automated actions (GET /api/v1/actions, the actions page); absent: no actions page data */
+  actions?: ActionService;
   /** the local alarms, when the gateway runs them */
   alarms?: AlarmService;
+  /** event snapshots (GET /api/v1/alarms/:id/snapshot, the snapshot page); absent: 404 routes, no link */
+  snapshots?: SnapshotService;
+  /** the site topology (`topology:` of the site file); the topology page and API need it */
+  topology?: Topology;
+  /** incidents and symptom grouping (issue 15), when the gateway runs them */
+  incidents?: IncidentService;
   /** the data folder's file system (system page); undefined where it cannot be measured */
   diskUsage?: () => DiskUsage | undefined;
   /** true when the listener is HTTPS: cookies get Secure, responses HSTS */

@@ -29,7 +29,12 @@ export interface OverviewModel {
   groups: DeviceGroup[];
   figures: Array<Figure & { value: number | null }>;
   /** null when the gateway runs no alarms */
-  alarms: { counts: Record<Severity, number>; top: AlarmRecord[]; total: number } | null;
+  /**
+   * Counts and top list are of causes: an alarm grouped as a symptom of another (incidents'
+   * topology correlation) is left out and counted in `symptoms`. `incidents`: raised incidents
+   * (null when the gateway runs none).
+   */
+  alarms: { counts: Record<Severity, number>; top: AlarmRecord[]; total: number; symptoms: number; incidents: number | null } | null;
   healthCounts: Record<DeviceHealth, number>;
   /** every point the page shows (what its live stream subscribes to) */
   livePoints: string[];
@@ -118,8 +123,10 @@ export function buildOverview(deps: DashboardDeps): OverviewModel {
   let alarms: OverviewModel['alarms'] = null;
   if (active) {
     const counts: Record<Severity, number> = { critical: 0, major: 0, minor: 0, warning: 0 };
-    for (const a of active) counts[a.severity]++;
-    alarms = { counts, top: [...active].sort(compareAlarms).slice(0, 8), total: active.length };
+    const causes = active.filter((a) => deps.incidents?.causeOf(a.id) === undefined);
+    for (const a of causes) counts[a.severity]++;
+    const incidents = deps.incidents ? deps.incidents.list().filter((i) => i.state !== 'normal').length : null;
+    alarms = { counts, top: [...causes].sort(compareAlarms).slice(0, 8), total: causes.length, symptoms: active.length - causes.length, incidents };
   }
   return { groups, figures, alarms, healthCounts, livePoints: [...livePoints] };
 }

@@ -88,7 +88,7 @@ export function trendSeries(deps: Pick<DashboardDeps, 'store'>, points: readonly
   };
 }
 
-function csvCell(v: unknown): string {
+export function csvCell(v: unknown): string {
   if (v === null || v === undefined) return '';
   if (typeof v === 'number') return String(v);
   // A name starting with = + - @ would run as a formula in a spreadsheet.

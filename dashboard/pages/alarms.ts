@@ -9,6 +9,7 @@ import { SEVERITIES } from '../../gateway/alarms/types.js';
 import type { WebEnv } from '../context.js';
 import { html } from '../html.js';
 import type { MessageKey } from '../i18n/i18n.js';
+import { incidentView } from '../routes/incidents.js';
 import { type PageKit, renderPage } from './layout.js';
 
 const STATES = ['unack', 'acked', 'rtn-unack', 'latched', 'shelved', 'out-of-service'] as const;
@@ -36,6 +37,7 @@ export function alarmsPage(kit: PageKit): Hono<WebEnv> {
   <label class="check"><input type="checkbox" id="sound"> ${t('alarms.sound')}</label>
 </div>
 ${canAct ? '' : html`<p class="muted">${t('alarms.viewerNote')}</p>`}
+${deps.incidents ? html`<section id="incidents" class="incidents" aria-labelledby="incidents-title"><h2 id="incidents-title">${t('incidents.title')}</h2><div id="incident-list"></div></section>` : ''}
 <div id="panel-active" role="tabpanel" aria-labelledby="tab-active">
 <div class="table-wrap"><table class="data alarms"><thead><tr>
 <th scope="col">${t('alarms.col.severity')}</th><th scope="col">${t('alarms.col.time')}</th><th scope="col">${t('alarms.col.alarm')}</th><th scope="col">${t('alarms.col.device')}</th><th scope="col" class="num">${t('alarms.col.value')}</th><th scope="col">${t('alarms.col.state')}</th><th scope="col">${t('alarms.col.actions')}</th>
@@ -64,13 +66,15 @@ ${canAct ? '' : html`<p class="muted">${t('alarms.viewerNote')}</p>`}
       nav: 'alarms',
       body,
       live: 'alarms=1',
-      scripts: ['alarms.js'],
-      messages: ['alarms.', 'alarm.state.', 'severity.'],
+      scripts: deps.incidents ? ['alarms.js', 'incidents.js'] : ['alarms.js'],
+      messages: ['alarms.', 'alarm.state.', 'severity.', 'incidents.'],
       data: {
         canAct,
         alarms: deps.alarms.list('all'),
+        incidents: deps.incidents ? deps.incidents.list().map((i) => incidentView(i, deps.incidents!.symptoms(), deps.alarms)) : [],
         devices: Object.fromEntries(devices.map((d) => [d.id, d.name])),
         lastEventSeq: deps.store.stats().lastEventSeq,
+        snapshotSeverities: deps.snapshots?.severities ?? [],
       },
     });
   });

@@ -35,7 +35,11 @@ export function overviewPage(kit: PageKit): Hono<WebEnv> {
     const alarmBlock = model.alarms
       ? html`<div class="sev-counts">${SEVERITY_ORDER.map(
           (s) => html`<a class="sev-count sev-${s}${model.alarms!.counts[s] > 0 ? ' on' : ''}" href="/alarms?severity=${s}" data-sev-count="${s}"><b>${model.alarms!.counts[s]}</b> ${t(`severity.${s}` as MessageKey)}</a>`,
-        )}</div>
+        )}</div>${
+          model.alarms.incidents === null
+            ? ''
+            : html`<p class="incident-count"><a href="/alarms#incidents">${t('overview.incidents')}: <b id="overview-incidents">${model.alarms.incidents}</b></a> · ${t('overview.causes')}: <b>${model.alarms.total}</b></p>`
+        }
 <ul class="alarm-list" id="overview-alarms">${
           model.alarms.top.length === 0
             ? html`<li class="empty">${t('overview.noAlarms')}</li>`

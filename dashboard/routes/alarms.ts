@@ -14,7 +14,7 @@ const USER_HEADER = 'X-Gateway-User';
 type Body = Record<string, unknown>;
 
 /** The JSON body, {} when there is none, or an error message. */
-async function readBody(c: Context): Promise<Body | string> {
+export async function readBody(c: Context): Promise<Body | string> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
   try {
@@ -44,7 +44,8 @@ function reply(c: Context, result: ActionResult) {
   return jsonError(c, status, result.code, result.message);
 }
 
-export function alarmRoutes(alarms: AlarmService): Hono {
+/** `causes` (the incident service's symptom lookup): each listed alarm that is a symptom gets `causeId`. */
+export function alarmRoutes(alarms: AlarmService, causes?: { causeOf(alarmId: string): string | undefined }): Hono {
   /** Reads the body and the actor, then runs the action; answers 400 for a bad request. */
   const action = (run: (id: string, actor: Actor, body: Body) => ActionResult) => async (c: Context) => {
     const body = await readBody(c);
@@ -60,7 +61,8 @@ export function alarmRoutes(alarms: AlarmService): Hono {
       if (state !== 'active' && state !== 'all' && !(ALARM_STATES as readonly string[]).includes(state)) {
         return jsonError(c, 400, 'bad-request', `state is active, all or one of ${ALARM_STATES.join(', ')}`);
       }
-      return c.json(alarms.list(state as AlarmFilter));
+      const list = alarms.list(state as AlarmFilter);
+      return c.json(causes ? list.map((a) => ({ ...a, causeId: causes.causeOf(a.id) ?? null })) : list);
     })
     .get('/:id', (c) => {
       const alarm = alarms.get(c.req.param('id'));

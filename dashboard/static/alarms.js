@@ -7,6 +7,8 @@
   const ACKABLE = new Set(['unack', 'rtn-unack', 'latched']);
   const devices = GW.data.devices || {};
   const canAct = GW.data.canAct === true;
+  // alarms of these severities have an event snapshot from their last raise (gateway/snapshots/)
+  const snapshotSeverities = new Set(GW.data.snapshotSeverities || []);
   let alarms = GW.data.alarms || [];
   let lastEventSeq = GW.data.lastEventSeq || 0;
   const fresh = new Set();
@@ -47,6 +49,11 @@
     return box;
   }
 
+  function snapshotLink(a) {
+    if (!a.raisedAt || !snapshotSeverities.has(a.severity)) return null;
+    return el('a', { className: 'snapshot-link', href: `/snapshots/alarm/${encodeURIComponent(a.id)}`, textContent: t('alarms.snapshot') });
+  }
+
   function render() {
     const list = alarms
       .filter(visible)
@@ -63,7 +70,7 @@
           el('td', {}, el('span', { className: 'sev', textContent: t(`severity.${a.severity}`) })),
           el('td', { textContent: GW.time(a.raisedAt) }),
           // The gateway's own alarms (system.storage) have a translated text; the reason is their value.
-          el('td', {}, a.type === 'system' ? t(`alarms.${a.rule}`) : a.message, el('br'), el('small', { className: 'muted', textContent: a.id })),
+          el('td', {}, a.type === 'system' ? t(`alarms.${a.rule}`) : a.message, el('br'), el('small', { className: 'muted', textContent: a.id }), snapshotLink(a) ? ' · ' : null, snapshotLink(a)),
           el('td', { textContent: a.type === 'system' ? t('alarms.gateway') : devices[deviceOf(a)] || deviceOf(a) || '—' }),
           el('td', { className: 'num', textContent: GW.format(a.value, a.unit) }),
           el('td', { className: 'state-chip', textContent: stateText(a) }),

@@ -57,12 +57,14 @@
     for (const s of SEVERITIES) {
       const el = document.querySelector(`[data-sev-count="${s}"]`);
       if (!el) continue;
-      const n = list.filter((a) => a.severity === s).length;
+      // causes only: an alarm grouped under another as its symptom is not counted again
+      const n = list.filter((a) => a.severity === s && !a.causeId).length;
       el.querySelector('b').textContent = String(n);
       el.classList.toggle('on', n > 0);
     }
     const ul = document.getElementById('overview-alarms');
     if (ul) {
+      list = list.filter((a) => !a.causeId);
       list.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity) || (b.raisedAt || 0) - (a.raisedAt || 0));
       ul.replaceChildren(
         ...(list.length === 0

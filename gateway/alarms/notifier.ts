@@ -23,6 +23,11 @@ export interface NotifierOptions {
   backoff?: BackoffPolicy;
   /** notifications waiting per target; beyond it the oldest is dropped (default 1000) */
   maxQueue?: number;
+  /**
+   * Holds an alarm's notification back (counted as suppressed): the incident engine's hook for a
+   * symptom of an active cause, so one cause is one notification, not thirty.
+   */
+  isHeld?: (alarm: AlarmEventData) => boolean;
   /** for tests: build a sender other than the real webhook/MQTT one */
   createSender?: (target: NotifyTarget, index: number) => Sender;
 }
@@ -166,11 +171,12 @@ export function createAlarmNotifier(options: NotifierOptions): AlarmNotifier {
         const data = e.data as unknown as AlarmEventData;
         if (typeof data.alarmId !== 'string') continue;
         const kind = notifyKind(data);
+        const held = (kind === 'raised' || kind === 'returned') && options.isHeld?.(data) === true;
         const body = { gatewayId: options.gatewayId, seq: e.seq, ts: e.ts, type: e.type, kind, alarm: data };
         const topicFields = { gatewayId: options.gatewayId, alarmId: data.alarmId, severity: data.severity, transition: data.transition };
         for (const q of queues) {
           if (!q.target.severities.includes(data.severity) || !q.target.kinds.includes(kind)) continue;
-          if (data.chattering && (kind === 'raised' || kind === 'returned')) {
+          if (held || (data.chattering && (kind === 'raised' || kind === 'returned'))) {
             q.health.suppressed++;
             continue;
           }

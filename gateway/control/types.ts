@@ -5,10 +5,10 @@
  */
 import type { PointValue } from '../../core/types.js';
 
-/** Who asked: a page user or API token (by name and role), or the central EMS (a command id). */
+/** Who asked: a page user or API token (by name and role), the central EMS (a command id), or an automated action. */
 export interface ControlActor {
-  kind: 'user' | 'token' | 'ems';
-  /** user name, token name, or the EMS's connection name */
+  kind: 'user' | 'token' | 'ems' | 'action';
+  /** user name, token name, the EMS's connection name, or `action:<id>` */
   name: string;
   role: 'viewer' | 'operator' | 'admin' | 'ems';
 }

@@ -7,6 +7,7 @@ import { decodeQuality, decodeValue } from './value-codec.js';
 
 export interface Queries {
   history(pointId: string, from: number, to: number, limit: number): Reading[];
+  historyOfPoints(pointIds: readonly string[], from: number, to: number, limit: number): Reading[];
   readingsAfter(after: number, limit: number): Reading[];
   eventsAfter(after: number, limit: number): StoredEvent[];
 }
@@ -21,6 +22,13 @@ export function createQueries(db: Db, points: PointRegistry): Queries {
     .prepare(
       `SELECT seq, ts, point, value, quality, reason FROM readings
        WHERE ts >= ? AND ts <= ? AND point = ? ORDER BY ts LIMIT ?`,
+    )
+    .raw();
+  // Several points in one walk of the ts range (event snapshots): one pass instead of one per point.
+  const historyMany = db
+    .prepare(
+      `SELECT seq, ts, point, value, quality, reason FROM readings
+       WHERE ts >= ? AND ts <= ? AND point IN (SELECT value FROM json_each(?)) ORDER BY ts LIMIT ?`,
     )
     .raw();
   const after = db
@@ -45,6 +53,14 @@ export function createQueries(db: Db, points: PointRegistry): Queries {
       const id = points.idOf(pointId);
       if (id === undefined || limit <= 0) return [];
       return (history.all(from, to, id, limit) as Row[]).map(toReading);
+    },
+    historyOfPoints(pointIds, from, to, limit) {
+      const ids = pointIds.flatMap((p) => {
+        const id = points.idOf(p);
+        return id === undefined ? [] : [id];
+      });
+      if (ids.length === 0 || limit <= 0) return [];
+      return (historyMany.all(from, to, JSON.stringify(ids), limit) as Row[]).map(toReading);
     },
     readingsAfter(seq, limit) {
       if (limit <= 0) return [];

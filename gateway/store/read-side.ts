@@ -17,6 +17,7 @@ export type ReadSide = Pick<
   | 'latestOf'
   | 'storedPoints'
   | 'history'
+  | 'historyOfPoints'
   | 'readingsAfter'
   | 'eventsAfter'
   | 'syncCursor'
@@ -46,6 +47,10 @@ export function createReadSide(deps: ReadSideDeps): ReadSide {
     history(pointId, from, to, limit = 10_000) {
       assertOpen();
       return queries.history(pointId, from, to, limit);
+    },
+    historyOfPoints(pointIds, from, to, limit = 1_000_000) {
+      assertOpen();
+      return queries.historyOfPoints(pointIds, from, to, limit);
     },
     readingsAfter(after, limit) {
       assertOpen();

@@ -84,6 +84,8 @@ export interface Store {
   storedPoints(): string[];
   /** Readings of one point with from <= ts <= to, oldest first, at most `limit`. */
   history(pointId: string, from: number, to: number, limit?: number): Reading[];
+  /** Readings of several points with from <= ts <= to, in ts order, at most `limit` (one walk of the range). */
+  historyOfPoints(pointIds: readonly string[], from: number, to: number, limit?: number): Reading[];
   /** Readings with seq > after, in seq order (the sync outbox and pull API read this). */
   readingsAfter(after: number, limit: number): Reading[];
   eventsAfter(after: number, limit: number): StoredEvent[];

@@ -12,6 +12,7 @@ import { benchMqttFlood } from './mqtt-flood.js';
 import { benchMqtt } from './mqtt-ingest.js';
 import { benchOpcua } from './opcua-bench.js';
 import { benchSiteLoad } from './site-load.js';
+import { benchSnapshotBuild } from './snapshot-build.js';
 import { benchSnmpPolling } from './snmp-polling.js';
 import { benchStoreIngest } from './store-ingest.js';
 import { benchSync } from './sync-drain.js';
@@ -31,6 +32,7 @@ async function main(): Promise<number> {
   const sections: [string, () => Promise<BenchRow[]>][] = [
     ['store ingest', benchStoreIngest],
     ['alarm engine', benchAlarms],
+    ['event snapshot build (50 points x 15 min)', benchSnapshotBuild],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
     ['snmp polling (200 agents x 30 OIDs @ 10 s, CPU and readings/s)', () => benchSnmpPolling({ children, cli })],

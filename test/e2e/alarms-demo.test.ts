@@ -50,7 +50,7 @@ describe('alarms on the demo site', () => {
         const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
         return res.ok ? true : undefined;
       },
-      20_000,
+      60_000,
       'the demo gateway',
     ).catch((err) => {
       throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
@@ -67,10 +67,10 @@ describe('alarms on the demo site', () => {
         const devices = await api<Array<{ status: string }>>('/api/v1/devices');
         return devices.every((d) => d.status === 'up') ? true : undefined;
       },
-      20_000,
+      60_000,
       'every demo device up',
     );
-  }, 60_000);
+  }, 150_000);
 
   afterAll(async () => {
     await stopCli(child);

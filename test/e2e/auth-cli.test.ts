@@ -35,7 +35,8 @@ describe('users from the command line and the first run', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('adds users with a piped or environment password, lists them, refuses weak passwords', () => {
+  // several CLI runs (TypeScript loaded each time, scrypt per password): slow on a loaded machine
+  it('adds users with a piped or environment password, lists them, refuses weak passwords', { timeout: 60_000 }, () => {
     const data = join(dir, 'data');
     const piped = cli(['user', 'add', '--name', 'kim', '--role', 'admin', '--data-dir', data], { input: 'a long password\n' });
     expect(piped.stderr).toContain('user "kim" (admin) added');

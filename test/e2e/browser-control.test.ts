@@ -60,13 +60,13 @@ describe.runIf(peersAvailable('chromium'))('browser: a setpoint change with conf
         for (const m of child.output().matchAll(/^\s+(\w+)\s+user: (\S+)\s+password: (\S+)$/gm)) accounts.set(m[2]!, m[3]!);
         return accounts.has('operator') && accounts.has('viewer') ? true : undefined;
       },
-      20_000,
+      60_000,
       'the demo to print its accounts',
     ).catch((err) => {
       throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
     });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();

@@ -43,7 +43,7 @@ describe.runIf(peersAvailable('chromium'))('browser: the demo site end to end', 
         for (const m of child.output().matchAll(/^\s+(\w+)\s+user: (\S+)\s+password: (\S+)$/gm)) accounts.set(m[2]!, m[3]!);
         return accounts.has('operator') ? true : undefined;
       },
-      20_000,
+      60_000,
       'the demo to print its accounts',
     ).catch((err) => {
       throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
@@ -56,7 +56,7 @@ describe.runIf(peersAvailable('chromium'))('browser: the demo site end to end', 
       // A blocked inline script or style shows up here as a CSP violation.
       if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
     });
-  }, 60_000);
+  }, 90_000);
 
   afterAll(async () => {
     await browser?.close();

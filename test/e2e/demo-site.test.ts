@@ -58,12 +58,13 @@ describe('demo site', () => {
         const points = await api<PointRow[]>('/api/v1/points');
         return devices.every((d) => d.status === 'up') && points.every((p) => p.ts !== null) ? devices : undefined;
       },
-      20_000,
+      // every driver, the simulators and the page start in one process: slow on a loaded machine
+      60_000,
       'every demo device up and every point committed',
     ).catch((err) => {
       throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
     });
-  }, 40_000);
+  }, 90_000);
 
   afterAll(async () => {
     await stopCli(child);

@@ -60,7 +60,7 @@ describe('gateway with upstream sync', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('creates an API token that is printed once and listed without its secret', () => {
+  it('creates an API token that is printed once and listed without its secret', { timeout: 60_000 }, () => {
     const created = runCli(['token', 'create', '--config', file, '--name', 'ems', '--role', 'ems'], { E2E_SYNC_TOKEN: RECEIVER_TOKEN });
     expect(created.code, created.stderr).toBe(0);
     token = created.stdout.trim();

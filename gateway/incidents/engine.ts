@@ -1,0 +1,357 @@
+/**
+ * The incident engine: follows the store's commits (alarm transitions from `alarm.*` events, point
+ * values from readings), evaluates every incident rule on each commit and on a 1 s tick (windows
+ * expire with time alone), and writes `incident.<transition>` events through the store. The
+ * lifecycle is the alarms' ISA-18.2 state machine (no delays, no latch): raised → unack, acked
+ * once, returned. State survives restarts as the fold of those events (lifecycle.ts).
+ *
+ * Window semantics: a match (an alarm of the condition, or a point passing its test) counts while
+ * it is true or was true at most `withinS` ago. `any` holds with at least `min` (default 1)
+ * distinct matches counted; `all` holds when every condition has at least one. A point's rate is
+ * its change over the last minute (or the window when shorter). An incident stays
+ * raised while its rule holds and returns once it has not held for a moment.
+ */
+import { monotonicOf } from '../../core/clock.js';
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Reading } from '../../core/types.js';
+import { initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from '../alarms/state-machine.js';
+import type { AlarmEventData, AlarmRecord, AlarmService } from '../alarms/types.js';
+import type { CommittedBatch, Store } from '../store/types.js';
+import type { Topology } from '../topology/types.js';
+import type { AlarmCondition, CorrelationSection, IncidentCondition, IncidentRule, PointCondition } from './config-schema.js';
+import { DEFAULT_CORRELATION } from './config-schema.js';
+import { INCIDENT_EVENT_PREFIX, type IncidentEventData, incidentMessage, recoverIncidents } from './lifecycle.js';
+import { globMatcher, type IdMatcher } from './matcher.js';
+import { type ActiveAlarms, causeOfAlarm, symptomLinks } from './symptoms.js';
+import type { IncidentRecord, IncidentService, SymptomLink } from './types.js';
+import { createPointWindow, type PointWindow } from './window.js';
+
+const ALARM_PREFIX = 'alarm.';
+const MACHINE: MachineConfig = { onDelayMs: 0, offDelayMs: 0, latch: false };
+/** a rate is the change over the last minute (or the rule's window when shorter): a trend now, not an average over a long window */
+const RATE_WINDOW_MS = 60_000;
+
+export interface IncidentEngineOptions {
+  rules: readonly IncidentRule[];
+  correlation?: CorrelationSection;
+  store: Pick<Store, 'onCommit' | 'appendEvent' | 'eventsAfter' | 'flush'>;
+  /** the alarm service: its active alarms seed the engine at start */
+  alarms: Pick<AlarmService, 'list'>;
+  topology?: Topology;
+  logger: Logger;
+  /** wall clock: event timestamps and times in the records */
+  now?: () => number;
+  /** monotonic clock: windows */
+  monoNow?: () => number;
+  /** default 1000; 0: only tick() */
+  tickMs?: number;
+}
+
+export interface IncidentEngine extends IncidentService {
+  start(): void;
+  /** Re-evaluates every rule now (the timer calls it every tickMs). */
+  tick(): void;
+  stop(): void;
+  /** the notifier's hook: hold back this alarm's notification (a symptom of an active cause, of a held severity) */
+  isHeld(alarm: Pick<AlarmRecord, 'id' | 'severity' | 'device'>): boolean;
+}
+
+interface CompiledCondition {
+  kind: 'alarm' | 'point';
+  id: IdMatcher;
+  device?: IdMatcher;
+  alarm?: AlarmCondition;
+  point?: PointCondition;
+  /** last time (mono) each matching subject was true */
+  lastTrue: Map<string, number>;
+}
+
+interface Incident {
+  rule: IncidentRule;
+  mode: 'any' | 'all';
+  min: number;
+  windowMs: number;
+  conditions: CompiledCondition[];
+  machine: MachineState;
+  record: IncidentRecord;
+}
+
+export function createIncidentEngine(options: IncidentEngineOptions): IncidentEngine {
+  const { store, logger, topology } = options;
+  const correlation = options.correlation ?? DEFAULT_CORRELATION;
+  const now = options.now ?? Date.now;
+  const mono = monotonicOf(options);
+  const active = new Map<string, AlarmRecord>();
+  const windows = new Map<string, PointWindow>();
+  const incidents = new Map<string, Incident>();
+  const keepMs = Math.max(60_000, ...options.rules.map((r) => r.when.withinS * 1000));
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  let started = false;
+
+  const activeView: ActiveAlarms = {
+    byDevice: (device) => [...active.values()].filter((a) => a.device === device),
+    all: () => active.values(),
+  };
+
+  for (const rule of options.rules) {
+    const list = rule.when.any ?? rule.when.all ?? [];
+    incidents.set(rule.id, {
+      rule,
+      mode: rule.when.any ? 'any' : 'all',
+      min: rule.when.min ?? 1,
+      windowMs: rule.when.withinS * 1000,
+      conditions: list.map(compile),
+      machine: initialMachineState(0),
+      record: emptyRecord(rule),
+    });
+  }
+
+  function compile(c: IncidentCondition): CompiledCondition {
+    if ('alarm' in c) return { kind: 'alarm', id: globMatcher(c.alarm), ...(c.device && { device: globMatcher(c.device) }), alarm: c, lastTrue: new Map() };
+    return { kind: 'point', id: globMatcher(c.point), point: c, lastTrue: new Map() };
+  }
+
+  function inZone(device: string | null, zone: string): boolean {
+    if (!device || !topology) return false;
+    return topology.zonesOf(device).includes(zone) || topology.inZone(zone).includes(device);
+  }
+
+  function alarmMatches(c: CompiledCondition, a: AlarmRecord): boolean {
+    const spec = c.alarm!;
+    if (!c.id(a.id)) return false;
+    if (spec.severity && !spec.severity.includes(a.severity)) return false;
+    if (c.device && !(a.device && c.device(a.device))) return false;
+    if (spec.zone && !inZone(a.device, spec.zone)) return false;
+    if (spec.downstreamOf && !(a.device && topology?.downstreamOf(spec.downstreamOf).includes(a.device))) return false;
+    return true;
+  }
+
+  function pointTrue(c: CompiledCondition, pointId: string, w: PointWindow, windowMs: number, at: number): boolean {
+    const spec = c.point!;
+    if (spec.zone && !inZone(pointId.split('.')[0] ?? null, spec.zone)) return false;
+    const value = w.latest(at);
+    if (value === undefined) return false;
+    if (spec.hi !== undefined && value > spec.hi) return true;
+    if (spec.lo !== undefined && value < spec.lo) return true;
+    if (spec.risePerMin !== undefined || spec.fallPerMin !== undefined) {
+      const rate = w.ratePerMin(at, Math.min(windowMs, RATE_WINDOW_MS));
+      if (rate !== undefined && spec.risePerMin !== undefined && rate >= spec.risePerMin) return true;
+      if (rate !== undefined && spec.fallPerMin !== undefined && -rate >= spec.fallPerMin) return true;
+    }
+    return false;
+  }
+
+  /** Refreshes each condition's matches as of `at`, then drives each incident's lifecycle. */
+  function evaluate(): void {
+    const at = mono();
+    let emitted = 0;
+    for (const inc of incidents.values()) {
+      for (const c of inc.conditions) {
+        if (c.kind === 'alarm') {
+          for (const a of active.values()) if (alarmMatches(c, a)) c.lastTrue.set(a.id, at);
+        } else {
+          for (const [pointId, w] of windows) if (c.id(pointId) && pointTrue(c, pointId, w, inc.windowMs, at)) c.lastTrue.set(pointId, at);
+        }
+        for (const [id, t] of c.lastTrue) if (t < at - inc.windowMs) c.lastTrue.delete(id);
+      }
+      const counted = inc.conditions.map((c) => [...c.lastTrue.keys()]);
+      const distinct = new Set(counted.flat());
+      const holds = inc.mode === 'any' ? distinct.size >= inc.min : counted.every((ids) => ids.length > 0);
+      emitted += drive(inc, { kind: 'condition', active: holds }, null, counted);
+    }
+    if (emitted > 0) scheduleFlush();
+  }
+
+  function drive(inc: Incident, input: MachineInput, actor: { who: string; comment: string | null } | null, counted?: string[][]): number {
+    const wall = now();
+    const before = inc.machine;
+    const { next, transition } = step(before, input, wall, MACHINE);
+    inc.machine = next;
+    const alarmIds = counted ? counted.flatMap((ids, i) => (inc.conditions[i]!.kind === 'alarm' ? ids : [])) : [];
+    const r = inc.record;
+    if (transition === 'raised') {
+      const devices = [...new Set(alarmIds.map((id) => active.get(id)?.device).filter((d): d is string => !!d))].sort();
+      const count = alarmIds.length > 0 ? new Set(alarmIds).size : new Set(counted?.flat() ?? []).size;
+      inc.record = { ...r, message: incidentMessage(inc.rule.message ?? inc.rule.id, count, devices), raisedAt: wall, returnedAt: null, ackedAt: null, ackedBy: null, members: [...new Set(alarmIds)].sort() };
+    } else if (next.active && alarmIds.some((id) => !r.members.includes(id))) {
+      // members joining while it is raised are part of it too ("at raise time and since")
+      inc.record = { ...r, members: [...new Set([...r.members, ...alarmIds])].sort() };
+    }
+    if (transition === 'returned') inc.record = { ...inc.record, returnedAt: wall };
+    if (transition === 'acked' || transition === 'reset') inc.record = { ...inc.record, ackedAt: wall, ackedBy: actor?.who ?? null };
+    inc.record = { ...inc.record, state: next.state, active: next.active };
+    if (transition !== 'raised' && transition !== 'returned' && transition !== 'acked' && transition !== 'reset') return 0;
+    const data: IncidentEventData = {
+      ...inc.record,
+      incidentId: inc.record.id,
+      transition,
+      who: actor?.who ?? null,
+      comment: actor?.comment ?? null,
+      symptoms: membersSymptoms(inc.record.members),
+    };
+    store.appendEvent(`${INCIDENT_EVENT_PREFIX}${transition}`, data as unknown as Record<string, unknown>, wall);
+    const log = transition === 'raised' ? logger.warn : logger.info;
+    log.call(logger, `incident ${transition}`, { incident: inc.record.id, severity: inc.record.severity, message: inc.record.message });
+    return 1;
+  }
+
+  function membersSymptoms(members: readonly string[]): SymptomLink[] {
+    return symptomLinks(activeView, topology).filter((l) => members.includes(l.alarmId) || members.includes(l.causeId));
+  }
+
+  let flushPending: NodeJS.Immediate | undefined;
+  function scheduleFlush(): void {
+    if (flushPending || !started) return;
+    // Not inside the commit listener: the store is still publishing that commit.
+    flushPending = setImmediate(() => {
+      flushPending = undefined;
+      flushQuietly();
+    });
+  }
+  function flushQuietly(): void {
+    try {
+      store.flush();
+    } catch (err) {
+      logger.warn('incident events not committed yet; the store retries', { err: errorMessage(err) });
+    }
+  }
+
+  function onAlarmEvent(data: AlarmEventData): void {
+    if (typeof data.alarmId !== 'string') return;
+    const record: AlarmRecord = { ...data, id: data.alarmId };
+    // Shelved and out-of-service alarms are set aside by an operator: they make no incident.
+    if (record.active && record.state !== 'shelved' && record.state !== 'out-of-service') active.set(record.id, record);
+    else active.delete(record.id);
+  }
+
+  function onReadings(readings: readonly Reading[]): void {
+    const at = mono();
+    for (const r of readings) {
+      if (typeof r.value !== 'number' || r.quality === 'bad') continue;
+      let w = windows.get(r.pointId);
+      if (!w) {
+        if (!wanted(r.pointId)) continue;
+        w = createPointWindow(keepMs);
+        windows.set(r.pointId, w);
+      }
+      w.add(at, r.value);
+    }
+  }
+
+  const wantedCache = new Map<string, boolean>();
+  function wanted(pointId: string): boolean {
+    let hit = wantedCache.get(pointId);
+    if (hit === undefined) {
+      hit = [...incidents.values()].some((inc) => inc.conditions.some((c) => c.kind === 'point' && c.id(pointId)));
+      wantedCache.set(pointId, hit);
+    }
+    return hit;
+  }
+
+  function onCommit(batch: CommittedBatch): void {
+    let alarmsChanged = false;
+    for (const e of batch.events) {
+      if (!e.type.startsWith(ALARM_PREFIX)) continue;
+      onAlarmEvent(e.data as unknown as AlarmEventData);
+      alarmsChanged = true;
+    }
+    if (batch.readings.length > 0) onReadings(batch.readings);
+    if (alarmsChanged || batch.readings.length > 0) evaluate();
+  }
+
+  function restore(): void {
+    const wallNow = now();
+    for (const a of options.alarms.list('active')) {
+      if (a.active && a.state !== 'shelved' && a.state !== 'out-of-service') active.set(a.id, a);
+    }
+    const records = recoverIncidents((after, limit) => store.eventsAfter(after, limit));
+    for (const [id, rec] of records) {
+      const inc = incidents.get(id);
+      if (!inc) continue;
+      inc.record = { ...rec, severity: inc.rule.severity };
+      inc.machine = { state: rec.state, active: rec.active, raw: rec.active, rawSince: wallNow, shelvedUntil: null };
+    }
+    logger.info('incidents restored', { rules: incidents.size, raised: [...incidents.values()].filter((i) => i.record.state !== 'normal').length, activeAlarms: active.size });
+  }
+
+  const recordCopy = (r: IncidentRecord): IncidentRecord => ({ ...r, members: [...r.members] });
+
+  return {
+    start() {
+      if (started) return;
+      restore();
+      started = true;
+      unsubscribe = store.onCommit((batch) => {
+        try {
+          onCommit(batch);
+        } catch (err) {
+          logger.error('incident evaluation failed', { err: errorMessage(err) });
+        }
+      });
+      evaluate();
+      const tickMs = options.tickMs ?? 1000;
+      if (tickMs > 0) {
+        timer = setInterval(() => {
+          try {
+            evaluate();
+          } catch (err) {
+            logger.error('incident tick failed', { err: errorMessage(err) });
+          }
+        }, tickMs);
+        timer.unref();
+      }
+    },
+    tick: evaluate,
+    stop() {
+      started = false;
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (timer) clearInterval(timer);
+      if (flushPending) clearImmediate(flushPending);
+      flushPending = undefined;
+    },
+    list: () =>
+      [...incidents.values()]
+        .map((i) => recordCopy(i.record))
+        .sort((a, b) => Number(b.state !== 'normal') - Number(a.state !== 'normal') || (b.raisedAt ?? 0) - (a.raisedAt ?? 0) || a.id.localeCompare(b.id)),
+    get: (id) => {
+      const inc = incidents.get(id);
+      return inc ? recordCopy(inc.record) : undefined;
+    },
+    ack(id, user, comment) {
+      const inc = incidents.get(id);
+      if (!inc) return undefined;
+      if (drive(inc, { kind: 'ack' }, { who: user, comment: comment ?? null }) > 0) flushQuietly();
+      return recordCopy(inc.record);
+    },
+    causeOf(alarmId) {
+      if (!correlation.symptoms) return undefined;
+      const alarm = active.get(alarmId);
+      if (!alarm) return undefined;
+      return causeOfAlarm(alarm, activeView, topology);
+    },
+    symptoms: () => (correlation.symptoms ? symptomLinks(activeView, topology) : []),
+    isHeld(alarm) {
+      if (!correlation.symptoms || !correlation.holdNotifications.includes(alarm.severity)) return false;
+      // The alarm's own event may be what is being notified: look its cause up by its device.
+      return causeOfAlarm(alarm, activeView, topology) !== undefined;
+    },
+  };
+}
+
+function emptyRecord(rule: IncidentRule): IncidentRecord {
+  return {
+    id: rule.id,
+    severity: rule.severity,
+    message: rule.message ?? rule.id,
+    state: 'normal',
+    active: false,
+    raisedAt: null,
+    returnedAt: null,
+    ackedAt: null,
+    ackedBy: null,
+    members: [],
+  };
+}

@@ -1,0 +1,48 @@
+/**
+ * The recent samples of one point, on the monotonic clock, for rate conditions: the change per
+ * minute between the oldest and the newest sample of the window. A rate needs the samples to span
+ * at least half the window (at most 30 s), so two samples a second apart never make a trend.
+ */
+export interface PointWindow {
+  add(at: number, value: number): void;
+  /** the latest value, or undefined when none is left in the window */
+  latest(now: number): number | undefined;
+  /** units per minute over the last `windowMs`, or undefined while there is too little data */
+  ratePerMin(now: number, windowMs: number): number | undefined;
+}
+
+const MIN_SPAN_MS = 30_000;
+
+export function createPointWindow(keepMs: number): PointWindow {
+  const ts: number[] = [];
+  const values: number[] = [];
+  const trim = (now: number) => {
+    let drop = 0;
+    while (drop < ts.length - 1 && ts[drop]! < now - keepMs) drop++;
+    if (drop > 0) {
+      ts.splice(0, drop);
+      values.splice(0, drop);
+    }
+  };
+  return {
+    add(at, value) {
+      ts.push(at);
+      values.push(value);
+      trim(at);
+    },
+    latest(now) {
+      trim(now);
+      const last = ts.length - 1;
+      return last >= 0 && ts[last]! >= now - keepMs ? values[last] : undefined;
+    },
+    ratePerMin(now, windowMs) {
+      trim(now);
+      const first = ts.findIndex((t) => t >= now - windowMs);
+      if (first < 0) return undefined;
+      const last = ts.length - 1;
+      const span = ts[last]! - ts[first]!;
+      if (span < Math.min(MIN_SPAN_MS, windowMs / 2) || span <= 0) return undefined;
+      return ((values[last]! - values[first]!) * 60_000) / span;
+    },
+  };
+}
