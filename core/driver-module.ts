@@ -7,6 +7,7 @@ import type { DriverConfigPlugin, LoadedDevice } from './driver-config.js';
 import type { Driver } from './driver.js';
 import type { Logger } from './logger.js';
 import type { ScenarioState } from './scenarios.js';
+import type { SiteCooling } from './site-cooling.js';
 
 export interface DriverStartContext<S> {
   /** the parts of the site config the module reads (each module names the sections it needs) */
@@ -48,6 +49,8 @@ export interface SimulationContext<S> {
   env: NodeJS.ProcessEnv;
   /** the site-wide what-if switches (power failure, ...) every simulated device reacts to */
   scenarios(): ScenarioState;
+  /** which locations' simulated cooling units cool (CRAC models report, rack sensors follow) */
+  cooling?: SiteCooling;
 }
 
 export interface RunningSimulation {

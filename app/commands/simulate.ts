@@ -2,6 +2,7 @@ import { loadSiteConfig } from '../../config/index.js';
 import type { SiteConfig } from '../../config/types.js';
 import type { DriverModule, RunningSimulation as ModuleSimulation } from '../../core/driver-module.js';
 import { initialScenarios } from '../../core/scenarios.js';
+import { createSiteCooling } from '../../core/site-cooling.js';
 import { startControlServer } from '../../drivers/modbus/simulator/control-server.js';
 import { DRIVER_MODULES } from '../../drivers/registry.js';
 import type { Logger } from '../../core/logger.js';
@@ -23,7 +24,9 @@ export async function startSimulation(config: SiteConfig, controlPort: number, l
     for (const sim of running.splice(0).reverse()) await sim.stop();
   };
   try {
-    const ctx = { site: config, dataDir: config.gateway.dataDir, logger, env, scenarios: () => scenarios };
+    // one cooling state for every module: a Modbus CRAC's trip warms the MQTT rack sensors beside it
+    const cooling = createSiteCooling();
+    const ctx = { site: config, dataDir: config.gateway.dataDir, logger, env, scenarios: () => scenarios, cooling };
     for (const module of DRIVER_MODULES as readonly DriverModule<SiteConfig['devices'][number], SiteConfig>[]) {
       const devices = config.devices.filter((d) => d.driver === module.name);
       if (devices.length > 0 && module.simulate) running.push(await module.simulate(devices, ctx));

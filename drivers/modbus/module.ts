@@ -17,9 +17,9 @@ export const modbusModule: DriverModule<ModbusDeviceConfig> = {
       close: () => links.close(),
     };
   },
-  async simulate(devices, { scenarios, logger }) {
+  async simulate(devices, { scenarios, cooling, logger }) {
     const { startSimulatedSite } = await import('./simulator/site.js');
-    const site = await startSimulatedSite([...devices], { scenarios, logger });
+    const site = await startSimulatedSite([...devices], { scenarios, cooling, logger });
     for (const e of site.endpoints) {
       logger.info('simulating', { transport: e.transport, at: e.path ?? `${e.host}:${e.port}`, unitIds: e.unitIds.join(',') });
     }

@@ -31,7 +31,7 @@ export const mqttModule: DriverModule<MqttDeviceConfig, MqttSite> = {
    * Sensors for the devices on the embedded broker. They log in as GATEWAY_SIM_MQTT_USERNAME /
    * GATEWAY_SIM_MQTT_PASSWORD, by default the demo's `demo-sensors` login (config/demo.yaml).
    */
-  async simulate(devices, { site, scenarios, env, logger }) {
+  async simulate(devices, { site, scenarios, cooling, env, logger }) {
     const broker = site.mqttBroker;
     const onBroker = devices.filter((d) => !d.connection);
     if (onBroker.length === 0 || !broker?.enabled) return { stop: async () => {} };
@@ -43,6 +43,7 @@ export const mqttModule: DriverModule<MqttDeviceConfig, MqttSite> = {
       username: env.GATEWAY_SIM_MQTT_USERNAME ?? 'demo-sensors',
       password: env.GATEWAY_SIM_MQTT_PASSWORD ?? 'demo-sensors',
       scenarios,
+      cooling,
       logger,
     });
     logger.info('simulating', { transport: 'mqtt', at: `${host}:${broker.port}`, topics: sim.topics.length });

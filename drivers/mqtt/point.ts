@@ -103,4 +103,4 @@ export interface MqttBrokerSection {
 }
 
 /** What the ingest needs of a device (config/types.ts's MqttDeviceConfig has it all). */
-export type MqttDeviceLike = MqttDeviceSettings & { id: string };
+export type MqttDeviceLike = MqttDeviceSettings & { id: string; location?: string };

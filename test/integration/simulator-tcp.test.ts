@@ -206,7 +206,8 @@ describe('RTU over TCP with a modbus-serial client', () => {
       expect(decodeRegisters(point('crac2', 'return_temp'), a, 0).value).toBeGreaterThanOrEqual(28);
       client.setID(5);
       const b = (await client.readInputRegisters(10, 6)).data;
-      expect(decodeRegisters(point('crac3', 'unit_status'), b, 10).value).toBe('cooling');
+      // the second CRAC on the bus is the duty unit's standby (site.ts standbyUnits)
+      expect(decodeRegisters(point('crac3', 'unit_status'), b, 10).value).toBe('standby');
       expect(await modbusCode(client.readInputRegisters(0, 20))).toBe(2);
     } finally {
       await close(client);
@@ -296,8 +297,8 @@ describe('framing on the wire', () => {
       await new Promise((r) => setTimeout(r, 10));
       raw.socket.write(b.subarray(3));
       const data = await raw.waitFor(14);
-      // unit_status 1 (cooling) from unit 4, then unit 5; the broken copy got no answer
-      expect(data.toString('hex')).toBe(encodeRtu(4, hex('04 02 0001')).toString('hex') + encodeRtu(5, hex('04 02 0001')).toString('hex'));
+      // unit_status 1 (cooling) from unit 4, then 2 (standby) from unit 5; the broken copy got no answer
+      expect(data.toString('hex')).toBe(encodeRtu(4, hex('04 02 0001')).toString('hex') + encodeRtu(5, hex('04 02 0002')).toString('hex'));
       expect(site.endpoints[1]!.stats.discardedBytes).toBeGreaterThan(0);
     } finally {
       raw.socket.destroy();

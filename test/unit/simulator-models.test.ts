@@ -8,6 +8,9 @@ import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
 import { createRng, deriveSeed } from '../../core/sim-random.js';
 import { createRegisterBank } from '../../drivers/modbus/simulator/register-bank.js';
 import { initialScenarios, type ScenarioName } from '../../core/scenarios.js';
+import { createSiteCooling } from '../../core/site-cooling.js';
+import { standbyUnits } from '../../drivers/modbus/simulator/site.js';
+import { createSensorModel } from '../../drivers/mqtt/simulator/sensor-models.js';
 
 function devicesFrom(yaml: string): ModbusDeviceConfig[] {
   const { config, problems } = parseSiteConfig(`gateway: { id: t }\ndevices:\n${yaml}`, 'site.yaml');
@@ -247,6 +250,112 @@ describe('crac-generic model', () => {
     crac.set('cooling-failure', true);
     expect(crac.v('unit_status')).toBe('fault');
     expect(crac.v('unit_on')).toBe(true);
+  });
+});
+
+describe('duty and standby CRACs of one hall, and its rack inlet air (the cooling demo)', () => {
+  // the demo's Hall A: two CRACs on one RS-485 bus, the rack sensors in the same location
+  const HALL = devicesFrom(`
+  - { id: crac1, name: CRAC 1, kind: hvac, location: Hall A, driver: modbus, profile: crac-generic, connection: { transport: rtu-over-tcp, host: 127.0.0.1, port: 1503, unitId: 3 } }
+  - { id: crac2, name: CRAC 2, kind: hvac, location: Hall A, driver: modbus, profile: crac-generic, connection: { transport: rtu-over-tcp, host: 127.0.0.1, port: 1503, unitId: 4 } }
+`);
+
+  function hall() {
+    const cooling = createSiteCooling();
+    const standby = standbyUnits(HALL);
+    const units = HALL.map((dev) => {
+      const bank = createRegisterBank(dev.points);
+      const model = createModel(dev, createRng(deriveSeed(1, dev.id)), { standby: standby.has(dev.id), cooling });
+      return { bank, runner: createDeviceRunner({ device: dev, model, bank, logger: silentLogger }) };
+    });
+    // random() = 0.5: a rack whose normal inlet air is 23.5 °C, without noise
+    const rack = createSensorModel({ key: 'temperature', type: 'number', hot: false, random: () => 0.5, cooled: () => cooling.cooled('Hall A') });
+    const scenarios = initialScenarios();
+    let now = Date.UTC(2025, 0, 1);
+    let rackTemp = 0;
+    const step = () => {
+      for (const u of units) u.runner.update(now, scenarios);
+      rackTemp = rack.next(now, scenarios) as number;
+    };
+    step();
+    const [crac1, crac2] = units.map((u) => ({ ...u, v: (key: string) => u.runner.value(key), num: (key: string) => u.runner.value(key) as number }));
+    return {
+      cooling,
+      crac1: crac1!,
+      crac2: crac2!,
+      rack: () => rackTemp,
+      set(name: ScenarioName, active: boolean) {
+        scenarios[name] = active;
+        step();
+      },
+      advance(seconds: number) {
+        for (let i = 0; i < seconds; i++) {
+          now += 1000;
+          step();
+        }
+      },
+    };
+  }
+
+  it('the lowest unit id of a profile on a link is the duty unit, the others standby', () => {
+    expect([...standbyUnits(HALL)]).toEqual(['crac2']);
+    // different profiles on one link are not each other's standby
+    expect(standbyUnits(PROFILED).size).toBe(0);
+  });
+
+  it('the standby unit starts off, its supply sensor in the cooled room air', () => {
+    const h = hall();
+    h.advance(120);
+    expect(h.crac1.v('unit_status')).toBe('cooling');
+    expect(h.crac2.v('unit_on')).toBe(false);
+    expect(h.crac2.v('unit_status')).toBe('standby');
+    expect(h.crac2.v('compressor_running')).toBe(false);
+    expect(h.crac2.num('fan_speed')).toBe(0);
+    expect(h.crac2.num('supply_temp')).toBeLessThan(27);
+    expect(h.crac2.v('high_temp_alarm')).toBe(false);
+    expect(h.cooling.cooled('Hall A')).toBe(true);
+    expect(h.rack()).toBeCloseTo(23.5, 1);
+  });
+
+  it('cooling failure trips the duty unit only; the hall warms until the standby unit is started, then recovers', () => {
+    const h = hall();
+    h.advance(30);
+    h.set('cooling-failure', true);
+    expect(h.crac1.v('compressor_fault')).toBe(true);
+    expect(h.crac1.v('unit_status')).toBe('fault');
+    expect(h.crac2.v('compressor_fault')).toBe(false);
+    expect(h.crac2.v('unit_status')).toBe('standby');
+    expect(h.cooling.cooled('Hall A')).toBe(false);
+    // the rack inlet air warms ~3 °C a minute while nothing cools Hall A
+    h.advance(60);
+    expect(h.rack()).toBeGreaterThan(23.5 + 2.5);
+    expect(h.rack()).toBeLessThan(23.5 + 3.5);
+    expect(h.crac1.num('supply_temp')).toBeGreaterThan(24);
+
+    // what the action's write does: the run command coil of the standby unit
+    h.crac2.bank.setBit('coil', 0, true);
+    h.crac2.runner.written('coil', 0, 1);
+    h.advance(1);
+    expect(h.crac2.v('unit_on')).toBe(true);
+    expect(h.crac2.v('unit_status')).toBe('cooling');
+    expect(h.crac2.v('compressor_running')).toBe(true);
+    // the scenario is still on: the duty unit stays tripped, the started standby unit keeps running
+    expect(h.crac1.v('compressor_fault')).toBe(true);
+    expect(h.crac2.v('compressor_fault')).toBe(false);
+    expect(h.cooling.cooled('Hall A')).toBe(true);
+    const peak = h.rack();
+    h.advance(10);
+    expect(h.rack()).toBeLessThan(peak - 0.5);
+    h.advance(60);
+    expect(h.rack()).toBeCloseTo(23.5, 1);
+    expect(h.crac2.num('supply_temp')).toBeLessThan(21);
+  });
+
+  it('rack sensors of a location whose cooling is not simulated stay as they were', () => {
+    const rack = createSensorModel({ key: 'temperature', type: 'number', hot: false, random: () => 0.5, cooled: () => undefined });
+    const on = { ...initialScenarios(), 'cooling-failure': true };
+    for (let t = 0; t <= 120; t++) rack.next(t * 1000, on);
+    expect(rack.next(121_000, on)).toBeCloseTo(23.5, 1);
   });
 });
 

@@ -11,6 +11,7 @@ import { createPtyPair, type PtyPair } from './pty-pair.js';
 import { createRng, deriveSeed } from '../../../core/sim-random.js';
 import { createRegisterBank } from './register-bank.js';
 import { initialScenarios, type ScenarioName, type ScenarioState } from '../../../core/scenarios.js';
+import type { SiteCooling } from '../../../core/site-cooling.js';
 import { startSerialServer } from './serial-server.js';
 import { createServerStats, createSimulatedSlave, type ServedSlave, type ServerStats, type SimulatedSlave } from './slave.js';
 import { startTcpServer } from './tcp-server.js';
@@ -56,6 +57,8 @@ export interface SiteOptions {
    * driver's simulator reacts to one switch); default: the site's own, set with setScenario()
    */
   scenarios?: () => ScenarioState;
+  /** where cooling units report whether they cool (`gateway simulate` shares it with the MQTT sensors) */
+  cooling?: SiteCooling;
   /** clock for the models (default Date.now); tests pass a fake one and call tick() */
   now?: () => number;
   /**
@@ -67,6 +70,21 @@ export interface SiteOptions {
   /** RTU: line silence that ends a broken frame (default 50 ms) */
   silenceMs?: number;
   logger?: Logger;
+}
+
+/**
+ * N+1 equipment on one link: of the devices sharing a bus or gateway with the same profile, the
+ * lowest unit id is the duty unit and every other one is simulated as its standby (e.g. the demo's
+ * crac1 at unit 3 and crac2 at unit 4). Models that have no standby state ignore it.
+ */
+export function standbyUnits(devices: readonly ModbusDeviceConfig[]): Set<string> {
+  const duty = new Map<string, ModbusDeviceConfig>();
+  for (const d of devices) {
+    if (!d.profile) continue;
+    const first = duty.get(d.profile);
+    if (!first || d.connection.unitId < first.connection.unitId) duty.set(d.profile, d);
+  }
+  return new Set(devices.filter((d) => d.profile && duty.get(d.profile) !== d).map((d) => d.id));
 }
 
 interface Group {
@@ -111,9 +129,10 @@ export async function startSimulatedSite(devices: ModbusDeviceConfig[], opts: Si
     for (const group of groupDevices(devices, opts.host)) {
       const stats = createServerStats();
       const byUnit = new Map<number, ServedSlave>();
+      const standby = standbyUnits(group.devices);
       for (const device of group.devices) {
         const bank = createRegisterBank(device.points, { tolerance: opts.tolerance });
-        const model = createModel(device, createRng(deriveSeed(seed, device.id)));
+        const model = createModel(device, createRng(deriveSeed(seed, device.id)), { standby: standby.has(device.id), cooling: opts.cooling });
         const runner = createDeviceRunner({ device, model, bank, logger });
         const slave = createSimulatedSlave({
           deviceId: device.id,

@@ -2,7 +2,10 @@
  * Values for simulated environmental sensors, picked from a point's key: rack inlet temperature
  * and humidity, leak ropes, door contacts; anything else drifts gently. Scenario `hot-spot`:
  * the hot racks' inlet air climbs ~1 °C every 5 s toward 38 °C (a blocked floor tile, a failed
- * blanking panel), and falls back when it ends.
+ * blanking panel), and falls back when it ends. Loss of cooling: while no cooling unit at the
+ * sensor's location cools (a tripped duty CRAC, its standby not started yet; see
+ * core/site-cooling.ts), every rack inlet there warms ~3 °C a minute toward 12 °C above normal,
+ * and falls back once a unit cools again.
  */
 
 export type ScenarioState = Readonly<Record<string, boolean>>;
@@ -18,6 +21,8 @@ export interface ModelContext {
   /** this sensor is one of the racks the hot-spot scenario heats */
   hot: boolean;
   random: () => number;
+  /** whether the sensor's location is cooled now (undefined: its cooling is not simulated) */
+  cooled?: () => boolean | undefined;
 }
 
 const round = (v: number, digits: number) => Number(v.toFixed(digits));
@@ -27,7 +32,11 @@ function approach(current: number, target: number, perSecond: number, dtS: numbe
   return Math.abs(target - current) <= step ? target : current + Math.sign(target - current) * step;
 }
 
-function temperature({ hot, random }: ModelContext): SensorModel {
+/** how far above normal a rack's inlet air climbs without cooling, and how fast (°C/s) */
+const NO_COOLING_RISE = 12;
+const NO_COOLING_RATE = 0.05;
+
+function temperature({ hot, random, cooled }: ModelContext): SensorModel {
   const base = 22 + random() * 3;
   let value = base;
   let last: number | undefined;
@@ -35,9 +44,11 @@ function temperature({ hot, random }: ModelContext): SensorModel {
     next(now, scenarios) {
       const dtS = last === undefined ? 0 : Math.min(60, (now - last) / 1000);
       last = now;
-      const target = hot && scenarios['hot-spot'] ? 38 : base;
-      // warming is fast (0.2 °C/s), recovery slower, like real inlet air
-      value = approach(value, target, target > value ? 0.2 : 0.08, dtS);
+      const hotSpot = hot && scenarios['hot-spot'];
+      const uncooled = cooled?.() === false;
+      const target = hotSpot ? 38 : uncooled ? base + NO_COOLING_RISE : base;
+      // a hot spot warms fast (0.2 °C/s), a hall without cooling slower; recovery is slower, like real inlet air
+      value = approach(value, target, target > value ? (hotSpot ? 0.2 : NO_COOLING_RATE) : 0.08, dtS);
       return round(value + (random() - 0.5) * 0.2, 2);
     },
   };

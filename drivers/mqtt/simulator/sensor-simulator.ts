@@ -9,6 +9,7 @@ import { errorMessage } from '../../../core/errors.js';
 import { type Logger, silentLogger } from '../../../core/logger.js';
 import { parseJsonPath } from '../payload.js';
 import type { MqttDeviceLike, MqttPoint } from '../point.js';
+import type { SiteCooling } from '../../../core/site-cooling.js';
 import { createSensorModel, type ScenarioState, type SensorModel } from './sensor-models.js';
 
 export interface SensorSimulatorOptions {
@@ -20,6 +21,8 @@ export interface SensorSimulatorOptions {
   password?: string;
   /** read every tick (the site's scenario switch) */
   scenarios?: () => ScenarioState;
+  /** the site's cooling state: temperature sensors follow their device location's cooling */
+  cooling?: SiteCooling;
   /** publish period (default 2000 ms) */
   tickMs?: number;
   seed?: number;
@@ -89,7 +92,9 @@ export async function startSensorSimulator(options: SensorSimulatorOptions): Pro
       // every fourth rack, from the second, is in the hot-spot
       const hot = /temp/.test(key) && temperatureTopics++ % 4 === 1;
       const steps = point.path === undefined ? undefined : parseJsonPath(point.path);
-      sensor.points.push({ point, steps, model: createSensorModel({ key, type: point.type, hot, random }) });
+      const { location } = device;
+      const cooled = options.cooling && location !== undefined ? () => options.cooling!.cooled(location) : undefined;
+      sensor.points.push({ point, steps, model: createSensorModel({ key, type: point.type, hot, random, cooled }) });
     }
   }
   const client: MqttClient = mqtt.connect(options.url, {

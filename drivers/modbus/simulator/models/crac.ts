@@ -1,10 +1,17 @@
 /**
- * A close-control air conditioner (profile crac-generic). Scenario `cooling-failure`: the
- * compressor trips, and supply air warms ~1 °C per 10 s toward the return air temperature,
+ * A close-control air conditioner (profile crac-generic). Scenario `cooling-failure`: the duty
+ * unit's compressor trips, and supply air warms ~1 °C per 10 s toward the return air temperature,
  * raising the high-temperature alarm above 27 °C; when it ends the unit cools back down.
+ * A standby unit (N+1: a second crac-generic on the same bus, see standbyUnits in site.ts) starts
+ * off, in status `standby`, and the scenario does not trip it: it is the healthy spare an operator
+ * or an automated action starts.
  * Writes (issue 14): the supply air follows a written `setpoint` at SUPPLY_RATE (tens of seconds
  * for a few degrees); `unit_on` is the run command: false puts the unit in standby (compressor
- * and fan stop, supply air drifts to the return air), true starts it again.
+ * and fan stop), true starts it again.
+ * A unit reports whether it cools to the site's cooling state by its location, so the rack
+ * sensors there warm while no unit cools. A tripped unit's fan still blows return air past its
+ * supply sensor; a stopped unit's sensor sits in the room air: cool while another unit cools that
+ * location (so a standby unit shows no high supply air), the return air otherwise.
  */
 import { createWalk } from '../../../../core/sim-random.js';
 import { createClock, type DeviceModel, HOUR_MS, type ModelContext, type PointValues } from './types.js';
@@ -13,8 +20,10 @@ const DEFAULT_SETPOINT = 18;
 /** °C per second the supply air moves toward where the unit drives it */
 const SUPPLY_RATE = 0.1;
 const HIGH_TEMP = 27;
+/** an idle unit in a cooled room: its supply sensor sits in air this much above the setpoint */
+const ROOM_ABOVE_SETPOINT = 4;
 
-export function createCracModel({ rng }: ModelContext): DeviceModel {
+export function createCracModel({ device, rng, standby = false, cooling: site }: ModelContext): DeviceModel {
   const elapsed = createClock();
   const returnTemp = createWalk(rng, { min: 28, max: 32, start: 30, volatility: 0.1 });
   const humidity = createWalk(rng, { min: 42, max: 48, start: 45, volatility: 0.2 });
@@ -22,7 +31,7 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
   const offset = createWalk(rng, { min: 0.2, max: 1.8, start: 1, volatility: 0.05 });
   const capacity = createWalk(rng, { min: 20, max: 30, start: 25, volatility: 0.3 });
   let supply: number | undefined;
-  let on = true;
+  let on = !standby;
   // whole milliseconds, so hours tick over exactly
   let runMs = Math.round(rng.between(5_000, 30_000)) * HOUR_MS;
 
@@ -31,11 +40,14 @@ export function createCracModel({ rng }: ModelContext): DeviceModel {
     update(nowMs, scenarios, held) {
       const dt = elapsed(nowMs);
       if (typeof held.unit_on === 'boolean') on = held.unit_on;
-      const failed = scenarios['cooling-failure'];
+      const failed = scenarios['cooling-failure'] && !standby;
       const cooling = on && !failed;
+      if (device.location !== undefined) site?.report(device.id, device.location, cooling);
       const setpoint = typeof held.setpoint === 'number' ? held.setpoint : DEFAULT_SETPOINT;
       const ret = returnTemp.step(dt);
-      const target = cooling ? setpoint + offset.step(dt) : ret;
+      // a stopped fan leaves the supply sensor in the room air; a running fan blows return air past it
+      const stillInCooledRoom = !on && device.location !== undefined && site?.cooled(device.location) === true;
+      const target = cooling ? setpoint + offset.step(dt) : stillInCooledRoom ? setpoint + ROOM_ABOVE_SETPOINT : ret;
       if (supply === undefined) supply = target;
       const maxMove = (SUPPLY_RATE * dt) / 1000;
       supply += Math.max(-maxMove, Math.min(maxMove, target - supply));

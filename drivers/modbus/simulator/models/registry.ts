@@ -4,7 +4,7 @@ import type { Rng } from '../../../../core/sim-random.js';
 import { createCracModel } from './crac.js';
 import { createGenericModel } from './generic.js';
 import { createPduModel } from './pdu.js';
-import type { DeviceModel, ModelFactory } from './types.js';
+import type { DeviceModel, ModelFactory, ModelRole } from './types.js';
 import { createUpsModel } from './ups.js';
 
 export const MODELS: Readonly<Record<string, ModelFactory>> = {
@@ -13,7 +13,7 @@ export const MODELS: Readonly<Record<string, ModelFactory>> = {
   'crac-generic': createCracModel,
 };
 
-export function createModel(device: ModbusDeviceConfig, rng: Rng): DeviceModel {
+export function createModel(device: ModbusDeviceConfig, rng: Rng, role: ModelRole = {}): DeviceModel {
   const factory = (device.profile && MODELS[device.profile]) || createGenericModel;
-  return factory({ device, rng });
+  return factory({ device, rng, ...role });
 }

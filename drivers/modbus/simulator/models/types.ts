@@ -3,6 +3,7 @@ import type { ModbusDeviceConfig } from '../../device.js';
 import type { PointValue } from '../../../../core/types.js';
 import type { Rng } from '../../../../core/sim-random.js';
 import type { ScenarioState } from '../../../../core/scenarios.js';
+import type { SiteCooling } from '../../../../core/site-cooling.js';
 
 export type PointValues = Record<string, PointValue>;
 
@@ -21,7 +22,15 @@ export interface DeviceModel {
   readonly commands?: readonly string[];
 }
 
-export interface ModelContext {
+/** Where a device stands in the simulated site (site.ts decides; see standbyUnits there). */
+export interface ModelRole {
+  /** a standby unit of N+1 equipment: starts off, and is not the unit a scenario trips */
+  standby?: boolean;
+  /** cooling units report here whether they cool, by their device's location */
+  cooling?: SiteCooling;
+}
+
+export interface ModelContext extends ModelRole {
   device: ModbusDeviceConfig;
   rng: Rng;
 }
