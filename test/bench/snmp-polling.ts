@@ -61,11 +61,24 @@ function writeSite(dir: string, o: { httpPort: number; ports: number[]; oids: nu
   return file;
 }
 
-function nextRowCount(poller: BenchChild): Promise<{ rows: number; at: number }> {
+/** The raw poller's next `round <readings> <ms>` line (printed when a round of GETs completes). */
+function nextRound(poller: BenchChild, timeoutMs: number): Promise<{ readings: number; at: number }> {
   return poller.waitFor((line) => {
-    const m = /^rows (\d+) (\d+)$/.exec(line);
-    return m ? { rows: Number(m[1]), at: Number(m[2]) } : undefined;
-  }, 5000);
+    const m = /^round (\d+) (\d+)$/.exec(line);
+    return m ? { readings: Number(m[1]), at: Number(m[2]) } : undefined;
+  }, timeoutMs);
+}
+
+/** Resolves once the gateway has committed a new round (its last reading seq moved, then settled). */
+async function afterGatewayRound(httpPort: number, token: string, pollIntervalMs: number): Promise<void> {
+  const start = (await fetchHealth(httpPort, token)).store.lastReadingSeq;
+  const deadline = Date.now() + 2 * pollIntervalMs + 5000;
+  while ((await fetchHealth(httpPort, token)).store.lastReadingSeq === start) {
+    if (Date.now() > deadline) throw new Error('the gateway committed no round of SNMP readings');
+    await sleep(50);
+  }
+  // the round's commits land within a few commit intervals
+  await sleep(Math.min(2000, pollIntervalMs / 4));
 }
 
 function tsxChild(children: ChildGroup, name: string, script: string, arg: unknown): BenchChild {
@@ -92,6 +105,9 @@ export async function benchSnmpPolling(opts: SnmpPollingOptions): Promise<BenchR
     const gateway = startGatewayProcess(children, cli, file);
     await waitForDevicesUp(gateway, httpPort!, devices, 60_000);
     await sleep(settleMs);
+    // Polls come in rounds every pollIntervalMs: both measurements span whole rounds, from just
+    // after one round to just after another, so neither counts a partial round.
+    await afterGatewayRound(httpPort!, token, pollIntervalMs);
     const before = await fetchHealth(httpPort!, token);
     const t0 = performance.now();
     const gatewayCpu = startCpuMeter(gateway.pid);
@@ -101,7 +117,8 @@ export async function benchSnmpPolling(opts: SnmpPollingOptions): Promise<BenchR
     const agentCpu = agentsCpu.percentOfCore();
     const memory = memoryOf(gateway.pid);
     const after = await fetchHealth(httpPort!, token);
-    const gatewayRate = (after.store.lastReadingSeq - before.store.lastReadingSeq) / ((performance.now() - t0) / 1000);
+    // the window started just after a round and spans whole poll intervals
+    const gatewayRate = ((after.store.lastReadingSeq - before.store.lastReadingSeq) / (Math.round((performance.now() - t0) / pollIntervalMs) * pollIntervalMs)) * 1000;
     if (after.devices.up !== devices) throw new Error(`only ${after.devices.up} of ${devices} SNMP devices stayed up`);
     await gateway.stop();
 
@@ -116,12 +133,14 @@ export async function benchSnmpPolling(opts: SnmpPollingOptions): Promise<BenchR
     } satisfies SnmpRawPollerArgs);
     await raw.waitFor((line) => (line === 'ready' ? true : undefined), 60_000);
     await sleep(settleMs);
-    const rows0 = await nextRowCount(raw);
+    const rounds = Math.max(1, Math.round(measureMs / pollIntervalMs));
+    const round0 = await nextRound(raw, 2 * pollIntervalMs + 5000);
     const rawMeter = startCpuMeter(raw.pid);
-    await sleep(measureMs);
+    let roundN = round0;
+    for (let i = 0; i < rounds; i++) roundN = await nextRound(raw, 2 * pollIntervalMs + 5000);
     const rawCpu = rawMeter.percentOfCore();
-    const rows1 = await nextRowCount(raw);
-    const rawRate = ((rows1.rows - rows0.rows) / (rows1.at - rows0.at)) * 1000;
+    // readings of `rounds` whole rounds over the time those rounds took
+    const rawRate = ((roundN.readings - round0.readings) / (rounds * pollIntervalMs)) * 1000;
     await raw.stop();
     await agents.stop();
 

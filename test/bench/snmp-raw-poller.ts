@@ -2,7 +2,8 @@
  * The baseline of the SNMP benchmark, run as its own process: the same GETs at the same rate as
  * the gateway, with net-snmp sessions and better-sqlite3 used directly (one session per agent,
  * one GET of all OIDs per poll, rows committed every commitIntervalMs). Started by
- * snmp-polling.ts with one JSON argument; prints `ready`, then `rows <n> <ms>` every second.
+ * snmp-polling.ts with one JSON argument; prints `ready`, then `round <n> <ms>` after each round
+ * (n: readings taken so far), so a rate can be taken over whole rounds.
  */
 import snmp from 'net-snmp';
 import { openRawReadingsDb } from './raw-readings-db.js';
@@ -27,6 +28,8 @@ async function main(args: SnmpRawPollerArgs): Promise<void> {
   const db = openRawReadingsDb(args.dbFile, args.synchronous);
   const sessions = args.ports.map((port) => snmp.createSession('127.0.0.1', args.community, { port, version: snmp.Version2c, timeout: 2000, retries: 1 }));
   const busy = new Array<boolean>(sessions.length).fill(false);
+  /** readings taken so far */
+  let taken = 0;
   const pollAgent = async (a: number) => {
     // Like the gateway's sampler: a poll still running when the next is due skips it.
     if (busy[a]) return;
@@ -36,19 +39,23 @@ async function main(args: SnmpRawPollerArgs): Promise<void> {
       const ts = Date.now();
       const base = a * args.oids.length;
       vbs.forEach((vb, i) => {
-        if (!snmp.isVarbindError(vb)) db.add(ts, base + i, Number(vb.value) * 0.1);
+        if (snmp.isVarbindError(vb)) return;
+        db.add(ts, base + i, Number(vb.value) * 0.1);
+        taken += 1;
       });
     } finally {
       busy[a] = false;
     }
   };
-  const round = () => Promise.all(sessions.map((_, a) => pollAgent(a)));
+  const round = async () => {
+    await Promise.all(sessions.map((_, a) => pollAgent(a)));
+    process.stdout.write(`round ${taken} ${Date.now()}\n`);
+  };
   await round();
   db.commit();
   process.stdout.write('ready\n');
   setInterval(() => void round().catch((err: unknown) => process.stderr.write(`poll failed: ${String(err)}\n`)), args.pollIntervalMs);
   setInterval(() => db.commit(), args.commitIntervalMs);
-  setInterval(() => process.stdout.write(`rows ${db.committed} ${Date.now()}\n`), 1000);
   process.on('SIGTERM', () => {
     db.close();
     for (const s of sessions) s.close();
