@@ -5,6 +5,7 @@
  * events (recovery.ts), so it survives kill -9 and power loss exactly as far as the store does.
  */
 import type { CommState } from '../../core/device-status.js';
+import { createEventFlush } from '../store/event-flush.js';
 import { monotonicOf } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -87,7 +88,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   let flood = false;
   let unsubscribe: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
-  let flushPending: NodeJS.Immediate | undefined;
+  const flush = createEventFlush(store, logger, 'alarm events');
   let started = false;
 
   const tickContext: TickContext = {
@@ -118,22 +119,9 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   }
 
   function scheduleFlush(): void {
-    if (!flushEvents || flushPending || !started) return;
-    // Not inside the commit listener: the store is still publishing that commit.
-    flushPending = setImmediate(() => {
-      flushPending = undefined;
-      flushQuietly();
-    });
+    if (flushEvents && started) flush.soon();
   }
 
-  function flushQuietly(): void {
-    try {
-      store.flush();
-    } catch (err) {
-      // The events stay queued in the store, which retries; nothing is lost while the process runs.
-      logger.warn('alarm events not committed yet; the store retries', { err: errorMessage(err) });
-    }
-  }
 
   function onReadings(readings: readonly Reading[]): void {
     const at = instant();
@@ -200,7 +188,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     }
     const active = [...alarms.values()].filter((a) => a.record().state !== 'normal').length;
     logger.info('alarms restored', { rules: options.rules.length, alarms: alarms.size, notNormal: active, eventsScanned: scanned, closed });
-    if (closed > 0) flushQuietly();
+    if (closed > 0) flush.now();
   }
 
   /** The persisted record, when it is about what the definition watches now (same kind, level, point and device). */
@@ -218,7 +206,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     if (rejected) return { ok: false, code: 'conflict', message: rejected };
     emitAll(alarm, changes, at);
     // An operator's action is committed before the reply says it happened.
-    if (changes.length > 0) flushQuietly();
+    if (changes.length > 0) flush.now();
     return { ok: true, alarm: alarm.record() };
   }
 
@@ -263,8 +251,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       unsubscribe?.();
       unsubscribe = undefined;
       if (timer) clearInterval(timer);
-      if (flushPending) clearImmediate(flushPending);
-      flushPending = undefined;
+      flush.cancel();
     },
     list: listRecords,
     get: (id) => alarms.get(id)?.record(),

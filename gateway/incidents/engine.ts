@@ -11,6 +11,7 @@
  * its change over the last minute (or the window when shorter). An incident stays
  * raised while its rule holds and returns once it has not held for a moment.
  */
+import { createEventFlush } from '../store/event-flush.js';
 import { monotonicOf } from '../../core/clock.js';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -201,22 +202,11 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     return symptomLinks(activeView, topology).filter((l) => members.includes(l.alarmId) || members.includes(l.causeId));
   }
 
-  let flushPending: NodeJS.Immediate | undefined;
+  const flush = createEventFlush(store, logger, 'incident events');
   function scheduleFlush(): void {
-    if (flushPending || !started) return;
-    // Not inside the commit listener: the store is still publishing that commit.
-    flushPending = setImmediate(() => {
-      flushPending = undefined;
-      flushQuietly();
-    });
+    if (started) flush.soon();
   }
-  function flushQuietly(): void {
-    try {
-      store.flush();
-    } catch (err) {
-      logger.warn('incident events not committed yet; the store retries', { err: errorMessage(err) });
-    }
-  }
+
 
   function onAlarmEvent(data: AlarmEventData): void {
     if (typeof data.alarmId !== 'string') return;
@@ -309,8 +299,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       unsubscribe?.();
       unsubscribe = undefined;
       if (timer) clearInterval(timer);
-      if (flushPending) clearImmediate(flushPending);
-      flushPending = undefined;
+      flush.cancel();
     },
     list: () =>
       [...incidents.values()]
@@ -323,7 +312,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     ack(id, user, comment) {
       const inc = incidents.get(id);
       if (!inc) return undefined;
-      if (drive(inc, { kind: 'ack' }, { who: user, comment: comment ?? null }) > 0) flushQuietly();
+      if (drive(inc, { kind: 'ack' }, { who: user, comment: comment ?? null }) > 0) flush.now();
       return recordCopy(inc.record);
     },
     causeOf(alarmId) {
