@@ -13,6 +13,7 @@ import type { Logger } from '../../core/logger.js';
 import type { Reading } from '../../core/types.js';
 import type { CommittedBatch, StoredEvent, Store } from '../store/types.js';
 import { relatedPoints, type RelatedLookup, type Subject } from './related-points.js';
+import { decodeTimes, decodeValues, encodeTimes, encodeValues } from './chunk-codec.js';
 import { openSnapshotDb, type SnapshotDb, usedBytes } from './snapshot-db.js';
 import type { Snapshot, SnapshotKind, SnapshotService, SnapshotSettings, SnapshotSummary, SnapshotTransition } from './types.js';
 
@@ -148,7 +149,7 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
       if (r.seq > top) top = r.seq;
     }
     if (byPoint.size === 0) return;
-    for (const [point, c] of byPoint) sql.chunk.run(snap.id, point, c.firstSeq, c.ts.length, JSON.stringify(c.ts), JSON.stringify(c.value));
+    for (const [point, c] of byPoint) sql.chunk.run(snap.id, point, c.firstSeq, c.ts.length, encodeTimes(c.ts), encodeValues(c.value));
     snap.lastSeq = top;
     sql.lastSeq.run(top, snap.id);
   });
@@ -398,11 +399,11 @@ export function createSnapshotService(options: SnapshotServiceOptions): Snapshot
       const info = new Map((sql.pointsOf.all(r.id) as { point: string; name: string; unit: string | null }[]).map((p) => [p.point, p]));
       const series = new Map(pointIds.map((p) => [p, { pointId: p, name: info.get(p)?.name ?? p, unit: info.get(p)?.unit ?? null, ts: [] as number[], value: [] as (number | string | null)[] }]));
       let rows = 0;
-      for (const [point, ts, value] of sql.chunksOf.all(r.id) as [string, string, string][]) {
+      for (const [point, ts, value] of sql.chunksOf.all(r.id) as [string, Buffer | string, Buffer | string][]) {
         const s = series.get(point);
         if (!s) continue;
-        const t = JSON.parse(ts) as number[];
-        const v = JSON.parse(value) as (number | string | null)[];
+        const t = decodeTimes(ts);
+        const v = decodeValues(value);
         for (let i = 0; i < t.length; i++) {
           s.ts.push(t[i]!);
           s.value.push(v[i] ?? null);

@@ -1,7 +1,7 @@
 /**
  * Incidents on the demo as shipped: a power failure makes exactly one critical incident "Utility
- * power lost" whose members are the UPS on-battery alarms, any alarm on a device those UPSs feed is
- * grouped as a symptom; a cooling failure makes "Cooling loss Hall A". Real simulators, real
+ * power lost" whose members are the UPS on-battery alarms; the alarms of devices those UPSs feed
+ * (the Hall A CRACs shed their compressors on battery) are grouped as its symptoms; a cooling failure makes "Cooling loss Hall A". Real simulators, real
  * gateway process, over the HTTP API.
  */
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -102,14 +102,28 @@ describe('incidents on the demo site', () => {
       await new Promise((r) => setTimeout(r, 3000));
       const raised = await raisedIncidents();
       expect(raised.map((i) => i.id)).toEqual(['site-power-failure']);
+      // the Hall A CRACs run on UPS-2, whose battery contact sheds their compressors: symptoms
+      const alarms = await waitFor(async () => {
+        const now = await api<Array<AlarmRecord & { causeId: string | null }>>('/api/v1/alarms');
+        const shed = now.filter((a) => a.active && /^crac[12]\.standby-power$/.test(a.id));
+        return shed.length === 2 ? now : undefined;
+      }, 15_000, 'both Hall A CRACs on standby power');
+      expect(alarms.find((a) => a.id === 'crac1.standby-power')?.causeId).toBe('ups2.on-battery');
+      expect(alarms.find((a) => a.id === 'crac2.standby-power')?.causeId).toBe('ups2.on-battery');
       // every active alarm on a device a UPS feeds is a symptom of that UPS's alarm
-      const alarms = await api<Array<AlarmRecord & { causeId: string | null }>>('/api/v1/alarms');
       for (const a of alarms) {
         if (a.device && FED_BY_UPS.has(a.device) && a.active) expect(a.causeId, a.id).toMatch(/^ups[123]\./);
         if (a.device?.startsWith('ups')) expect(a.causeId, a.id).toBeNull();
       }
-      const symptoms = raised[0]!.causes.flatMap((c) => c.symptoms.map((s) => s.id));
-      expect(symptoms.sort()).toEqual(alarms.filter((a) => a.causeId).map((a) => a.id).sort());
+      // the incident groups exactly the active symptom alarms (read again until both reads agree:
+      // a rising supply air may add one between them)
+      const symptoms = await waitFor(async () => {
+        const power = (await raisedIncidents()).find((i) => i.id === 'site-power-failure')!;
+        const listed = power.causes.flatMap((c) => c.symptoms.map((s) => s.id)).sort();
+        const grouped = (await api<Array<AlarmRecord & { causeId: string | null }>>('/api/v1/alarms')).filter((a) => a.causeId && a.active);
+        return JSON.stringify(listed) === JSON.stringify(grouped.map((a) => a.id).sort()) ? listed : undefined;
+      }, 10_000, 'the incident to list every symptom alarm');
+      expect(symptoms).toEqual(expect.arrayContaining(['crac1.standby-power', 'crac2.standby-power']));
       const { items } = await api<{ items: Array<{ type: string; data: Record<string, unknown> }> }>('/api/v1/events?after=0&limit=1000');
       expect(items.filter((e) => e.type === 'incident.raised').map((e) => e.data.incidentId)).toEqual(['site-power-failure']);
     } finally {

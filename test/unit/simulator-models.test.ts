@@ -186,6 +186,26 @@ describe('crac-generic model', () => {
     expect(crac.v('high_temp_alarm')).toBe(false);
   });
 
+  it('power failure: the compressor is shed (no fault), the fan runs on, supply air warms; back after', () => {
+    const crac = simulate(device('crac1'));
+    crac.advance(60);
+    expect(crac.v('standby_power')).toBe(false);
+    crac.set('power-failure', true);
+    expect(crac.v('standby_power')).toBe(true);
+    expect(crac.v('compressor_running')).toBe(false);
+    expect(crac.v('compressor_fault')).toBe(false);
+    expect(crac.v('unit_status')).toBe('standby');
+    expect(crac.num('fan_speed')).toBeGreaterThan(0);
+    crac.advance(100);
+    expect(crac.num('supply_temp')).toBeGreaterThan(27);
+
+    crac.set('power-failure', false);
+    expect(crac.v('standby_power')).toBe(false);
+    expect(crac.v('compressor_running')).toBe(true);
+    crac.advance(150);
+    expect(crac.num('supply_temp')).toBeLessThan(21);
+  });
+
   it('follows a setpoint a client wrote', () => {
     const crac = simulate(device('crac1'));
     crac.runner.hold('setpoint', 22);

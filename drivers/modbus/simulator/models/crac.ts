@@ -8,6 +8,9 @@
  * Writes (issue 14): the supply air follows a written `setpoint` at SUPPLY_RATE (tens of seconds
  * for a few degrees); `unit_on` is the run command: false puts the unit in standby (compressor
  * and fan stop), true starts it again.
+ * Scenario `power-failure`: the unit's controls and fan stay up on its UPS, but the UPS-on-battery
+ * contact sheds the compressor to save battery runtime (standby_power set), so the supply air
+ * warms toward the return air until utility power is back: downstream alarms of the UPS's own.
  * A unit reports whether it cools to the site's cooling state by its location, so the rack
  * sensors there warm while no unit cools. A tripped unit's fan still blows return air past its
  * supply sensor; a stopped unit's sensor sits in the room air: cool while another unit cools that
@@ -41,7 +44,8 @@ export function createCracModel({ device, rng, standby = false, cooling: site }:
       const dt = elapsed(nowMs);
       if (typeof held.unit_on === 'boolean') on = held.unit_on;
       const failed = scenarios['cooling-failure'] && !standby;
-      const cooling = on && !failed;
+      const shed = scenarios['power-failure'];
+      const cooling = on && !failed && !shed;
       if (device.location !== undefined) site?.report(device.id, device.location, cooling);
       const setpoint = typeof held.setpoint === 'number' ? held.setpoint : DEFAULT_SETPOINT;
       const ret = returnTemp.step(dt);
@@ -66,7 +70,8 @@ export function createCracModel({ device, rng, standby = false, cooling: site }:
         compressor_fault: failed,
         filter_dirty: false,
         water_detected: false,
-        unit_status: failed ? 'fault' : on ? 'cooling' : 'standby',
+        standby_power: shed,
+        unit_status: failed ? 'fault' : cooling ? 'cooling' : 'standby',
         cooling_capacity: cooling ? capacity.step(dt) : 0,
         run_hours: Math.floor(runMs / HOUR_MS),
         setpoint,
