@@ -70,7 +70,8 @@ ${deps.incidents ? html`<section id="incidents" class="incidents" aria-labelledb
       messages: ['alarms.', 'alarm.state.', 'severity.', 'incidents.'],
       data: {
         canAct,
-        alarms: deps.alarms.list('all'),
+        // with `causeId` like GET /api/v1/alarms, so symptoms are marked before the first reload
+        alarms: deps.alarms.list('all').map((a) => ({ ...a, causeId: deps.incidents?.causeOf(a.id) ?? null })),
         incidents: deps.incidents ? deps.incidents.list().map((i) => incidentView(i, deps.incidents!.symptoms(), deps.alarms)) : [],
         devices: Object.fromEntries(devices.map((d) => [d.id, d.name])),
         lastEventSeq: deps.store.stats().lastEventSeq,

@@ -38,7 +38,7 @@ export function overviewPage(kit: PageKit): Hono<WebEnv> {
         )}</div>${
           model.alarms.incidents === null
             ? ''
-            : html`<p class="incident-count"><a href="/alarms#incidents">${t('overview.incidents')}: <b id="overview-incidents">${model.alarms.incidents}</b></a> · ${t('overview.causes')}: <b>${model.alarms.total}</b></p>`
+            : html`<p class="incident-count"><a href="/alarms#incidents">${t('overview.incidents')}: <b id="overview-incidents">${model.alarms.incidents}</b></a> · ${t('overview.causes')}: <b id="overview-causes">${model.alarms.total}</b></p>`
         }
 <ul class="alarm-list" id="overview-alarms">${
           model.alarms.top.length === 0

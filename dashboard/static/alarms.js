@@ -54,6 +54,14 @@
     return el('a', { className: 'snapshot-link', href: `/snapshots/alarm/${encodeURIComponent(a.id)}`, textContent: t('alarms.snapshot') });
   }
 
+  // An alarm grouped under its feeder's alarm (issue 15 topology correlation) says so: the
+  // operator sees which alarm to work on first.
+  function symptomNote(a) {
+    if (!a.causeId) return null;
+    const cause = alarms.find((c) => c.id === a.causeId);
+    return el('small', { className: 'symptom-of', textContent: ` · ${t('incidents.symptomOf', { cause: cause?.message || a.causeId })}` });
+  }
+
   function render() {
     const list = alarms
       .filter(visible)
@@ -70,7 +78,16 @@
           el('td', {}, el('span', { className: 'sev', textContent: t(`severity.${a.severity}`) })),
           el('td', { textContent: GW.time(a.raisedAt) }),
           // The gateway's own alarms (system.storage) have a translated text; the reason is their value.
-          el('td', {}, a.type === 'system' ? t(`alarms.${a.rule}`) : a.message, el('br'), el('small', { className: 'muted', textContent: a.id }), snapshotLink(a) ? ' · ' : null, snapshotLink(a)),
+          el(
+            'td',
+            {},
+            a.type === 'system' ? t(`alarms.${a.rule}`) : a.message,
+            el('br'),
+            el('small', { className: 'muted', textContent: a.id }),
+            snapshotLink(a) ? ' · ' : null,
+            snapshotLink(a),
+            symptomNote(a),
+          ),
           el('td', { textContent: a.type === 'system' ? t('alarms.gateway') : devices[deviceOf(a)] || deviceOf(a) || '—' }),
           el('td', { className: 'num', textContent: GW.format(a.value, a.unit) }),
           el('td', { className: 'state-chip', textContent: stateText(a) }),

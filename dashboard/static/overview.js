@@ -62,6 +62,17 @@
       el.querySelector('b').textContent = String(n);
       el.classList.toggle('on', n > 0);
     }
+    // incidents and causes, not symptoms (issue 15): kept current like the severity counts
+    const causes = document.getElementById('overview-causes');
+    if (causes) causes.textContent = String(list.filter((a) => !a.causeId).length);
+    const incidents = document.getElementById('overview-incidents');
+    if (incidents) {
+      GW.fetchJson('/api/v1/incidents')
+        .then((all) => {
+          incidents.textContent = String(all.filter((i) => i.state !== 'normal').length);
+        })
+        .catch(() => {});
+    }
     const ul = document.getElementById('overview-alarms');
     if (ul) {
       list = list.filter((a) => !a.causeId);
@@ -117,7 +128,13 @@
     if (sev) worstByDevice.set(tile.dataset.device, sev[1]);
     if (tile.dataset.health === 'comm-down') states.set(tile.dataset.device, 'down');
   }
-  GW.on('alarms', refreshAlarms);
+  // An incident's own event is committed just after the alarm events that made it: look again shortly.
+  let again;
+  GW.on('alarms', () => {
+    refreshAlarms();
+    clearTimeout(again);
+    again = setTimeout(refreshAlarms, 1500);
+  });
   GW.on('open', () => {
     refreshAlarms();
     refreshSync();
