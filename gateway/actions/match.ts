@@ -2,13 +2,19 @@
  * Which committed events start which actions: `alarm.<transition>` and `incident.<transition>`
  * events against each rule's trigger (ids as globs: `*` any run of characters, `?` one).
  */
+import { globMatcher, type IdMatcher } from '../../core/id-glob.js';
 import type { StoredEvent } from '../store/types.js';
 import type { ActionTrigger, RunTrigger } from './types.js';
 
+/** Patterns come from the site file: each is compiled once. */
+const matchers = new Map<string, IdMatcher>();
 export function globMatches(pattern: string, id: string): boolean {
-  if (!pattern.includes('*') && !pattern.includes('?')) return pattern === id;
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`).test(id);
+  let matcher = matchers.get(pattern);
+  if (!matcher) {
+    matcher = globMatcher(pattern);
+    matchers.set(pattern, matcher);
+  }
+  return matcher(id);
 }
 
 /** The trigger an alarm or incident event describes, or undefined for any other event. */

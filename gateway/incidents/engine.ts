@@ -23,7 +23,7 @@ import type { Topology } from '../topology/types.js';
 import type { AlarmCondition, CorrelationSection, IncidentCondition, IncidentRule, PointCondition } from './config-schema.js';
 import { DEFAULT_CORRELATION } from './config-schema.js';
 import { INCIDENT_EVENT_PREFIX, type IncidentEventData, incidentMessage, recoverIncidents } from './lifecycle.js';
-import { globMatcher, type IdMatcher } from './matcher.js';
+import { globMatcher, type IdMatcher } from '../../core/id-glob.js';
 import { type ActiveAlarms, causeOfAlarm, symptomLinks } from './symptoms.js';
 import type { IncidentRecord, IncidentService, SymptomLink } from './types.js';
 import { createPointWindow, type PointWindow } from './window.js';
@@ -66,6 +66,8 @@ interface CompiledCondition {
   point?: PointCondition;
   /** last time (mono) each matching subject was true */
   lastTrue: Map<string, number>;
+  /** point conditions: the windows of the points this condition watches (id and zone match), added as points first report */
+  windows: [string, PointWindow][];
 }
 
 interface Incident {
@@ -84,7 +86,8 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   const now = options.now ?? Date.now;
   const mono = monotonicOf(options);
   const active = new Map<string, AlarmRecord>();
-  const windows = new Map<string, PointWindow>();
+  /** each point's window, or null for a point no condition watches (decided when it first reports) */
+  const windows = new Map<string, PointWindow | null>();
   const incidents = new Map<string, Incident>();
   const keepMs = Math.max(60_000, ...options.rules.map((r) => r.when.withinS * 1000));
   let unsubscribe: (() => void) | undefined;
@@ -110,13 +113,32 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   }
 
   function compile(c: IncidentCondition): CompiledCondition {
-    if ('alarm' in c) return { kind: 'alarm', id: globMatcher(c.alarm), ...(c.device && { device: globMatcher(c.device) }), alarm: c, lastTrue: new Map() };
-    return { kind: 'point', id: globMatcher(c.point), point: c, lastTrue: new Map() };
+    if ('alarm' in c) return { kind: 'alarm', id: globMatcher(c.alarm), ...(c.device && { device: globMatcher(c.device) }), alarm: c, lastTrue: new Map(), windows: [] };
+    return { kind: 'point', id: globMatcher(c.point), point: c, lastTrue: new Map(), windows: [] };
   }
 
+  // The topology does not change while the engine runs: its walks are answered once per question,
+  // not once per alarm or point on every commit.
+  const zoneCache = new Map<string, boolean>();
   function inZone(device: string | null, zone: string): boolean {
     if (!device || !topology) return false;
-    return topology.zonesOf(device).includes(zone) || topology.inZone(zone).includes(device);
+    const key = `${device}\n${zone}`;
+    let hit = zoneCache.get(key);
+    if (hit === undefined) {
+      hit = topology.zonesOf(device).includes(zone) || topology.inZone(zone).includes(device);
+      zoneCache.set(key, hit);
+    }
+    return hit;
+  }
+  const downstreamCache = new Map<string, ReadonlySet<string>>();
+  function isDownstreamOf(device: string, node: string): boolean {
+    if (!topology) return false;
+    let below = downstreamCache.get(node);
+    if (!below) {
+      below = new Set(topology.downstreamOf(node));
+      downstreamCache.set(node, below);
+    }
+    return below.has(device);
   }
 
   function alarmMatches(c: CompiledCondition, a: AlarmRecord): boolean {
@@ -125,13 +147,18 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     if (spec.severity && !spec.severity.includes(a.severity)) return false;
     if (c.device && !(a.device && c.device(a.device))) return false;
     if (spec.zone && !inZone(a.device, spec.zone)) return false;
-    if (spec.downstreamOf && !(a.device && topology?.downstreamOf(spec.downstreamOf).includes(a.device))) return false;
+    if (spec.downstreamOf && !(a.device && isDownstreamOf(a.device, spec.downstreamOf))) return false;
     return true;
   }
 
-  function pointTrue(c: CompiledCondition, pointId: string, w: PointWindow, windowMs: number, at: number): boolean {
+  /** A point this condition watches: its id matches and it is in the condition's zone (static, so checked once per point). */
+  function pointWatched(c: CompiledCondition, pointId: string): boolean {
+    const zone = c.point!.zone;
+    return c.id(pointId) && !(zone && !inZone(pointId.split('.')[0] ?? null, zone));
+  }
+
+  function pointTrue(c: CompiledCondition, w: PointWindow, windowMs: number, at: number): boolean {
     const spec = c.point!;
-    if (spec.zone && !inZone(pointId.split('.')[0] ?? null, spec.zone)) return false;
     const value = w.latest(at);
     if (value === undefined) return false;
     if (spec.hi !== undefined && value > spec.hi) return true;
@@ -144,45 +171,61 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     return false;
   }
 
-  /** Refreshes each condition's matches as of `at`, then drives each incident's lifecycle. */
-  function evaluate(): void {
+  /**
+   * Refreshes each condition's matches as of `at`, then drives each incident's lifecycle. Point
+   * conditions are refreshed on the tick only (`points`): readings arrive on every commit, several
+   * a second, and judging 500 rules over thousands of points each time cost ingest a quarter of
+   * its rate; alarm changes are judged on the commit that carries them.
+   */
+  function evaluate(points = true): void {
     const at = mono();
     let emitted = 0;
     for (const inc of incidents.values()) {
       for (const c of inc.conditions) {
         if (c.kind === 'alarm') {
           for (const a of active.values()) if (alarmMatches(c, a)) c.lastTrue.set(a.id, at);
-        } else {
-          for (const [pointId, w] of windows) if (c.id(pointId) && pointTrue(c, pointId, w, inc.windowMs, at)) c.lastTrue.set(pointId, at);
+        } else if (points) {
+          for (const [pointId, w] of c.windows) if (pointTrue(c, w, inc.windowMs, at)) c.lastTrue.set(pointId, at);
         }
         for (const [id, t] of c.lastTrue) if (t < at - inc.windowMs) c.lastTrue.delete(id);
       }
-      const counted = inc.conditions.map((c) => [...c.lastTrue.keys()]);
-      const distinct = new Set(counted.flat());
-      const holds = inc.mode === 'any' ? distinct.size >= inc.min : counted.every((ids) => ids.length > 0);
-      emitted += drive(inc, { kind: 'condition', active: holds }, null, counted);
+      emitted += drive(inc, { kind: 'condition', active: holds(inc) }, null, () => inc.conditions.map((c) => [...c.lastTrue.keys()]));
     }
     if (emitted > 0) scheduleFlush();
   }
 
-  function drive(inc: Incident, input: MachineInput, actor: { who: string; comment: string | null } | null, counted?: string[][]): number {
+  /** any: at least `min` distinct matches over its conditions; all: every condition has one. */
+  function holds(inc: Incident): boolean {
+    if (inc.mode === 'all') return inc.conditions.every((c) => c.lastTrue.size > 0);
+    if (inc.conditions.length === 1) return inc.conditions[0]!.lastTrue.size >= inc.min;
+    const distinct = new Set<string>();
+    for (const c of inc.conditions) for (const id of c.lastTrue.keys()) distinct.add(id);
+    return distinct.size >= inc.min;
+  }
+
+  /**
+   * `matches`: each condition's counted ids, asked for only when a raise or a raised incident
+   * needs its members (on most commits most incidents are normal and stay so).
+   */
+  function drive(inc: Incident, input: MachineInput, actor: { who: string; comment: string | null } | null, matches?: () => string[][]): number {
     const wall = now();
     const before = inc.machine;
     const { next, transition } = step(before, input, wall, MACHINE);
     inc.machine = next;
+    const counted = matches && (transition === 'raised' || next.active) ? matches() : undefined;
     const alarmIds = counted ? counted.flatMap((ids, i) => (inc.conditions[i]!.kind === 'alarm' ? ids : [])) : [];
     const r = inc.record;
     if (transition === 'raised') {
       const devices = [...new Set(alarmIds.map((id) => active.get(id)?.device).filter((d): d is string => !!d))].sort();
       const count = alarmIds.length > 0 ? new Set(alarmIds).size : new Set(counted?.flat() ?? []).size;
       inc.record = { ...r, message: incidentMessage(inc.rule.message ?? inc.rule.id, count, devices), raisedAt: wall, returnedAt: null, ackedAt: null, ackedBy: null, members: [...new Set(alarmIds)].sort() };
-    } else if (next.active && alarmIds.some((id) => !r.members.includes(id))) {
+    } else if (next.active && alarmIds.length > 0 && hasNewMember(r.members, alarmIds)) {
       // members joining while it is raised are part of it too ("at raise time and since")
       inc.record = { ...r, members: [...new Set([...r.members, ...alarmIds])].sort() };
     }
     if (transition === 'returned') inc.record = { ...inc.record, returnedAt: wall };
     if (transition === 'acked' || transition === 'reset') inc.record = { ...inc.record, ackedAt: wall, ackedBy: actor?.who ?? null };
-    inc.record = { ...inc.record, state: next.state, active: next.active };
+    if (inc.record.state !== next.state || inc.record.active !== next.active) inc.record = { ...inc.record, state: next.state, active: next.active };
     if (transition !== 'raised' && transition !== 'returned' && transition !== 'acked' && transition !== 'reset') return 0;
     const data: IncidentEventData = {
       ...inc.record,
@@ -221,23 +264,19 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     for (const r of readings) {
       if (typeof r.value !== 'number' || r.quality === 'bad') continue;
       let w = windows.get(r.pointId);
-      if (!w) {
-        if (!wanted(r.pointId)) continue;
-        w = createPointWindow(keepMs);
-        windows.set(r.pointId, w);
-      }
-      w.add(at, r.value);
+      if (w === undefined) w = watch(r.pointId);
+      w?.add(at, r.value);
     }
   }
 
-  const wantedCache = new Map<string, boolean>();
-  function wanted(pointId: string): boolean {
-    let hit = wantedCache.get(pointId);
-    if (hit === undefined) {
-      hit = [...incidents.values()].some((inc) => inc.conditions.some((c) => c.kind === 'point' && c.id(pointId)));
-      wantedCache.set(pointId, hit);
-    }
-    return hit;
+  const pointConditions = [...incidents.values()].flatMap((inc) => inc.conditions.filter((c) => c.kind === 'point'));
+  /** A point's first reading: its window, handed to every condition that watches it, or null when none does. */
+  function watch(pointId: string): PointWindow | null {
+    const watchers = pointConditions.filter((c) => pointWatched(c, pointId));
+    const w = watchers.length > 0 ? createPointWindow(keepMs) : null;
+    if (w) for (const c of watchers) c.windows.push([pointId, w]);
+    windows.set(pointId, w);
+    return w;
   }
 
   function onCommit(batch: CommittedBatch): void {
@@ -248,7 +287,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       alarmsChanged = true;
     }
     if (batch.readings.length > 0) onReadings(batch.readings);
-    if (alarmsChanged || batch.readings.length > 0) evaluate();
+    if (alarmsChanged) evaluate(false);
   }
 
   function restore(): void {
@@ -328,6 +367,17 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       return causeOfAlarm(alarm, activeView, topology) !== undefined;
     },
   };
+}
+
+// A record's members array is replaced, never changed in place, when members join: its set is built once.
+const memberSets = new WeakMap<readonly string[], ReadonlySet<string>>();
+function hasNewMember(members: readonly string[], ids: readonly string[]): boolean {
+  let known = memberSets.get(members);
+  if (!known) {
+    known = new Set(members);
+    memberSets.set(members, known);
+  }
+  return ids.some((id) => !known.has(id));
 }
 
 function emptyRecord(rule: IncidentRule): IncidentRecord {

@@ -37,7 +37,7 @@ export function createPointWindow(keepMs: number): PointWindow {
     },
     ratePerMin(now, windowMs) {
       trim(now);
-      const first = ts.findIndex((t) => t >= now - windowMs);
+      const first = firstAtOrAfter(ts, now - windowMs);
       if (first < 0) return undefined;
       const last = ts.length - 1;
       const span = ts[last]! - ts[first]!;
@@ -45,4 +45,16 @@ export function createPointWindow(keepMs: number): PointWindow {
       return ((values[last]! - values[first]!) * 60_000) / span;
     },
   };
+}
+
+/** Index of the first time at or after `from` in ascending `ts` (binary search: the tick asks this of every watched point), or -1. */
+function firstAtOrAfter(ts: readonly number[], from: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (ts[mid]! < from) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < ts.length ? lo : -1;
 }

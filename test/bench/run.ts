@@ -7,6 +7,7 @@ import { benchAlarms } from './alarms-engine.js';
 import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { builtCli } from './gateway-processes.js';
+import { benchIncidentEval } from './incident-eval.js';
 import { benchModbusPolling } from './modbus-polling.js';
 import { benchMqttFlood } from './mqtt-flood.js';
 import { benchMqtt } from './mqtt-ingest.js';
@@ -32,6 +33,7 @@ async function main(): Promise<number> {
   const sections: [string, () => Promise<BenchRow[]>][] = [
     ['store ingest', benchStoreIngest],
     ['alarm engine', benchAlarms],
+    ['incident evaluation (500 rules, topology, 10 k points)', benchIncidentEval],
     ['event snapshot build (50 points x 15 min)', benchSnapshotBuild],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],

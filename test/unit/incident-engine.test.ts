@@ -162,6 +162,9 @@ describe('incident engine', () => {
     advance(30_000, e);
     expect(e.get('hot')!.state).toBe('normal');
     feed({ 'racks-a.a01-temperature': 36, 'ups1.voltage': 200 });
+    // point conditions are judged on the engine's tick (every second), not on each commit
+    expect(e.get('hot')!.state).toBe('normal');
+    e.tick();
     expect(e.get('hot')!.state).toBe('unack');
     expect(e.get('drop')!.state).toBe('unack');
     feed({ 'racks-a.a01-temperature': 30 });
