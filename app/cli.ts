@@ -37,7 +37,7 @@ Commands:
                                ask an SNMP agent what it is, find the profiles that fit and print
                                a device block (the community may come from SNMP_COMMUNITY, v3
                                keys from SNMP_AUTH_KEY / SNMP_PRIV_KEY)
-  scenario NAME on|off         start/end a demo scenario: power-failure, cooling-failure, hot-spot
+  scenario NAME on|off         start/end a demo scenario: power-failure, cooling-failure, hot-spot, crac-degrading
   profiles list [--config FILE]
                                list the equipment profiles (vendor, model, points, verified, source);
                                with --config, the site's own profiles/ folder too

@@ -11,6 +11,7 @@ import { createHostAllowlist } from '../dashboard/host-allowlist.js';
 import { createSync, retentionHolds } from '../sync/index.js';
 import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from '../gateway/alarms/index.js';
 import { createIncidentEngine, type IncidentEngine } from '../gateway/incidents/index.js';
+import { analyticsAlarmRules, createAnalyticsService, limitLinesByPoint } from '../gateway/analytics/index.js';
 import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from '../gateway/auth/index.js';
 import { createTokenStore } from '../gateway/auth/tokens.js';
 import { createCatalog } from '../gateway/catalog.js';
@@ -115,8 +116,17 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   store.onCommit((batch) => {
     if (batch.events.length > 0) notifier.notify(batch.events);
   });
+  // Learned baselines, anomaly findings and forecasts; their alarms go through the alarm engine.
+  const analytics = createAnalyticsService({
+    specs: config.analytics ?? [],
+    store,
+    file: join(config.gateway.dataDir, 'analytics.db'),
+    pointInfo: (id) => catalog.point(id),
+    limitsOf: limitLinesByPoint(config.alarms),
+    logger: logger.child({ component: 'analytics' }),
+  });
   const alarms = createAlarmEngine({
-    rules: config.alarms,
+    rules: [...config.alarms, ...analyticsAlarmRules(config.analytics ?? [])],
     settings: config.alarmSettings,
     store,
     names: { point: (id) => catalog.point(id), device: (id) => catalog.device(id) },
@@ -124,6 +134,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     notifyHealth: () => notifier.health(),
     // the built-in system alarms (system.storage) follow the gateway's own conditions
     selfHealth,
+    analytics,
     logger: alarmLogger,
   });
   // Incidents follow the committed alarm events and readings; correlation groups symptoms.
@@ -198,6 +209,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       await drivers.close();
       authDb.close();
       snapshots.stop();
+      analytics.stop();
       store.close();
       dataLock.release();
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
@@ -227,12 +239,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     incidents,
     snapshots,
     actions,
+    analytics,
     ...(config.topology && { topology: config.topology }),
     selfHealth,
     healthSections: {
       sync: () => sync.health(),
       alarms: () => alarms.health(),
       snapshots: () => snapshots.health(),
+      analytics: () => analytics.health(),
       ...drivers.health,
       eventLoop: () => loopDelay.snapshot(),
       clock: () => clockMonitor.health(),
@@ -256,6 +270,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     await drivers.close();
     authDb.close();
     snapshots.stop();
+    analytics.stop();
     store.close();
     dataLock.release();
     throw err;
@@ -267,6 +282,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   actions.start();
   // before the sampler: a raise from the first samples already takes its snapshot
   snapshots.start();
+  analytics.start();
   await clockSync.refresh();
   clockMonitor.start();
   sampler.start();
@@ -294,6 +310,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       clearInterval(sweepTimer);
       authDb.close();
       snapshots.stop();
+      analytics.stop();
       store.close();
       dataLock.release();
       logger.info('gateway stopped');

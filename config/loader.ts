@@ -18,6 +18,7 @@ import {
 import { checkAlarms, parseAlarmList } from './alarm-list.js';
 import { checkTopology } from './topology-list.js';
 import { checkActions, parseEachAction } from '../gateway/actions/config-schema.js';
+import { expandAnalytics } from '../gateway/analytics/specs.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
 import type { CommonDeviceFields } from '../core/driver-config.js';
@@ -83,6 +84,8 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
   const actionPoints = new Map(devices.flatMap((d) => d.points.map((p) => [p.id, { writable: (p as { write?: unknown }).write !== undefined }] as const)));
   const actionRules = top.data?.actions ?? parseEachAction((src.value as { actions?: unknown }).actions);
   for (const p of checkActions(actionRules, { runDir: actionsRunDir, points: actionPoints })) problems.push(src.problem(p.path, p.message));
+  const analytics = expandAnalytics(top.data?.analytics ?? [], devices.flatMap((d) => d.points.map((p) => p.id)));
+  for (const p of analytics.problems) problems.push(src.problem(p.path, p.message));
 
   const unique = dedupe(problems);
   if (unique.length > 0 || !top.data) return { problems: sortProblems(unique, file) };
@@ -104,6 +107,7 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       alarmSettings: top.data.alarmSettings,
       snapshots: top.data.snapshots,
       incidents: top.data.incidents,
+      analytics: analytics.specs,
       correlation: top.data.correlation,
       actions: { rules: top.data.actions, ...(actionsRunDir && { runDir: actionsRunDir }) },
       ...(mqttBroker && { mqttBroker: mqttBroker.tls ? { ...mqttBroker, tls: { ...mqttBroker.tls, cert: here(mqttBroker.tls.cert), key: here(mqttBroker.tls.key) } } : mqttBroker }),

@@ -12,6 +12,7 @@ import { alarmSettingsSchema } from '../gateway/alarms/config-schema.js';
 import { snapshotsSchema } from '../gateway/snapshots/config-schema.js';
 import { correlationSchema, incidentListSchema } from '../gateway/incidents/config-schema.js';
 import { actionsRunDirSchema, actionsSchema } from '../gateway/actions/config-schema.js';
+import { analyticsSchema } from '../gateway/analytics/config-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
 import { DEVICE_KINDS, type DeviceKind } from '../core/device.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -117,6 +118,8 @@ export const siteSchema = z.strictObject({
   /** automated actions (gateway/actions/) and the one folder `run` steps may start programs from */
   actions: actionsSchema,
   actionsRunDir: actionsRunDirSchema.optional(),
+  /** learned baselines, anomaly alarms and forecasts per point (gateway/analytics/) */
+  analytics: analyticsSchema,
   mqttBroker: mqttBrokerSchema.optional(),
   snmpTraps: snmpTrapsSchema.optional(),
 }).superRefine((site, ctx) => {

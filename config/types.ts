@@ -8,6 +8,7 @@ import type { CorrelationSection, IncidentRule } from '../gateway/incidents/conf
 import type { SyncSection } from '../sync/config-schema.js';
 import type { Topology } from '../gateway/topology/types.js';
 import type { SnapshotSettings } from '../gateway/snapshots/types.js';
+import type { AnalyticsSpec } from '../gateway/analytics/types.js';
 import type { ActionsSection } from '../gateway/actions/types.js';
 
 export interface GatewaySection {
@@ -98,6 +99,8 @@ export interface SiteConfig {
   snapshots?: SnapshotSettings;
   /** incident rules (gateway/incidents/); absent in configs built by hand (tests): none */
   incidents?: IncidentRule[];
+  /** analysed points (gateway/analytics/), patterns resolved; absent in configs built by hand (tests): none */
+  analytics?: AnalyticsSpec[];
   /** symptom grouping and notification hold-back; absent: DEFAULT_CORRELATION */
   correlation?: CorrelationSection;
   /** automated actions (gateway/actions/), runDir absolute; absent in configs built by hand (tests): none */

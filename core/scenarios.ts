@@ -1,6 +1,6 @@
 /** Site-wide what-if switches the device models react to (e.g. for demos and alarm tests). */
 
-export const SCENARIOS = ['power-failure', 'cooling-failure', 'hot-spot'] as const;
+export const SCENARIOS = ['power-failure', 'cooling-failure', 'hot-spot', 'crac-degrading'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 export type ScenarioState = Readonly<Record<ScenarioName, boolean>>;
 

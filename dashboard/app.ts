@@ -21,6 +21,8 @@ import { trendsPage } from './pages/trends.js';
 import { userPages } from './pages/users.js';
 import { preferences } from './preferences.js';
 import { alarmRoutes } from './routes/alarms.js';
+import { analyticsRoutes } from './routes/analytics.js';
+import { analyticsPage } from './pages/analytics.js';
 import { incidentRoutes } from './routes/incidents.js';
 import { deviceRoutes } from './routes/devices.js';
 import { eventRoutes } from './routes/events.js';
@@ -81,6 +83,7 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.route('/metrics', metricsRoutes(deps));
   for (const mount of deps.mounts ?? []) app.route(mount.path, mount.app);
   app.route('/api/v1', trendRoutes(deps));
+  app.route('/api/v1', analyticsRoutes(deps));
   app.route('/api/v1/system', systemRoutes(deps));
   app.route('/api/v1/live', liveRoutes(deps, hub, { heartbeatMs: options.heartbeatMs }));
 
@@ -91,6 +94,7 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.route('/devices', devicePages(kit));
   app.route('/topology', topologyPage(kit));
   app.route('/trends', trendsPage(kit));
+  app.route('/analytics', analyticsPage(kit));
   app.route('/system', systemPage(kit));
   app.route('/users', userPages(kit));
 

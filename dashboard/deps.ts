@@ -11,6 +11,7 @@ import type { SnapshotService } from '../gateway/snapshots/types.js';
 import type { ActionService } from '../gateway/actions/types.js';
 import type { IncidentService } from '../gateway/incidents/types.js';
 import type { Topology } from '../gateway/topology/types.js';
+import type { AnalyticsService } from '../gateway/analytics/types.js';
 
 /**
  * A provider of Prometheus metric families for GET /metrics (the shape routes/metrics.ts renders).
@@ -63,6 +64,8 @@ export interface DashboardDeps {
   topology?: Topology;
   /** incidents and symptom grouping (issue 15), when the gateway runs them */
   incidents?: IncidentService;
+  /** learned baselines, anomalies and forecasts (issue 16); absent: the baseline and forecast routes answer 404 */
+  analytics?: AnalyticsService;
   /** the data folder's file system (system page); undefined where it cannot be measured */
   diskUsage?: () => DiskUsage | undefined;
   /** true when the listener is HTTPS: cookies get Secure, responses HSTS */

@@ -18,6 +18,16 @@ export interface DeviceTile {
   /** most severe active alarm of the device */
   alarmSeverity: Severity | null;
   points: string[];
+  /** the nearest forecast limit crossing of the device's analysed points (issue 16), or null */
+  forecast: ForecastBadge | null;
+}
+
+/** "forecast: HI in 12 min" on a tile: the analysed point whose forecast crosses a limit first. */
+export interface ForecastBadge {
+  point: string;
+  level: 'hihi' | 'hi' | 'lo' | 'lolo';
+  limit: number;
+  at: number;
 }
 
 export interface DeviceGroup {
@@ -66,6 +76,18 @@ export function activeAlarms(deps: Pick<DashboardDeps, 'alarms'>): AlarmRecord[]
   return deps.alarms.list('active').filter((a) => ATTENTION.has(a.state));
 }
 
+/** Per device, the earliest forecast crossing among its analysed points. */
+export function forecastBadges(deps: Pick<DashboardDeps, 'analytics' | 'catalog'>): Map<string, ForecastBadge> {
+  const badges = new Map<string, ForecastBadge>();
+  for (const s of deps.analytics?.status() ?? []) {
+    const device = deps.catalog.point(s.point)?.deviceId ?? deviceOfAlarm({ device: null, point: s.point });
+    if (!device || !s.nextCrossing) continue;
+    const known = badges.get(device);
+    if (!known || s.nextCrossing.at < known.at) badges.set(device, { point: s.point, ...s.nextCrossing });
+  }
+  return badges;
+}
+
 export function buildOverview(deps: DashboardDeps): OverviewModel {
   const { catalog } = deps;
   const statuses = new Map(deps.deviceStatus().map((s) => [s.deviceId, s]));
@@ -78,6 +100,7 @@ export function buildOverview(deps: DashboardDeps): OverviewModel {
     if (!known || severityRank(a.severity) < severityRank(known)) worst.set(device, a.severity);
   }
 
+  const forecasts = forecastBadges(deps);
   const healthCounts: Record<DeviceHealth, number> = { ok: 0, alarm: 0, 'comm-down': 0, unknown: 0 };
   const byKind = new Map<string, Map<string | null, DeviceTile[]>>();
   const livePoints = new Set<string>();
@@ -99,7 +122,7 @@ export function buildOverview(deps: DashboardDeps): OverviewModel {
       tiles = [];
       locations.set(device.location, tiles);
     }
-    tiles.push({ device, status, health, alarmSeverity, points });
+    tiles.push({ device, status, health, alarmSeverity, points, forecast: forecasts.get(device.id) ?? null });
   }
   const groups: DeviceGroup[] = [...byKind]
     .sort(([a], [b]) => KIND_ORDER.indexOf(a) - KIND_ORDER.indexOf(b))

@@ -37,7 +37,7 @@ export async function demoCommand(file = demoConfigPath(), controlPort = DEFAULT
       `  API:       http://${host}:${gateway.port}/api/v1/points`,
       '  Log in as (passwords are new on every start):',
       ...accounts.map((a) => `    ${a.role.padEnd(9)} user: ${a.name.padEnd(9)} password: ${a.password}`),
-      '  Scenarios: npm run scenario power-failure on   (or cooling-failure, hot-spot; "off" ends it)',
+      '  Scenarios: npm run scenario power-failure on   (or cooling-failure, hot-spot, crac-degrading; "off" ends it)',
       ...snmpLines(config, snmpCommunity),
       ...(config.mqttBroker?.enabled ? [`  MQTT:      broker on ${config.mqttBroker.host}:${config.mqttBroker.port} (simulated sensors log in as demo-sensors)`] : []),
       '  Stop:      Ctrl-C',

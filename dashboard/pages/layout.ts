@@ -12,7 +12,7 @@ import { clientMessages, type MessageKey } from '../i18n/i18n.js';
 import { activeAlarms, SEVERITY_ORDER } from '../overview-model.js';
 import type { StaticAssets } from '../static-assets.js';
 
-export type NavKey = 'overview' | 'alarms' | 'devices' | 'topology' | 'actions' | 'trends' | 'system' | 'users';
+export type NavKey = 'overview' | 'alarms' | 'devices' | 'topology' | 'actions' | 'trends' | 'analytics' | 'system' | 'users';
 
 export interface PageKit {
   deps: DashboardDeps;
@@ -42,6 +42,7 @@ const NAV: Array<{ key: NavKey; href: string; label: MessageKey }> = [
   { key: 'topology', href: '/topology', label: 'nav.topology' },
   { key: 'actions', href: '/actions', label: 'nav.actions' },
   { key: 'trends', href: '/trends', label: 'nav.trends' },
+  { key: 'analytics', href: '/analytics', label: 'nav.analytics' },
   { key: 'system', href: '/system', label: 'nav.system' },
   { key: 'users', href: '/users', label: 'nav.users' },
 ];

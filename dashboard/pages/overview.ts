@@ -14,7 +14,19 @@ export function valueCell(id: string, unit: string | null, latest: LatestValue |
   return html`<span class="v q-${quality}" data-point="${id}" data-unit="${unit ?? ''}" title="${title}">${formatValue(latest?.value, unit)}</span>`;
 }
 
-function tile(kit: PageKit, tileData: DeviceTile, t: Translate): Raw {
+/** Whole minutes until `at`, at least 1 (a crossing due now is "in 1 min", never "in 0 min"). */
+export function minutesUntil(at: number, now: number): number {
+  return Math.max(1, Math.round((at - now) / 60_000));
+}
+
+/** "forecast: HI in 12 min" (overview.js keeps it current); an empty, hidden one when none, to fill later. */
+function forecastBadge(tileData: DeviceTile, t: Translate, now: number): Raw {
+  const f = tileData.forecast;
+  const text = f ? t('overview.forecast', { level: f.level.toUpperCase(), minutes: minutesUntil(f.at, now) }) : '';
+  return html`<span class="forecast-badge" data-forecast="${tileData.device.id}"${f ? html` title="${f.point}"` : html` hidden`}>${text}</span>`;
+}
+
+function tile(kit: PageKit, tileData: DeviceTile, t: Translate, now: number): Raw {
   const { device, health, status, alarmSeverity } = tileData;
   const rows = tileData.points.map((id) => {
     const info = kit.deps.catalog.point(id)!;
@@ -25,6 +37,7 @@ function tile(kit: PageKit, tileData: DeviceTile, t: Translate): Raw {
 <span class="tile-head"><span class="name">${device.name}</span><span class="chip" data-device-health="${device.id}">${label}</span></span>
 ${rows}
 ${status?.state === 'degraded' ? html`<span class="note">${t('status.degraded')}</span>` : ''}
+${forecastBadge(tileData, t, now)}
 </a>`;
 }
 
@@ -32,6 +45,7 @@ export function overviewPage(kit: PageKit): Hono<WebEnv> {
   return new Hono<WebEnv>().get('/', (c) => {
     const t = c.get('t');
     const model = buildOverview(kit.deps);
+    const now = (kit.deps.now ?? Date.now)();
     const alarmBlock = model.alarms
       ? html`<div class="sev-counts">${SEVERITY_ORDER.map(
           (s) => html`<a class="sev-count sev-${s}${model.alarms!.counts[s] > 0 ? ' on' : ''}" href="/alarms?severity=${s}" data-sev-count="${s}"><b>${model.alarms!.counts[s]}</b> ${t(`severity.${s}` as MessageKey)}</a>`,
@@ -55,7 +69,7 @@ export function overviewPage(kit: PageKit): Hono<WebEnv> {
     const groups = model.groups.map(
       (g) => html`<section class="group" aria-labelledby="kind-${g.kind}"><h2 id="kind-${g.kind}">${t(`kind.${g.kind}` as MessageKey)}</h2>
 <div class="locations">${g.locations.map(
-  (l) => html`<div class="location"><h3>${l.location ?? t('overview.noLocation')}</h3><div class="tiles">${l.tiles.map((x) => tile(kit, x, t))}</div></div>`,
+  (l) => html`<div class="location"><h3>${l.location ?? t('overview.noLocation')}</h3><div class="tiles">${l.tiles.map((x) => tile(kit, x, t, now))}</div></div>`,
 )}</div></section>`,
     );
     const counts = model.healthCounts;
@@ -74,6 +88,7 @@ ${groups}`;
       live: 'view=overview',
       scripts: ['overview.js'],
       messages: ['overview.', 'status.', 'kind.', 'alarms.system.'],
+      data: { analyticsEnabled: kit.deps.analytics !== undefined },
     });
   });
 }

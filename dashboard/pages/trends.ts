@@ -55,6 +55,7 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
     const check = (p: PointInfo) =>
       html`<label><input type="checkbox" name="p" value="${p.id}"${selectedIds.has(p.id) ? html` checked` : ''}> ${p.name}${p.unit ? html` <small>${p.unit}</small>` : ''}</label>`;
     const pointsQuery = selected.map((p) => p.id).join(',');
+    const analysed = new Map((deps.analytics?.status() ?? []).map((s) => [s.point, s.checks]));
     const rangeLinks = (['1h', '24h', '7d'] as const).map(
       (r) => html`<a class="seg" href="/trends?points=${encodeURIComponent(pointsQuery)}&range=${r}${device ? `&device=${encodeURIComponent(device.id)}` : ''}"${range === r ? html` aria-current="true"` : ''}>${t(`trends.${r}`)}</a>`,
     );
@@ -97,7 +98,20 @@ export function trendsPage(kit: PageKit): Hono<WebEnv> {
       messages: ['trends.'],
       live: selected.length > 0 && range !== 'custom' ? `points=${encodeURIComponent(pointsQuery)}` : null,
       data: {
-        trend: { points: selected.map((p) => ({ id: p.id, name: p.name, unit: p.unit, device: deps.catalog.device(p.deviceId)?.name ?? p.deviceId })), from, to, range },
+        trend: {
+          points: selected.map((p) => ({
+            id: p.id,
+            name: p.name,
+            unit: p.unit,
+            device: deps.catalog.device(p.deviceId)?.name ?? p.deviceId,
+            // issue 16: the chart draws the learned band (and the forecast) behind these points' lines
+            analysed: analysed.has(p.id),
+            forecast: analysed.get(p.id)?.includes('forecast.limit') === true,
+          })),
+          from,
+          to,
+          range,
+        },
       },
     });
   });

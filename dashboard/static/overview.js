@@ -122,6 +122,34 @@
     } catch {}
   }
 
+  // "forecast: HI in 12 min" (issue 16): per device the nearest limit crossing of its analysed
+  // points' forecasts. Refreshed with the alarm list (a forecast.limit pre-alarm is an alarm) and
+  // every 10 s, since a forecast moves between alarm transitions.
+  async function refreshForecasts() {
+    if (!GW.data.analyticsEnabled) return;
+    let list;
+    try {
+      list = await GW.fetchJson('/api/v1/analytics');
+    } catch {
+      return;
+    }
+    const nearest = new Map();
+    for (const s of list) {
+      if (!s.nextCrossing) continue;
+      const device = s.point.slice(0, s.point.indexOf('.'));
+      const known = nearest.get(device);
+      if (!known || s.nextCrossing.at < known.at) nearest.set(device, { ...s.nextCrossing, point: s.point });
+    }
+    for (const badge of document.querySelectorAll('[data-forecast]')) {
+      const f = nearest.get(badge.dataset.forecast);
+      badge.hidden = !f;
+      badge.textContent = f
+        ? GW.t('overview.forecast', { level: f.level.toUpperCase(), minutes: String(Math.max(1, Math.round((f.at - Date.now()) / 60_000))) })
+        : '';
+      badge.title = f ? f.point : '';
+    }
+  }
+
   // Start from what the server drew, so a status event before the alarm list loses no colour.
   for (const tile of document.querySelectorAll('.tile[data-device]')) {
     const sev = /\bsev-(\w+)/.exec(tile.className);
@@ -132,12 +160,15 @@
   let again;
   GW.on('alarms', () => {
     refreshAlarms();
+    refreshForecasts();
     clearTimeout(again);
     again = setTimeout(refreshAlarms, 1500);
   });
   GW.on('open', () => {
     refreshAlarms();
     refreshSync();
+    refreshForecasts();
   });
   setInterval(refreshSync, 30_000);
+  setInterval(refreshForecasts, 10_000);
 })();

@@ -1,5 +1,7 @@
 // Trends: one chart per unit, min/max band and average line per point (uPlot, served locally).
-// The 1 h view follows the live stream; longer views refresh every minute.
+// The 1 h view follows the live stream; longer views refresh every minute. An analysed point
+// (issue 16) also gets its learned normal band shaded behind its line, and, on the views that end
+// now, its forecast (mean line and lo..hi shade) beyond now in another shade.
 (() => {
   const GW = window.GW;
   const { t } = GW;
@@ -18,6 +20,7 @@
   const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#393b79', '#637939'];
   const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
   const RANGE_MS = { '1h': 3_600_000, '24h': 86_400_000, '7d': 604_800_000 };
+  const FORECAST_COLOR = '#e8a33d';
   let charts = [];
   let series = [];
   let from = trend.from;
@@ -32,7 +35,63 @@
     return `${t('trends.min')} ${GW.format(Math.min(...mins), s.unit)} · ${t('trends.max')} ${GW.format(Math.max(...maxs), s.unit)} · ${t('trends.avg')} ${GW.format(avg, s.unit)}`;
   }
 
-  function draw(result) {
+  // The learned band and the forecast of the analysed points among `group`: uPlot series and
+  // tables drawn before the points' own, so their shades lie behind the lines. A legend entry each.
+  function analyticsLayers(group, unit, extras) {
+    const uSeries = [];
+    const bands = [];
+    const tables = [];
+    const legend = [];
+    let forecastEnd = 0;
+    const fmt = (_u, v) => GW.format(v, unit);
+    for (const { s, color } of group) {
+      const extra = extras.get(s.pointId);
+      if (!extra) continue;
+      const name = trend.points.find((p) => p.id === s.pointId)?.name || s.name;
+      if (extra.band && extra.band.ts.length > 0) {
+        const base = uSeries.length + 1;
+        uSeries.push({ label: `${name} ${t('trends.bandLo')}`, stroke: `${color}55`, width: 1, points: { show: false }, value: fmt });
+        uSeries.push({ label: `${name} ${t('trends.bandHi')}`, stroke: `${color}55`, width: 1, points: { show: false }, value: fmt });
+        bands.push({ series: [base + 1, base], fill: `${color}24` });
+        tables.push([extra.band.ts.map((v) => v / 1000), extra.band.lo, extra.band.hi]);
+        legend.push({ kind: 'band', text: `${name}: ${t('trends.band')}`, fill: `${color}24`, stroke: `${color}55` });
+      }
+      if (extra.forecast && extra.forecast.ts.length > 0) {
+        const base = uSeries.length + 1;
+        uSeries.push({ label: `${name} ${t('trends.forecast')}`, stroke: FORECAST_COLOR, width: 2, dash: [6, 4], points: { show: false }, value: fmt });
+        uSeries.push({ label: `${name} ${t('trends.forecastLo')}`, stroke: `${FORECAST_COLOR}66`, width: 1, points: { show: false }, value: fmt });
+        uSeries.push({ label: `${name} ${t('trends.forecastHi')}`, stroke: `${FORECAST_COLOR}66`, width: 1, points: { show: false }, value: fmt });
+        bands.push({ series: [base + 2, base + 1], fill: `${FORECAST_COLOR}33` });
+        tables.push([extra.forecast.ts.map((v) => v / 1000), extra.forecast.mean, extra.forecast.lo, extra.forecast.hi]);
+        forecastEnd = Math.max(forecastEnd, extra.forecast.ts[extra.forecast.ts.length - 1]);
+        legend.push({ kind: 'forecast', text: `${name}: ${t('trends.forecast')}`, fill: `${FORECAST_COLOR}33`, stroke: FORECAST_COLOR });
+      } else if (extra.forecast && extra.forecast.state === 'not-enough-data') {
+        legend.push({ kind: 'forecast-waiting', text: `${name}: ${t('trends.forecastWaiting')}` });
+      }
+    }
+    return { uSeries, bands, tables, legend, forecastEnd };
+  }
+
+  function legendList(entries) {
+    const ul = document.createElement('ul');
+    ul.className = 'analytics-legend';
+    for (const e of entries) {
+      const li = document.createElement('li');
+      li.dataset.legend = e.kind;
+      if (e.fill) {
+        const swatch = document.createElement('span');
+        swatch.className = 'swatch';
+        swatch.style.background = e.fill;
+        swatch.style.borderColor = e.stroke;
+        li.append(swatch, ' ');
+      }
+      li.append(e.text);
+      ul.append(li);
+    }
+    return ul;
+  }
+
+  function draw(result, extras = new Map()) {
     for (const c of charts) c.destroy();
     charts = [];
     series = result.series;
@@ -62,11 +121,13 @@
         p.style.paddingLeft = '6px';
         wrap.append(p);
       }
+      const layers = analyticsLayers(group, unit, extras);
+      if (layers.legend.length > 0) wrap.append(legendList(layers.legend));
       box.append(wrap);
       const raw = result.bucketMs === 0;
-      const uSeries = [{}];
-      const bands = [];
-      const tables = [];
+      const uSeries = [{}, ...layers.uSeries];
+      const bands = [...layers.bands];
+      const tables = [...layers.tables];
       for (const { s, color } of group) {
         const label = `${trend.points.find((p) => p.id === s.pointId)?.device || s.deviceId} · ${s.name}`;
         const xs = s.ts.map((v) => v / 1000);
@@ -90,7 +151,7 @@
           height: 260,
           series: uSeries,
           bands,
-          scales: { x: { time: true, min: from / 1000, max: to / 1000 } },
+          scales: { x: { time: true, min: from / 1000, max: Math.max(to, layers.forecastEnd) / 1000 } },
           axes: [axis, { ...axis, size: 60 }],
           cursor: { drag: { x: true, y: false } },
         },
@@ -98,14 +159,34 @@
         wrap,
       );
       chart.gwUnit = unit;
+      wrap.dataset.analytics = layers.legend.map((e) => e.kind).join(' ');
       charts.push(chart);
     }
+  }
+
+  // The band of each analysed point over the shown range; its forecast only on views that end now.
+  async function analyticsOf() {
+    const extras = new Map();
+    await Promise.all(
+      trend.points
+        .filter((p) => p.analysed)
+        .map(async (p) => {
+          const id = encodeURIComponent(p.id);
+          const [band, forecast] = await Promise.all([
+            GW.fetchJson(`/api/v1/points/${id}/baseline?from=${from}&to=${to}`).catch(() => null),
+            p.forecast && live ? GW.fetchJson(`/api/v1/points/${id}/forecast`).catch(() => null) : null,
+          ]);
+          extras.set(p.id, { band, forecast });
+        }),
+    );
+    return extras;
   }
 
   async function load() {
     const ids = trend.points.map((p) => p.id).join(',');
     try {
-      draw(await GW.fetchJson(`/api/v1/trends?points=${encodeURIComponent(ids)}&from=${from}&to=${to}`));
+      const [result, extras] = await Promise.all([GW.fetchJson(`/api/v1/trends?points=${encodeURIComponent(ids)}&from=${from}&to=${to}`), analyticsOf()]);
+      draw(result, extras);
     } catch (err) {
       box.replaceChildren(Object.assign(document.createElement('p'), { className: 'notice error', textContent: t('common.error', { message: err.message }) }));
     }

@@ -38,6 +38,8 @@ export interface TickContext {
   answered(deviceId: string): boolean;
   /** the reason of a raised self-health condition (`storage`), or null while it is not raised */
   system(conditionId: string): string | null;
+  /** what an analytics alarm's finding says while active (expected vs seen), or null */
+  analytics(alarmId: string): string | null;
 }
 
 export interface Alarm {
@@ -195,8 +197,8 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
         if (since !== null ? now - since >= rule.commLossS * 1000 : ctx.answered(def.device!)) {
           changes.push(...apply({ kind: 'condition', active: since !== null }, at, null).changes);
         }
-      } else if (rule.type === 'system') {
-        const reason = ctx.system(rule.condition);
+      } else if (rule.type === 'system' || rule.type === 'analytics') {
+        const reason = rule.type === 'system' ? ctx.system(rule.condition) : ctx.analytics(def.id);
         // The reason is the alarm's value: the record and its events say why, not just that.
         if (reason !== null) lastValue = reason;
         changes.push(...apply({ kind: 'condition', active: reason !== null }, at, null).changes);

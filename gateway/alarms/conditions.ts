@@ -95,7 +95,7 @@ export function createCondition(rule: AlarmRule, level: LimitLevel | null, limit
       return (v, ts) => (typeof v === 'number' && v - v === 0 ? rateCondition(window.add(ts, v), perMinute, direction) : undefined);
     }
     default:
-      // stale, comm-loss and system alarms are driven by time, not by values
+      // stale, comm-loss, system and analytics alarms are driven by time, not by values
       return never;
   }
 }

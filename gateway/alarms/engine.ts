@@ -43,6 +43,8 @@ export interface AlarmEngineOptions {
   notifyHealth?: () => NotifyTargetHealth[];
   /** the gateway's own conditions: given, the built-in system alarms (`system.storage`) follow them */
   selfHealth?: Pick<SelfHealth, 'conditions'>;
+  /** the analytics service's findings: `analytics` rules follow them (none without it) */
+  analytics?: { finding(alarmId: string): string | null };
   logger: Logger;
   /** wall clock: event timestamps and the times in alarm records */
   now?: () => number;
@@ -97,6 +99,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     downSince: (deviceId) => downSince.get(deviceId) ?? null,
     answered: (deviceId) => answered.has(deviceId),
     system: (id) => selfHealth?.conditions().find((c) => c.id === id)?.reason ?? null,
+    analytics: (id) => options.analytics?.finding(id) ?? null,
   };
 
   function emit(alarm: Alarm, change: AlarmChange, at: Instant): void {

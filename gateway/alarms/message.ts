@@ -59,6 +59,8 @@ export function defaultTemplate(rule: AlarmRule, level: LimitLevel | null): stri
       return `{name}: no good value for ${rule.staleS} s`;
     case 'comm-loss':
       return `{deviceName}: no communication for ${rule.commLossS} s`;
+    case 'analytics':
+      return '{value}';
     case 'system':
       return `{name}: ${rule.condition} failing: {value}`;
   }

@@ -37,7 +37,7 @@ export const TRANSITIONS = [
 ] as const;
 export type Transition = (typeof TRANSITIONS)[number];
 
-export type AlarmType = 'limit' | 'discrete' | 'rate' | 'stale' | 'comm-loss' | 'system';
+export type AlarmType = 'limit' | 'discrete' | 'rate' | 'stale' | 'comm-loss' | 'system' | 'analytics';
 
 /** What makes a discrete alarm active; `value` compares strictly (true/false for bits, the label for enums). */
 export type DiscreteMatch =
@@ -114,8 +114,20 @@ export interface SystemRule extends RuleCommon {
   condition: string;
 }
 
+/**
+ * An analytics finding on a point (gateway/analytics: anomaly.band, anomaly.drift, forecast.limit,
+ * ...): active while the analytics service reports the finding for this alarm id, checked on the
+ * engine's tick. Made from the site's `analytics:` section, not written as an alarm rule.
+ */
+export interface AnalyticsRule extends RuleCommon {
+  type: 'analytics';
+  point: string;
+  /** the finding it follows, e.g. `anomaly.band` */
+  check: string;
+}
+
 /** A rule after config load: point ids resolved, every default applied. */
-export type AlarmRule = LimitRule | DiscreteRule | RateRule | StaleRule | CommLossRule | SystemRule;
+export type AlarmRule = LimitRule | DiscreteRule | RateRule | StaleRule | CommLossRule | SystemRule | AnalyticsRule;
 
 export type NotifyKind = 'raised' | 'returned' | 'acked' | 'shelved' | 'other';
 export const NOTIFY_KINDS: readonly NotifyKind[] = ['raised', 'returned', 'acked', 'shelved', 'other'];

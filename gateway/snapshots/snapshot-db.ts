@@ -35,8 +35,8 @@ const MIGRATIONS: ((db: SnapshotDb) => void)[] = [
         PRIMARY KEY (snapshot, point)
       ) WITHOUT ROWID;
       -- A point's readings in chunks: one per point for the copy at the raise, then one per point
-      -- per commit. ts and value are JSON arrays: a 45,000-reading snapshot is 50 rows to write,
-      -- not 45,000 (a row per reading cost ~3 µs each to insert).
+      -- per commit. ts and value are arrays (float64 blobs, or JSON text: chunk-codec.ts): a
+      -- 45,000-reading snapshot is 50 rows to write, not 45,000 (a row per reading cost ~3 µs each).
       CREATE TABLE snapshot_chunks (
         snapshot INTEGER NOT NULL,
         point TEXT NOT NULL,

@@ -59,12 +59,12 @@ const RULES: Array<{ who: RegExp; allowed: RegExp; why: string }> = [
   },
   {
     who: /^dashboard\//,
-    allowed: /^core\/|^dashboard\/|^gateway\/catalog\.ts$|^gateway\/(store|alarms|auth|control|incidents|actions|snapshots)\/types\.ts$|^gateway\/auth\/roles\.ts$|^gateway\/topology\/types\.ts$/,
+    allowed: /^core\/|^dashboard\/|^gateway\/catalog\.ts$|^gateway\/(store|alarms|auth|control|incidents|actions|snapshots|analytics)\/types\.ts$|^gateway\/auth\/roles\.ts$|^gateway\/topology\/types\.ts$/,
     why: 'the web API reads the services\' interfaces, never drivers',
   },
   {
     who: /^config\//,
-    allowed: /^core\/|^config\/|^drivers\/registry\.ts$|^drivers\/[^/]+\/(point|config-schema)\.ts$|^gateway\/alarms\/(types|config-schema)\.ts$|^gateway\/snapshots\/(types|config-schema)\.ts$|^gateway\/incidents\/(types|config-schema)\.ts$|^gateway\/topology\/(types|config-schema)\.ts$|^gateway\/control\/types\.ts$|^gateway\/actions\/(types|config-schema)\.ts$|^sync\/config-schema\.ts$/,
+    allowed: /^core\/|^config\/|^drivers\/registry\.ts$|^drivers\/[^/]+\/(point|config-schema)\.ts$|^gateway\/alarms\/(types|config-schema)\.ts$|^gateway\/snapshots\/(types|config-schema)\.ts$|^gateway\/incidents\/(types|config-schema)\.ts$|^gateway\/topology\/(types|config-schema)\.ts$|^gateway\/control\/types\.ts$|^gateway\/actions\/(types|config-schema)\.ts$|^gateway\/analytics\/(types|config-schema|specs)\.ts$|^sync\/config-schema\.ts$/,
     why: 'config composes the drivers\' and services\' schemas and nothing else',
   },
   { who: /^app\//, allowed: /./, why: 'the app wires everything' },

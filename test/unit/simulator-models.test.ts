@@ -206,6 +206,23 @@ describe('crac-generic model', () => {
     expect(crac.num('supply_temp')).toBeLessThan(21);
   });
 
+  it('crac-degrading: supply air creeps up ~0.4 °C a minute (ΔT shrinks), no fault; back after', () => {
+    const crac = simulate(device('crac1'));
+    crac.advance(120);
+    const start = crac.num('supply_temp');
+    const deltaT = crac.num('return_temp') - start;
+    crac.set('crac-degrading', true);
+    crac.advance(300);
+    expect(crac.num('supply_temp') - start).toBeGreaterThan(1.5);
+    expect(crac.num('supply_temp') - start).toBeLessThan(2.8);
+    expect(crac.num('return_temp') - crac.num('supply_temp')).toBeLessThan(deltaT);
+    expect(crac.v('compressor_fault')).toBe(false);
+    expect(crac.v('high_temp_alarm')).toBe(false);
+    crac.set('crac-degrading', false);
+    crac.advance(120);
+    expect(crac.num('supply_temp')).toBeLessThan(start + 1);
+  });
+
   it('follows a setpoint a client wrote', () => {
     const crac = simulate(device('crac1'));
     crac.runner.hold('setpoint', 22);

@@ -1,8 +1,9 @@
 /**
  * Values for simulated environmental sensors, picked from a point's key: rack inlet temperature
  * and humidity, leak ropes, door contacts; anything else drifts gently. Scenario `hot-spot`:
- * the hot racks' inlet air climbs ~1 °C every 5 s toward 38 °C (a blocked floor tile, a failed
- * blanking panel), and falls back when it ends. Loss of cooling: while no cooling unit at the
+ * the hot racks' inlet air climbs ~1.2 °C a minute toward 38 °C (a blocked floor tile, a failed
+ * blanking panel): slow enough for a forecast to see HI 27 °C coming minutes ahead; it falls back
+ * when it ends. Loss of cooling: while no cooling unit at the
  * sensor's location cools (a tripped duty CRAC, its standby not started yet; see
  * core/site-cooling.ts), every rack inlet there warms ~3 °C a minute toward 12 °C above normal,
  * and falls back once a unit cools again.
@@ -32,6 +33,8 @@ function approach(current: number, target: number, perSecond: number, dtS: numbe
   return Math.abs(target - current) <= step ? target : current + Math.sign(target - current) * step;
 }
 
+/** how fast (°C/s) a hot spot's inlet air climbs */
+const HOT_SPOT_RATE = 0.02;
 /** how far above normal a rack's inlet air climbs without cooling, and how fast (°C/s) */
 const NO_COOLING_RISE = 12;
 const NO_COOLING_RATE = 0.05;
@@ -47,8 +50,8 @@ function temperature({ hot, random, cooled }: ModelContext): SensorModel {
       const hotSpot = hot && scenarios['hot-spot'];
       const uncooled = cooled?.() === false;
       const target = hotSpot ? 38 : uncooled ? base + NO_COOLING_RISE : base;
-      // a hot spot warms fast (0.2 °C/s), a hall without cooling slower; recovery is slower, like real inlet air
-      value = approach(value, target, target > value ? (hotSpot ? 0.2 : NO_COOLING_RATE) : 0.08, dtS);
+      // a hall without cooling warms faster than a hot spot; recovery is faster than either
+      value = approach(value, target, target > value ? (hotSpot ? HOT_SPOT_RATE : NO_COOLING_RATE) : 0.08, dtS);
       return round(value + (random() - 0.5) * 0.2, 2);
     },
   };

@@ -11,6 +11,9 @@
  * Scenario `power-failure`: the unit's controls and fan stay up on its UPS, but the UPS-on-battery
  * contact sheds the compressor to save battery runtime (standby_power set), so the supply air
  * warms toward the return air until utility power is back: downstream alarms of the UPS's own.
+ * Scenario `crac-degrading`: the duty unit slowly loses capacity (a refrigerant leak, a fouled
+ * coil): its supply air creeps up ~0.4 °C a minute and the return-to-supply ΔT shrinks, long before
+ * the HI limit (about 20 minutes): what a learned baseline's drift check is for.
  * A unit reports whether it cools to the site's cooling state by its location, so the rack
  * sensors there warm while no unit cools. A tripped unit's fan still blows return air past its
  * supply sensor; a stopped unit's sensor sits in the room air: cool while another unit cools that
@@ -23,6 +26,8 @@ const DEFAULT_SETPOINT = 18;
 /** °C per second the supply air moves toward where the unit drives it */
 const SUPPLY_RATE = 0.1;
 const HIGH_TEMP = 27;
+/** °C per second a degrading unit's supply air creeps up (0.4 °C a minute) */
+const DEGRADE_RATE = 0.4 / 60;
 /** an idle unit in a cooled room: its supply sensor sits in air this much above the setpoint */
 const ROOM_ABOVE_SETPOINT = 4;
 
@@ -35,6 +40,8 @@ export function createCracModel({ device, rng, standby = false, cooling: site }:
   const capacity = createWalk(rng, { min: 20, max: 30, start: 25, volatility: 0.3 });
   let supply: number | undefined;
   let on = !standby;
+  /** how much capacity a degrading unit has lost, as °C of supply air */
+  let degradedC = 0;
   // whole milliseconds, so hours tick over exactly
   let runMs = Math.round(rng.between(5_000, 30_000)) * HOUR_MS;
 
@@ -49,9 +56,10 @@ export function createCracModel({ device, rng, standby = false, cooling: site }:
       if (device.location !== undefined) site?.report(device.id, device.location, cooling);
       const setpoint = typeof held.setpoint === 'number' ? held.setpoint : DEFAULT_SETPOINT;
       const ret = returnTemp.step(dt);
+      degradedC = scenarios['crac-degrading'] && !standby && cooling ? degradedC + (DEGRADE_RATE * dt) / 1000 : 0;
       // a stopped fan leaves the supply sensor in the room air; a running fan blows return air past it
       const stillInCooledRoom = !on && device.location !== undefined && site?.cooled(device.location) === true;
-      const target = cooling ? setpoint + offset.step(dt) : stillInCooledRoom ? setpoint + ROOM_ABOVE_SETPOINT : ret;
+      const target = cooling ? Math.min(ret, setpoint + offset.step(dt) + degradedC) : stillInCooledRoom ? setpoint + ROOM_ABOVE_SETPOINT : ret;
       if (supply === undefined) supply = target;
       const maxMove = (SUPPLY_RATE * dt) / 1000;
       supply += Math.max(-maxMove, Math.min(maxMove, target - supply));
@@ -72,7 +80,7 @@ export function createCracModel({ device, rng, standby = false, cooling: site }:
         water_detected: false,
         standby_power: shed,
         unit_status: failed ? 'fault' : cooling ? 'cooling' : 'standby',
-        cooling_capacity: cooling ? capacity.step(dt) : 0,
+        cooling_capacity: cooling ? capacity.step(dt) * Math.max(0, 1 - degradedC / 12) : 0,
         run_hours: Math.floor(runMs / HOUR_MS),
         setpoint,
         compressor_running: cooling,

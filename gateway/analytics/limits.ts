@@ -1,0 +1,17 @@
+/** The alarm limits a point's forecast is checked against: the levels of its limit rules. */
+import { type AlarmRule, LIMIT_LEVELS } from '../alarms/types.js';
+import type { LimitLine } from './types.js';
+
+export function limitLinesByPoint(rules: readonly AlarmRule[]): (pointId: string) => LimitLine[] {
+  const byPoint = new Map<string, LimitLine[]>();
+  for (const rule of rules) {
+    if (rule.type !== 'limit') continue;
+    const lines = byPoint.get(rule.point) ?? [];
+    for (const level of LIMIT_LEVELS) {
+      const spec = rule.levels[level];
+      if (spec) lines.push({ level, limit: spec.limit });
+    }
+    byPoint.set(rule.point, lines);
+  }
+  return (pointId) => byPoint.get(pointId) ?? [];
+}

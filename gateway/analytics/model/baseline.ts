@@ -1,0 +1,194 @@
+/**
+ * A point's learned normal: the expected value and band at any wall time, fitted from its
+ * 1-minute history. With two weeks of history it learns the hour of the week (weekday vs weekend
+ * load), with two days the hour of the day, and before that only the recent level; so a new
+ * point is judged early, and judged better as history grows.
+ */
+import type { Band, BaselineKind, BaselineModel, FitOptions, MinutePoint, SerializedBaseline, Sensitivity } from '../types.js';
+import { median, robustScale } from './robust.js';
+
+const MINUTE = 60_000;
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+const WEEK = 7 * DAY;
+
+/** band half-width in scales: a wider band for a less sensitive point */
+const BAND_K: Record<Sensitivity, number> = { low: 4.5, medium: 3.5, high: 2.5 };
+/** a very quiet signal still gets a band of ±0.5 % of its level (a sensor's own accuracy) */
+const QUIET_FLOOR = 0.005;
+/** the `recent` baseline looks at the last 6 hours: long enough to be stable, short enough to follow a new point */
+const RECENT_WINDOW = 6 * HOUR;
+/** a bucket gets its own spread only with this many minutes in it; fewer would make a noisy MAD */
+const MIN_BUCKET_POINTS = 30;
+/** a quiet bucket's spread is kept at least half the overall one, so a lucky calm hour does not give a razor-thin band */
+const MIN_BUCKET_SCALE_RATIO = 0.5;
+/**
+ * The last hour's median residual is added to the expected value only when it is within half a
+ * scale: small level differences (a setpoint nudged, a seasonal change since the week before) are
+ * followed, a larger shift is what the detectors must see, so it is not learned away. Half a
+ * scale is the drift CUSUM's allowance: a level followed wrongly (a refit during a fault) cannot
+ * by itself add up to a drift alarm once the point is back.
+ */
+const MAX_LEVEL_SHIFT = 0.5;
+
+interface SeasonalParams {
+  medians: number[];
+  scales: number[];
+  level: number;
+  scale: number;
+  k: number;
+  tzOffsetMin: number;
+}
+
+interface RecentParams {
+  center: number;
+  scale: number;
+  k: number;
+}
+
+/** Fits the baseline for history ending at options.now; null while the point is still training. */
+export function fitBaseline(history: readonly MinutePoint[], options: FitOptions): BaselineModel | null {
+  const points = history.filter((p) => Number.isFinite(p.value) && Number.isFinite(p.ts));
+  if (points.length === 0 || points.length < options.minTrainingMinutes) return null;
+  let first = Number.POSITIVE_INFINITY;
+  let last = Number.NEGATIVE_INFINITY;
+  for (const p of points) {
+    first = Math.min(first, p.ts);
+    last = Math.max(last, p.ts);
+  }
+  // the span a minute series covers: 14 days of minutes run from the first minute to the end of the last
+  const span = last - first + MINUTE;
+  const k = BAND_K[options.sensitivity];
+  const meta = { fittedAt: options.now, trainedMinutes: points.length };
+  const tzOffsetMin = options.tzOffsetMin ?? 0;
+  if (options.season.includes('week') && span >= 2 * WEEK) return seasonalModel('week', fitSeasonal('week', points, last, k, tzOffsetMin), meta);
+  if (options.season.includes('day') && span >= 2 * DAY) return seasonalModel('day', fitSeasonal('day', points, last, k, tzOffsetMin), meta);
+  const values = points.filter((p) => p.ts > last - RECENT_WINDOW).map((p) => p.value);
+  return recentModel({ center: median(values), scale: robustScale(values), k }, meta);
+}
+
+/** Rebuilds a fitted baseline from what toJSON() kept (after a restart, without reading history). */
+export function restoreBaseline(s: SerializedBaseline): BaselineModel {
+  const meta = { fittedAt: s.fittedAt, trainedMinutes: s.trainedMinutes };
+  if (s.kind === 'recent') {
+    const p = s.params as Partial<RecentParams>;
+    if (!isNum(p.center) || !isNum(p.scale) || !isNum(p.k)) throw new Error('restoreBaseline: bad recent params');
+    return recentModel({ center: p.center, scale: p.scale, k: p.k }, meta);
+  }
+  const p = s.params as Partial<SeasonalParams>;
+  const n = bucketCount(s.kind);
+  const okArray = (xs: unknown): xs is number[] => Array.isArray(xs) && xs.length === n && xs.every(isNum);
+  if (!okArray(p.medians) || !okArray(p.scales) || !isNum(p.level) || !isNum(p.scale) || !isNum(p.k) || !isNum(p.tzOffsetMin)) {
+    throw new Error(`restoreBaseline: bad ${s.kind} params`);
+  }
+  return seasonalModel(s.kind, { medians: p.medians, scales: p.scales, level: p.level, scale: p.scale, k: p.k, tzOffsetMin: p.tzOffsetMin }, meta);
+}
+
+function fitSeasonal(kind: 'day' | 'week', points: readonly MinutePoint[], last: number, k: number, tzOffsetMin: number): SeasonalParams {
+  const n = bucketCount(kind);
+  const groups: number[][] = Array.from({ length: n }, () => []);
+  for (const p of points) groups[Math.floor(seasonPosition(kind, p.ts, tzOffsetMin))]!.push(p.value);
+  const medians = fillGaps(groups.map((g) => (g.length > 0 ? median(g) : Number.NaN)));
+
+  // residuals against the smoothed curve, the same one bandAt() draws, so the spread matches the band
+  const residualGroups: number[][] = Array.from({ length: n }, () => []);
+  const residuals: number[] = [];
+  const lastHour: number[] = [];
+  for (const p of points) {
+    const r = p.value - interpolate(medians, seasonPosition(kind, p.ts, tzOffsetMin));
+    residuals.push(r);
+    residualGroups[Math.floor(seasonPosition(kind, p.ts, tzOffsetMin))]!.push(r);
+    if (p.ts > last - HOUR) lastHour.push(r);
+  }
+  const scale = robustScale(residuals);
+  // around 0, not around the bucket's own median: a curve that misses a bucket widens its band
+  const scales = residualGroups.map((g) =>
+    g.length >= MIN_BUCKET_POINTS ? Math.max(1.4826 * median(g.map(Math.abs)), MIN_BUCKET_SCALE_RATIO * scale) : scale,
+  );
+  const shift = median(lastHour);
+  const level = Number.isFinite(shift) && Math.abs(shift) <= MAX_LEVEL_SHIFT * scale ? shift : 0;
+  return { medians, scales, level, scale, k, tzOffsetMin };
+}
+
+function seasonalModel(kind: 'day' | 'week', p: SeasonalParams, meta: { fittedAt: number; trainedMinutes: number }): BaselineModel {
+  return {
+    kind,
+    ...meta,
+    scale: p.scale,
+    bandAt(ts) {
+      const pos = seasonPosition(kind, ts, p.tzOffsetMin);
+      return band(interpolate(p.medians, pos) + p.level, interpolate(p.scales, pos), p.k);
+    },
+    toJSON: () => ({ kind, ...meta, params: { ...p, medians: [...p.medians], scales: [...p.scales] } }),
+  };
+}
+
+function recentModel(p: RecentParams, meta: { fittedAt: number; trainedMinutes: number }): BaselineModel {
+  const fixed = band(p.center, p.scale, p.k);
+  return {
+    kind: 'recent',
+    ...meta,
+    scale: p.scale,
+    bandAt: () => ({ ...fixed }),
+    toJSON: () => ({ kind: 'recent' as BaselineKind, ...meta, params: { ...p } }),
+  };
+}
+
+function band(expected: number, scale: number, k: number): Band {
+  const half = Math.max(k * scale, QUIET_FLOOR * Math.abs(expected));
+  return { expected, lo: expected - half, hi: expected + half };
+}
+
+function bucketCount(kind: BaselineKind): number {
+  return kind === 'week' ? 168 : 24;
+}
+
+/** Hours (fractional) since the start of the local day, or of the local week (Monday 00:00). */
+function seasonPosition(kind: 'day' | 'week', ts: number, tzOffsetMin: number): number {
+  const local = ts + tzOffsetMin * MINUTE;
+  // 1970-01-01 was a Thursday: three days after a Monday
+  const period = kind === 'week' ? WEEK : DAY;
+  const shifted = kind === 'week' ? local + 3 * DAY : local;
+  return (((shifted % period) + period) % period) / HOUR;
+}
+
+/**
+ * The value at a position, linear between bucket centres (wrapping around the period), so the
+ * expected value glides from one hour to the next instead of jumping on the hour.
+ */
+function interpolate(values: readonly number[], pos: number): number {
+  const n = values.length;
+  const p = pos - 0.5;
+  const i0 = Math.floor(p);
+  const f = p - i0;
+  const a = values[((i0 % n) + n) % n]!;
+  const b = values[(((i0 + 1) % n) + n) % n]!;
+  return a + (b - a) * f;
+}
+
+/** Buckets without history take the line between their nearest filled neighbours (around the period). */
+function fillGaps(values: number[]): number[] {
+  const n = values.length;
+  const filled = values.map((v, i) => ({ v, i })).filter((x) => Number.isFinite(x.v));
+  if (filled.length === 0) return values.map(() => 0);
+  return values.map((v, i) => {
+    if (Number.isFinite(v)) return v;
+    let before = filled[filled.length - 1]!;
+    let after = filled[0]!;
+    for (const x of filled) {
+      if (x.i < i) before = x;
+      else {
+        after = x;
+        break;
+      }
+    }
+    const gapBefore = (i - before.i + n) % n;
+    const gapAfter = (after.i - i + n) % n;
+    const total = gapBefore + gapAfter;
+    return total === 0 ? before.v : before.v + ((after.v - before.v) * gapBefore) / total;
+  });
+}
+
+function isNum(x: unknown): x is number {
+  return typeof x === 'number' && Number.isFinite(x);
+}

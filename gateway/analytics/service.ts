@@ -1,0 +1,317 @@
+/**
+ * The analytics service: feeds every committed sample of an analysed point to its detectors,
+ * refits baselines from the store's 1-minute rollups in small slices off the hot path (one point
+ * per slice, so ingest never waits on a fit), keeps fitted models in analytics.db across restarts,
+ * and answers the alarm engine's `analytics` rules with what each detector finds now.
+ */
+import { errorMessage } from '../../core/errors.js';
+import type { Logger } from '../../core/logger.js';
+import type { Reading } from '../../core/types.js';
+import type { Store } from '../store/types.js';
+import { restoreBaseline, fitBaseline } from './model/baseline.js';
+import { createBandDetector, createDriftDetector, createPeerDetector, createSpikeDetector } from './model/detectors/index.js';
+import { createForecastDetector } from './model/forecast.js';
+import { openModelDb } from './model-db.js';
+import { analyticsAlarmId, checksOf } from './specs.js';
+import type {
+  AnalyticsCheck,
+  AnomalyKind,
+  AnalyticsPointStatus,
+  AnalyticsService,
+  AnalyticsSpec,
+  BaselineModel,
+  Detector,
+  LimitLine,
+  PointLabel,
+} from './types.js';
+
+const MINUTE_MS = 60_000;
+const DAY_MS = 24 * 60 * MINUTE_MS;
+/** the forecast keeps one sample per 5 s: 1 000 points at 1 Hz hold minutes of trend in little memory */
+const FORECAST_SPACING_MS = 5_000;
+/** a peer's value older than this is not compared */
+const PEER_FRESH_MS = 5 * MINUTE_MS;
+/** the most points of a baseline the API returns (a week at one a minute would be 10 080) */
+const MAX_BASELINE_POINTS = 2_000;
+
+export interface AnalyticsServiceOptions {
+  specs: readonly AnalyticsSpec[];
+  store: Pick<Store, 'onCommit' | 'rollups'>;
+  /** analytics.db: fitted models kept across restarts */
+  file: string;
+  pointInfo(id: string): { name: string; unit: string | null } | undefined;
+  /** the point's alarm limits (HI/HIHI above, LO/LOLO below), what forecasts are checked against */
+  limitsOf(pointId: string): LimitLine[];
+  logger: Logger;
+  /** wall clock (sample times are wall times) */
+  now?: () => number;
+  /** a ready baseline is refitted this often (default 1 h) */
+  refitEveryMs?: number;
+  /** a point still training tries again this often (default 1 min) */
+  trainingRetryMs?: number;
+  /** one point is refitted per slice, this often (default 250 ms); 0: only refitAll() */
+  sliceMs?: number;
+  /** minutes east of UTC for seasons and messages (default: this machine's zone now) */
+  tzOffsetMin?: number;
+}
+
+export interface AnalyticsHealth {
+  points: number;
+  training: number;
+  ready: number;
+  activeFindings: number;
+  refits: number;
+  refitFailures: number;
+  /** total time spent fitting since start */
+  refitMs: number;
+}
+
+export interface AnalyticsEngine extends AnalyticsService {
+  start(): void;
+  stop(): void;
+  /** while the finding behind this analytics alarm id is active: its text (what the alarm shows) */
+  finding(alarmId: string): string | null;
+  /** refits every point now */
+  refitAll(): void;
+  health(): AnalyticsHealth;
+}
+
+interface PointState {
+  spec: AnalyticsSpec;
+  label: PointLabel;
+  checks: AnalyticsCheck[];
+  baseline: BaselineModel | null;
+  trainedMinutes: number;
+  lastFitAt: number | null;
+  nextFitAt: number;
+  /** every check's detector but the forecast's */
+  detectors: Map<AnalyticsCheck, Detector>;
+  forecaster: ForecastDetector | null;
+  /** when the forecaster last took a sample */
+  forecastSampleAt: number;
+  last: { ts: number; value: number } | null;
+}
+
+type ForecastDetector = ReturnType<typeof createForecastDetector>;
+
+export function createAnalyticsService(options: AnalyticsServiceOptions): AnalyticsEngine {
+  const { store, logger } = options;
+  const now = options.now ?? Date.now;
+  const refitEveryMs = options.refitEveryMs ?? 60 * MINUTE_MS;
+  const trainingRetryMs = options.trainingRetryMs ?? MINUTE_MS;
+  const tzOffsetMin = options.tzOffsetMin ?? -new Date().getTimezoneOffset();
+  const models = openModelDb(options.file);
+  const points = new Map<string, PointState>();
+  const byAlarm = new Map<string, { state: PointState; check: AnalyticsCheck }>();
+  let unsubscribe: (() => void) | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const counters = { refits: 0, refitFailures: 0, refitMs: 0 };
+
+  const peerValues = (peers: readonly string[]) => (ts: number) => {
+    const values: number[] = [];
+    for (const p of peers) {
+      const last = points.get(p)?.last;
+      if (last && Math.abs(ts - last.ts) <= PEER_FRESH_MS) values.push(last.value);
+    }
+    return values;
+  };
+
+  function detectorFor(check: `anomaly.${AnomalyKind}`, spec: AnalyticsSpec, label: PointLabel): Detector {
+    const sensitivity = spec.anomaly?.sensitivity ?? 'medium';
+    switch (check) {
+      case 'anomaly.band':
+        return createBandDetector({ label });
+      case 'anomaly.spike':
+        return createSpikeDetector({ label, sensitivity });
+      case 'anomaly.drift':
+        return createDriftDetector({ label, sensitivity });
+      case 'anomaly.peer':
+        return createPeerDetector({ label, sensitivity, peerValues: peerValues(spec.peers) });
+    }
+  }
+
+  const stored = models.load();
+  const startedAt = now();
+  let stagger = 0;
+  for (const spec of options.specs) {
+    const info = options.pointInfo(spec.point);
+    const label: PointLabel = { name: info?.name ?? spec.point, unit: info?.unit ?? null, tzOffsetMin };
+    const checks = checksOf(spec);
+    let baseline: BaselineModel | null = null;
+    const saved = stored.get(spec.point);
+    if (saved) {
+      try {
+        baseline = restoreBaseline(saved);
+      } catch (err) {
+        logger.warn('a stored analytics model is unreadable; refitting it', { point: spec.point, err: errorMessage(err) });
+      }
+    }
+    const state: PointState = {
+      spec,
+      label,
+      checks,
+      baseline,
+      trainedMinutes: baseline?.trainedMinutes ?? 0,
+      lastFitAt: baseline?.fittedAt ?? null,
+      // a restored model is refitted when due; the others at once, spread over the slices
+      nextFitAt: baseline ? Math.max(baseline.fittedAt + refitEveryMs, startedAt + stagger++) : startedAt + stagger++,
+      detectors: new Map((spec.anomaly?.kinds ?? []).map((k) => [`anomaly.${k}` as const, detectorFor(`anomaly.${k}`, spec, label)])),
+      forecaster: spec.forecast
+        ? createForecastDetector({ label, horizonMin: spec.forecast.horizonMin, limits: () => options.limitsOf(spec.point), windowMin: spec.forecast.windowMin })
+        : null,
+      forecastSampleAt: Number.NEGATIVE_INFINITY,
+      last: null,
+    };
+    points.set(spec.point, state);
+    for (const check of checks) byAlarm.set(analyticsAlarmId(spec.point, check), { state, check });
+  }
+
+  function observe(readings: readonly Reading[]): void {
+    for (const r of readings) {
+      const state = points.get(r.pointId);
+      if (!state || r.quality !== 'good' || typeof r.value !== 'number' || !Number.isFinite(r.value)) continue;
+      state.last = { ts: r.ts, value: r.value };
+      for (const d of state.detectors.values()) d.observe(r.ts, r.value, state.baseline);
+      if (state.forecaster && r.ts - state.forecastSampleAt >= FORECAST_SPACING_MS) {
+        state.forecastSampleAt = r.ts;
+        state.forecaster.observe(r.ts, r.value, state.baseline);
+      }
+    }
+  }
+
+  function refit(state: PointState): void {
+    const at = now();
+    const t0 = performance.now();
+    try {
+      const { spec } = state;
+      const history = store
+        .rollups(spec.point, at - spec.baseline.trainingDays * DAY_MS, at, MINUTE_MS)
+        .filter((b) => b.count > 0 && Number.isFinite(b.avg))
+        .map((b) => ({ ts: b.ts, value: b.avg }));
+      state.trainedMinutes = history.length;
+      const fitted = fitBaseline(history, {
+        season: spec.baseline.season,
+        minTrainingMinutes: spec.baseline.minTrainingMinutes,
+        sensitivity: spec.anomaly?.sensitivity ?? 'medium',
+        now: at,
+        tzOffsetMin,
+      });
+      if (fitted) {
+        const first = state.baseline === null;
+        state.baseline = fitted;
+        state.lastFitAt = at;
+        models.save(spec.point, fitted.toJSON());
+        if (first) logger.info('analytics baseline ready', { point: spec.point, kind: fitted.kind, minutes: history.length });
+      }
+      state.nextFitAt = at + (fitted ? refitEveryMs : trainingRetryMs);
+      counters.refits++;
+    } catch (err) {
+      counters.refitFailures++;
+      state.nextFitAt = at + trainingRetryMs;
+      logger.warn('analytics refit failed', { point: state.spec.point, err: errorMessage(err) });
+    } finally {
+      counters.refitMs += performance.now() - t0;
+    }
+  }
+
+  /** One slice: the point most overdue, if any. */
+  function slice(): void {
+    const at = now();
+    let due: PointState | undefined;
+    for (const s of points.values()) if (s.nextFitAt <= at && (!due || s.nextFitAt < due.nextFitAt)) due = s;
+    if (due) refit(due);
+  }
+
+  function detectorOf(state: PointState, check: AnalyticsCheck): Detector | null {
+    return check === 'forecast.limit' ? state.forecaster : (state.detectors.get(check) ?? null);
+  }
+
+  function activeChecks(state: PointState, at: number): AnalyticsCheck[] {
+    return state.checks.filter((c) => detectorOf(state, c)?.finding(at).active === true);
+  }
+
+  return {
+    start() {
+      if (unsubscribe || points.size === 0) return;
+      unsubscribe = store.onCommit((batch) => {
+        try {
+          if (batch.readings.length > 0) observe(batch.readings);
+        } catch (err) {
+          logger.error('analytics update failed', { err: errorMessage(err) });
+        }
+      });
+      const every = options.sliceMs ?? 250;
+      if (every > 0) {
+        timer = setInterval(slice, every);
+        timer.unref();
+      }
+    },
+    stop() {
+      unsubscribe?.();
+      unsubscribe = undefined;
+      if (timer) clearInterval(timer);
+      timer = undefined;
+      models.close();
+    },
+    refitAll() {
+      for (const s of points.values()) refit(s);
+    },
+    finding(alarmId) {
+      const hit = byAlarm.get(alarmId);
+      if (!hit) return null;
+      const f = detectorOf(hit.state, hit.check)?.finding(now());
+      return f?.active ? (f.text ?? hit.check) : null;
+    },
+    status() {
+      const at = now();
+      return [...points.values()].map((s): AnalyticsPointStatus => {
+        const crossing = s.forecaster?.latest()?.crossings.find((c) => c.at > at);
+        return {
+          point: s.spec.point,
+          name: s.label.name,
+          unit: s.label.unit,
+          state: s.baseline ? 'ready' : 'training',
+          trainedMinutes: s.trainedMinutes,
+          minTrainingMinutes: s.spec.baseline.minTrainingMinutes,
+          baselineKind: s.baseline?.kind ?? null,
+          lastFitAt: s.lastFitAt,
+          nextFitAt: s.nextFitAt,
+          checks: [...s.checks],
+          active: activeChecks(s, at),
+          nextCrossing: crossing ?? null,
+        };
+      });
+    },
+    baseline(pointId, from, to) {
+      const state = points.get(pointId);
+      if (!state) return undefined;
+      const out = { ts: [] as number[], expected: [] as number[], lo: [] as number[], hi: [] as number[] };
+      if (!state.baseline || !(to >= from)) return out;
+      const start = Math.ceil(from / MINUTE_MS) * MINUTE_MS;
+      const step = Math.max(1, Math.ceil((to - start) / MINUTE_MS / MAX_BASELINE_POINTS)) * MINUTE_MS;
+      for (let ts = start; ts <= to; ts += step) {
+        const band = state.baseline.bandAt(ts);
+        out.ts.push(ts);
+        out.expected.push(band.expected);
+        out.lo.push(band.lo);
+        out.hi.push(band.hi);
+      }
+      return out;
+    },
+    forecast(pointId) {
+      const state = points.get(pointId);
+      if (!state?.forecaster) return undefined;
+      return state.forecaster.latest();
+    },
+    health() {
+      const at = now();
+      let training = 0;
+      let activeFindings = 0;
+      for (const s of points.values()) {
+        if (!s.baseline) training++;
+        activeFindings += activeChecks(s, at).length;
+      }
+      return { points: points.size, training, ready: points.size - training, activeFindings, ...counters, refitMs: Math.round(counters.refitMs) };
+    },
+  };
+}

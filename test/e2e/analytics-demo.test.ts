@@ -1,0 +1,124 @@
+/**
+ * Analytics on the demo as shipped, end to end over the HTTP API: `crac-degrading` makes CRAC-1
+ * lose capacity slowly and a learned-baseline alarm (drift, or the band) comes long before any
+ * limit alarm; `hot-spot` warms two racks and the time-to-limit pre-alarm ("reaches HI 27 °C in
+ * about N min") comes before their HI alarm. The data folder is seeded with three hours of
+ * CRAC-1's normal supply air, as a gateway that has run for a while would have, so its baseline is
+ * trained at start instead of after the demo's 10 minutes.
+ */
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AlarmRecord } from '../../gateway/alarms/types.js';
+import type { AnalyticsPointStatus } from '../../gateway/analytics/types.js';
+import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
+import { freePort } from '../helpers/free-port.js';
+import { seedHistory } from '../helpers/seed-history.js';
+
+describe('analytics on the demo site', () => {
+  let dir: string;
+  let configFile: string;
+  let httpPort: number;
+  let controlPort: number;
+  let child: ReturnType<typeof spawnCli>;
+  let headers: Record<string, string> = {};
+
+  const api = async <T>(path: string): Promise<T> => {
+    const res = await fetch(`http://127.0.0.1:${httpPort}${path}`, { headers });
+    if (!res.ok) throw new Error(`${path}: HTTP ${res.status} ${await res.text()}`);
+    return (await res.json()) as T;
+  };
+  const scenario = async (name: string, onOff: 'on' | 'off') => {
+    const res = await fetch(`http://127.0.0.1:${controlPort}/scenarios/${name}`, { method: 'PUT', body: JSON.stringify({ active: onOff === 'on' }) });
+    expect(res.status).toBe(200);
+  };
+  const activeAlarms = () => api<AlarmRecord[]>('/api/v1/alarms');
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'gw-analytics-demo-'));
+    httpPort = await freePort();
+    controlPort = await freePort();
+    let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
+    for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
+    text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
+    configFile = join(dir, 'demo.yaml');
+    writeFileSync(configFile, text);
+    // CRAC-1 holds its supply air at 18-20 °C (setpoint 18 plus its offset; 0.1 °C steps)
+    seedHistory(join(dir, 'data'), [{ pointId: 'crac1.supply_temp', value: (ts) => 19 + Math.round(Math.sin(ts / 97_000) * 2) / 10 }], { minutes: 180 });
+    child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
+    await waitFor(
+      async () => ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).ok ? true : undefined),
+      // generous: the demo starts five simulators and the gateway on a shared machine
+      60_000,
+      'the demo gateway',
+    ).catch((err) => {
+      throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
+    });
+    if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alarms`)).status === 401) {
+      const made = runCli(['token', 'create', '--name', 'analytics-e2e', '--role', 'viewer', '--config', configFile], { GATEWAY_DEMO_SNMP_COMMUNITY: 'analytics-e2e' });
+      expect(made.code, made.stderr).toBe(0);
+      headers = { authorization: `Bearer ${made.stdout.trim()}` };
+    }
+  }, 150_000);
+
+  afterAll(async () => {
+    await scenario('crac-degrading', 'off').catch(() => undefined);
+    await scenario('hot-spot', 'off').catch(() => undefined);
+    await stopCli(child);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('trains CRAC-1 from its history at start; the racks (no history) are still training', async () => {
+    const status = await waitFor(async () => {
+      const all = await api<AnalyticsPointStatus[]>('/api/v1/analytics');
+      return all.find((s) => s.point === 'crac1.supply_temp')?.state === 'ready' ? all : undefined;
+    }, 30_000, 'crac1.supply_temp trained');
+    const crac1 = status.find((s) => s.point === 'crac1.supply_temp')!;
+    expect(crac1.trainedMinutes).toBeGreaterThanOrEqual(170);
+    expect(crac1.checks).toEqual(['anomaly.band', 'anomaly.spike', 'anomaly.drift', 'forecast.limit']);
+    expect(status.find((s) => s.point === 'racks-a.a02-temperature')).toMatchObject({ state: 'training', checks: ['forecast.limit'] });
+    const band = await api<{ ts: number[]; lo: number[]; hi: number[] }>(`/api/v1/points/crac1.supply_temp/baseline?from=${Date.now() - 3_600_000}&to=${Date.now()}`);
+    expect(band.ts.length).toBeGreaterThan(50);
+    expect(band.lo[0]).toBeGreaterThan(17.5);
+    expect(band.hi[0]).toBeLessThan(20.5);
+  }, 60_000);
+
+  it('crac-degrading: a learned-baseline alarm on CRAC-1 comes long before its HI limit', async () => {
+    await scenario('crac-degrading', 'on');
+    try {
+      const found = await waitFor(async () => {
+        const alarms = await activeAlarms();
+        return alarms.find((a) => /^crac1\.supply_temp\.anomaly-(drift|band)$/.test(a.id) && a.active);
+      }, 240_000, 'a drift or band alarm on crac1.supply_temp');
+      const supply = (await api<{ value: number }>('/api/v1/points/crac1.supply_temp')).value;
+      // HI is 27 °C: the anomaly came with more than 3 °C to go
+      expect(supply).toBeLessThan(24);
+      expect(found.message).toMatch(/Supply air temperature/);
+      expect(found.message).toMatch(/expected/);
+      const limitAlarms = (await activeAlarms()).filter((a) => a.id.startsWith('crac1.supply-temp'));
+      expect(limitAlarms).toEqual([]);
+    } finally {
+      await scenario('crac-degrading', 'off');
+    }
+  }, 300_000);
+
+  it('hot-spot: "reaches HI 27 °C in about N min" before the racks\' HI alarm', async () => {
+    await scenario('hot-spot', 'on');
+    const pre = await waitFor(async () => {
+      const alarms = await activeAlarms();
+      return alarms.find((a) => /^racks-a\.a0[26]-temperature\.forecast-limit$/.test(a.id));
+    }, 240_000, 'a forecast pre-alarm on a hot rack');
+    expect(pre.message).toMatch(/reaches HI 27 ?°C in (about \d+ min|under 1 min)/);
+    expect(pre.severity).toBe('warning');
+    const rack = pre.point!;
+    const hiId = rack === 'racks-a.a02-temperature' ? 'rack-a02-inlet.hi' : 'rack-a06-inlet.hi';
+    // the pre-alarm came first: that rack's HI alarm is not raised yet
+    const hiThen = (await activeAlarms()).find((a) => a.id === hiId);
+    expect(hiThen?.active ?? false).toBe(false);
+    const forecast = await api<{ crossings: Array<{ level: string; at: number }> }>(`/api/v1/points/${rack}/forecast`);
+    expect(forecast.crossings.some((c) => c.level === 'hi' && c.at > Date.now())).toBe(true);
+    // and then the HI alarm follows
+    await waitFor(async () => ((await activeAlarms()).some((a) => a.id === hiId && a.active) ? true : undefined), 300_000, `${hiId} raised`);
+  }, 600_000);
+});

@@ -1,0 +1,165 @@
+/** Baselines: the season chosen by history length, seasonal shape and time zone, level shift, restore. */
+import { describe, expect, it } from 'vitest';
+import { createRng } from '../../core/sim-random.js';
+import { fitBaseline, restoreBaseline } from '../../gateway/analytics/model/baseline.js';
+import { median, robustScale, robustZ } from '../../gateway/analytics/model/robust.js';
+import type { FitOptions, MinutePoint } from '../../gateway/analytics/types.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tuesday 2026-12-01 00:00 UTC */
+const TUESDAY = Date.UTC(2026, 11, 1);
+const SIGMA = 0.3;
+
+/** a daily cycle peaking at 15:00 local (tzOffsetMin east of UTC) */
+const daily =
+  (tzOffsetMin = 0) =>
+  (ts: number) =>
+    19 + 1.5 * Math.sin((2 * Math.PI * ((ts + tzOffsetMin * MINUTE) / HOUR - 9)) / 24);
+
+function history(days: number, end: number, shape: (ts: number) => number, seed = 1): MinutePoint[] {
+  const rng = createRng(seed);
+  const out: MinutePoint[] = [];
+  for (let ts = end - days * DAY; ts < end; ts += MINUTE) out.push({ ts, value: shape(ts) + SIGMA * rng.gauss() });
+  return out;
+}
+
+const opts = (over: Partial<FitOptions> = {}): FitOptions => ({
+  season: ['day', 'week'],
+  minTrainingMinutes: 60,
+  sensitivity: 'medium',
+  now: TUESDAY + 14 * DAY,
+  ...over,
+});
+
+describe('robust statistics', () => {
+  it('median, 1.4826 × MAD ≈ σ of normal noise, and z', () => {
+    const rng = createRng(7);
+    const xs = Array.from({ length: 5000 }, () => 10 + 2 * rng.gauss());
+    expect(median([3, 1, 2])).toBe(2);
+    expect(Number.isNaN(median([]))).toBe(true);
+    expect(robustScale(xs)).toBeGreaterThan(1.9);
+    expect(robustScale(xs)).toBeLessThan(2.1);
+    expect(robustZ(16, 10, 2)).toBe(3);
+  });
+
+  it('never returns 0: a flat series floors at its level, a quantised one at half its step', () => {
+    expect(robustScale([20, 20, 20, 20])).toBeCloseTo(20e-6, 10);
+    expect(robustScale([0, 0, 0])).toBe(1e-9);
+    // MAD of mostly-equal values is 0; the 0.5 resolution gives 0.25
+    expect(robustScale([5, 5, 5, 5, 5, 5.5])).toBe(0.25);
+  });
+});
+
+describe('fitBaseline', () => {
+  const end = TUESDAY + 20 * DAY;
+  it('is null while training (fewer minutes than minTrainingMinutes)', () => {
+    expect(fitBaseline(history(30 / 1440, end, daily()), opts({ now: end }))).toBeNull();
+    expect(fitBaseline([], opts({ now: end }))).toBeNull();
+    expect(fitBaseline(history(61 / 1440, end, daily()), opts({ now: end }))?.kind).toBe('recent');
+  });
+
+  it('chooses the season by history length and the configured seasons', () => {
+    const kind = (days: number, season: FitOptions['season']) => fitBaseline(history(days, end, daily()), opts({ now: end, season }))?.kind;
+    expect(kind(0.125, ['day', 'week'])).toBe('recent');
+    expect(kind(1.9, ['day', 'week'])).toBe('recent');
+    expect(kind(2, ['day', 'week'])).toBe('day');
+    expect(kind(13.9, ['day', 'week'])).toBe('day');
+    expect(kind(14, ['day', 'week'])).toBe('week');
+    expect(kind(15, ['day'])).toBe('day');
+    expect(kind(15, [])).toBe('recent');
+    expect(kind(3, ['week'])).toBe('recent');
+  });
+
+  it('recent: a flat band from the median and spread of the last 6 hours', () => {
+    // a level of 25 a day ago and 19 in the last 6 h: only the recent level counts
+    const pts = history(1, end, (ts) => (ts >= end - 6 * HOUR ? 19 : 25));
+    const m = fitBaseline(pts, opts({ now: end }))!;
+    expect(m.kind).toBe('recent');
+    const b = m.bandAt(end + 3 * HOUR);
+    expect(b.expected).toBeCloseTo(19, 1);
+    expect(m.scale).toBeGreaterThan(0.25);
+    expect(m.scale).toBeLessThan(0.35);
+    expect(b.hi - b.expected).toBeCloseTo(3.5 * m.scale, 9);
+    expect(m.bandAt(end + 11 * HOUR)).toEqual(b);
+  });
+
+  it('day: follows the daily cycle, glides across the hour, learns σ; local time by tzOffsetMin', () => {
+    for (const tz of [0, 540]) {
+      const m = fitBaseline(history(7, end, daily(tz)), opts({ now: end, season: ['day'], tzOffsetMin: tz }))!;
+      expect(m.kind).toBe('day');
+      for (let h = 0; h < 24; h += 1.25) {
+        const ts = end + h * HOUR;
+        expect(Math.abs(m.bandAt(ts).expected - daily(tz)(ts))).toBeLessThan(0.12);
+      }
+      expect(m.scale).toBeGreaterThan(0.27);
+      expect(m.scale).toBeLessThan(0.34);
+    }
+    const m = fitBaseline(history(7, end, daily()), opts({ now: end, season: ['day'] }))!;
+    const at14 = end + 14 * HOUR;
+    expect(Math.abs(m.bandAt(at14 - 1000).expected - m.bandAt(at14 + 1000).expected)).toBeLessThan(0.005);
+    expect(Math.abs(m.bandAt(at14 - 1000).hi - m.bandAt(at14 + 1000).hi)).toBeLessThan(0.005);
+  });
+
+  it('band width by sensitivity, never below 0.5 % of the level', () => {
+    const pts = history(3, end, daily());
+    const half = (s: FitOptions['sensitivity']) => {
+      const b = fitBaseline(pts, opts({ now: end, sensitivity: s }))!.bandAt(end + HOUR);
+      return b.hi - b.expected;
+    };
+    expect(half('low') / half('high')).toBeCloseTo(4.5 / 2.5, 1);
+    expect(half('medium') / half('high')).toBeCloseTo(3.5 / 2.5, 1);
+    const flat = fitBaseline(history(1, end, () => 400).map((p) => ({ ts: p.ts, value: 400 })), opts({ now: end }))!;
+    const b = flat.bandAt(end);
+    expect(flat.scale).toBeGreaterThan(0);
+    expect(b.hi - b.expected).toBeCloseTo(2, 9);
+  });
+
+  it('week: learns a weekend apart from weekdays', () => {
+    // weekdays 19, weekends 16 (UTC)
+    const weekend = (ts: number) => {
+      const dow = (Math.floor(ts / DAY) + 3) % 7; // Monday 0
+      return dow >= 5 ? 16 : 19;
+    };
+    const pts = history(21, end, weekend);
+    const week = fitBaseline(pts, opts({ now: end }))!;
+    expect(week.kind).toBe('week');
+    const saturdayNoon = TUESDAY + 25 * DAY + 12 * HOUR; // 2026-12-26 is a Saturday
+    const tuesdayNoon = TUESDAY + 21 * DAY + 12 * HOUR;
+    expect(week.bandAt(saturdayNoon).expected).toBeCloseTo(16, 0);
+    expect(week.bandAt(tuesdayNoon).expected).toBeCloseTo(19, 0);
+    // the day model cannot tell the days apart: its spread swallows the weekend
+    const day = fitBaseline(pts, opts({ now: end, season: ['day'] }))!;
+    expect(day.scale).toBeGreaterThan(week.scale);
+  });
+
+  it('follows a small recent level shift, but does not learn a large one away', () => {
+    const base = history(3, end, daily(), 3);
+    const shifted = (by: number) => base.map((p) => (p.ts >= end - HOUR ? { ts: p.ts, value: p.value + by } : p));
+    const plain = fitBaseline(base, opts({ now: end }))!;
+    // σ 0.3: 0.1 is a third of a scale (followed), 3 is ten scales (not: it is what the detectors must see)
+    const small = fitBaseline(shifted(0.1), opts({ now: end }))!;
+    const large = fitBaseline(shifted(3), opts({ now: end }))!;
+    const t = end + 10 * MINUTE;
+    // followed within the noise of a 60-minute median (σ/√60 · 1.25 ≈ 0.05)
+    expect(small.bandAt(t).expected - plain.bandAt(t).expected).toBeGreaterThan(0.04);
+    expect(small.bandAt(t).expected - plain.bandAt(t).expected).toBeLessThan(0.16);
+    // only the bucket medians move a little (a third of that hour's minutes are shifted); the level is not followed
+    expect(Math.abs(large.bandAt(t).expected - plain.bandAt(t).expected)).toBeLessThan(0.3);
+    expect(large.toJSON().params['level']).toBe(0);
+  });
+
+  it('restoreBaseline(toJSON()) gives the same bands, through JSON, for each kind', () => {
+    for (const days of [0.2, 3, 15]) {
+      const m = fitBaseline(history(days, end, daily(), 5), opts({ now: end, tzOffsetMin: 540 }))!;
+      const back = restoreBaseline(JSON.parse(JSON.stringify(m.toJSON())));
+      expect(back.kind).toBe(m.kind);
+      expect(back.scale).toBe(m.scale);
+      expect(back.fittedAt).toBe(end);
+      expect(back.trainedMinutes).toBe(m.trainedMinutes);
+      for (let ts = end; ts < end + 8 * DAY; ts += 37 * MINUTE) expect(back.bandAt(ts)).toEqual(m.bandAt(ts));
+    }
+    expect(() => restoreBaseline({ kind: 'day', fittedAt: 0, trainedMinutes: 1, params: { medians: [1] } })).toThrow(/bad day/);
+  });
+});

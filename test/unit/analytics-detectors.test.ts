@@ -1,0 +1,285 @@
+/** Anomaly detectors on deterministic series: clean → nothing; each injected fault → its finding, with its message. */
+import { describe, expect, it } from 'vitest';
+import { createRng, type Rng } from '../../core/sim-random.js';
+import { fitBaseline, restoreBaseline } from '../../gateway/analytics/model/baseline.js';
+import {
+  createBandDetector,
+  createDriftDetector,
+  createPeerDetector,
+  createSpikeDetector,
+} from '../../gateway/analytics/model/detectors/index.js';
+import type { BaselineModel, Detector, MinutePoint } from '../../gateway/analytics/types.js';
+
+const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
+const DAY = 24 * HOUR;
+/** Tuesday 2026-12-01 00:00 UTC */
+const TUESDAY = Date.UTC(2026, 11, 1);
+const SIGMA = 0.3;
+const STEP = 10_000;
+const label = { name: 'Supply air temperature', unit: '°C' };
+const daily = (ts: number) => 19 + 1.5 * Math.sin((2 * Math.PI * (ts / HOUR - 9)) / 24);
+
+/** the baseline of 7 days of a daily cycle with minute noise σ, fitted at `at` */
+function trainedBaseline(at: number, seed = 1): BaselineModel {
+  const rng = createRng(seed);
+  const pts: MinutePoint[] = [];
+  for (let ts = at - 7 * DAY; ts < at; ts += MINUTE) pts.push({ ts, value: daily(ts) + SIGMA * rng.gauss() });
+  return fitBaseline(pts, { season: ['day', 'week'], minTrainingMinutes: 60, sensitivity: 'medium', now: at })!;
+}
+
+/**
+ * Live samples every 10 s: the shape plus noise that holds within a minute (so minute means have
+ * the spread σ the baseline learned) and a little sample jitter.
+ */
+function* live(from: number, to: number, shape: (ts: number) => number, rng: Rng): Generator<MinutePoint> {
+  let minute = -1;
+  let noise = 0;
+  for (let ts = from; ts < to; ts += STEP) {
+    const m = Math.floor(ts / MINUTE);
+    if (m !== minute) {
+      minute = m;
+      noise = SIGMA * rng.gauss();
+    }
+    yield { ts, value: shape(ts) + noise + 0.05 * SIGMA * rng.gauss() };
+  }
+}
+
+/** feeds samples, and returns the times the finding was active (checked after every sample) */
+function run(d: Detector, samples: Iterable<MinutePoint>, baseline: BaselineModel | null): number[] {
+  const active: number[] = [];
+  for (const s of samples) {
+    d.observe(s.ts, s.value, baseline);
+    if (d.finding(s.ts).active) active.push(s.ts);
+  }
+  return active;
+}
+
+/** the longest run of consecutive active checks, in ms */
+function longestRun(active: number[]): number {
+  let best = 0;
+  let start = active[0] ?? 0;
+  for (let i = 1; i <= active.length; i++) {
+    if (i === active.length || active[i]! - active[i - 1]! > STEP) {
+      best = Math.max(best, active[i - 1]! - start + STEP);
+      start = active[i] ?? 0;
+    }
+  }
+  return best;
+}
+
+const start = TUESDAY + 7 * DAY;
+const baseline = trainedBaseline(start);
+
+describe('band detector', () => {
+  it('a clean day never stays outside the band for onDelayS (300 s)', () => {
+    const active = run(createBandDetector({ label }), live(start, start + DAY, daily, createRng(11)), baseline);
+    expect(longestRun(active)).toBeLessThan(300_000);
+    expect(active.length).toBeLessThan(0.005 * 8640);
+  });
+
+  it('a step of 6σ is outside the band while it lasts; no baseline: inactive', () => {
+    const d = createBandDetector({ label });
+    const stepAt = start + 2 * HOUR;
+    const shape = (ts: number) => daily(ts) + (ts >= stepAt ? 6 * SIGMA : 0);
+    const active = run(d, live(start, stepAt + 30 * MINUTE, shape, createRng(12)), baseline);
+    expect(active.filter((t) => t >= stepAt).length).toBeGreaterThan(0.95 * 180);
+    expect(longestRun(active.filter((t) => t < stepAt))).toBeLessThan(300_000);
+    d.observe(stepAt + 31 * MINUTE, 40, null);
+    expect(d.finding(stepAt + 31 * MINUTE)).toEqual({ active: false, text: null });
+  });
+
+  it('says what was seen and what was expected, for when', () => {
+    // a day baseline with exactly 19.15 ± 0.95 all day
+    const fixed = restoreBaseline({
+      kind: 'day',
+      fittedAt: 0,
+      trainedMinutes: 4000,
+      params: { medians: Array(24).fill(19.15), scales: Array(24).fill(0.95 / 3.5), level: 0, scale: 0.95 / 3.5, k: 3.5, tzOffsetMin: 0 },
+    });
+    const d = createBandDetector({ label: { ...label, tzOffsetMin: 540 } });
+    const at = TUESDAY + 5 * HOUR; // 14:00 in Seoul
+    d.observe(at, 23.94, fixed);
+    expect(d.finding(at)).toEqual({ active: true, text: 'Supply air temperature 23.9 °C, expected 18.2–20.1 °C for Tuesday 14:00' });
+    const recent = restoreBaseline({ kind: 'recent', fittedAt: 0, trainedMinutes: 90, params: { center: 450, scale: 10, k: 3.5 } });
+    const kw = createBandDetector({ label: { name: 'UPS load', unit: 'kW' } });
+    kw.observe(at, 512.4, recent);
+    expect(kw.finding(at).text).toBe('UPS load 512 kW, expected 415–485 kW');
+    kw.observe(at + STEP, 470, recent);
+    expect(kw.finding(at + STEP)).toEqual({ active: false, text: null });
+  });
+});
+
+describe('spike detector', () => {
+  /** 1 Hz samples with white noise of σ/3: the baseline's spread (σ) is then the floor the z-score uses */
+  function* white(from: number, to: number, rng: Rng): Generator<MinutePoint> {
+    for (let ts = from; ts < to; ts += 1000) yield { ts, value: daily(ts) + (SIGMA / 3) * rng.gauss() };
+  }
+
+  it('a clean day has no spike (10 s samples with minute-held noise, and 1 Hz white noise)', () => {
+    expect(run(createSpikeDetector({ label, sensitivity: 'medium' }), live(start, start + DAY, daily, createRng(21)), baseline)).toEqual([]);
+    expect(run(createSpikeDetector({ label, sensitivity: 'high' }), white(start, start + 6 * HOUR, createRng(21)), baseline)).toEqual([]);
+  });
+
+  it('one sample of +12σ is a spike for 60 s, then gone', () => {
+    const d = createSpikeDetector({ label, sensitivity: 'medium' });
+    const spikeAt = start + HOUR;
+    run(d, white(start, spikeAt, createRng(22)), baseline);
+    d.observe(spikeAt, daily(spikeAt) + 12 * baseline.scale, baseline);
+    const f = d.finding(spikeAt + 1000);
+    expect(f.active).toBe(true);
+    expect(f.text).toMatch(/^Supply air temperature spiked to 2\d\.\d °C, expected about 1\d\.\d °C$/);
+    const after = run(d, white(spikeAt + 1000, spikeAt + 10 * MINUTE, createRng(23)), baseline);
+    expect(after.at(-1)).toBe(spikeAt + 60_000);
+    expect(after.length).toBe(60);
+    expect(d.finding(spikeAt + 61_000)).toEqual({ active: false, text: null });
+  });
+
+  it('the sensitivity sets the threshold: +6σ is a spike only at high, +8σ at medium too', () => {
+    const judge = (sensitivity: 'low' | 'medium' | 'high', by: number) => {
+      const d = createSpikeDetector({ label, sensitivity });
+      run(d, white(start, start + 10 * MINUTE, createRng(24)), baseline);
+      const at = start + 10 * MINUTE;
+      d.observe(at, daily(at) + by * baseline.scale, baseline);
+      return d.finding(at).active;
+    };
+    expect([judge('low', 6), judge('medium', 6), judge('high', 6)]).toEqual([false, false, true]);
+    expect([judge('low', 8), judge('medium', 8), judge('high', 8)]).toEqual([false, true, true]);
+  });
+});
+
+describe('drift detector', () => {
+  it('a clean day never drifts; no baseline: inactive', () => {
+    expect(run(createDriftDetector({ label, sensitivity: 'medium' }), live(start, start + DAY, daily, createRng(31)), baseline)).toEqual([]);
+    expect(run(createDriftDetector({ label, sensitivity: 'high' }), live(start, start + HOUR, (ts) => daily(ts) + 5, createRng(31)), null)).toEqual([]);
+  });
+
+  it('a step of 2σ, inside the band, is a drift within minutes; it returns after the step ends', () => {
+    const d = createDriftDetector({ label, sensitivity: 'medium' });
+    const stepAt = start + 2 * HOUR;
+    const endAt = stepAt + HOUR;
+    const shape = (ts: number) => daily(ts) + (ts >= stepAt && ts < endAt ? 2 * SIGMA : 0);
+    const rng = createRng(32);
+    const active = run(d, live(start, stepAt + 30 * MINUTE, shape, rng), baseline);
+    expect(d.finding(stepAt + 30 * MINUTE).text).toMatch(/^Supply air temperature drifting up: \d+\.\d °C, expected \d+\.\d °C$/);
+    active.push(...run(d, live(stepAt + 30 * MINUTE, endAt + HOUR, shape, rng), baseline));
+    expect(active[0]).toBeGreaterThan(stepAt);
+    expect(active[0]! - stepAt).toBeLessThan(10 * MINUTE);
+    // back at normal the sum falls by k = 0.5 a minute from its cap (1.25 h) to h/2: about 12 minutes
+    expect(active.at(-1)! - endAt).toBeLessThan(15 * MINUTE);
+    expect(active.at(-1)! - endAt).toBeGreaterThan(5 * MINUTE);
+  });
+
+  it('a step of 5σ down: band and drift both active, drift says down', () => {
+    const band = createBandDetector({ label });
+    const drift = createDriftDetector({ label, sensitivity: 'medium' });
+    const stepAt = start + HOUR;
+    const samples = [...live(start, stepAt + 20 * MINUTE, (ts) => daily(ts) - (ts >= stepAt ? 5 * SIGMA : 0), createRng(33))];
+    for (const s of samples) {
+      band.observe(s.ts, s.value, baseline);
+      drift.observe(s.ts, s.value, baseline);
+    }
+    const now = stepAt + 20 * MINUTE - STEP;
+    expect(band.finding(now).active).toBe(true);
+    expect(drift.finding(now).active).toBe(true);
+    expect(drift.finding(now).text).toContain('drifting down');
+  });
+
+  /** minutes from the ramp's start until drift, the first band finding, the band alarm (outside for onDelayS 300 s), and the noise-free exit */
+  function ramp(sigmasPerMin: number, seed: number) {
+    const band = createBandDetector({ label });
+    const drift = createDriftDetector({ label, sensitivity: 'medium' });
+    const rampAt = start + 3 * HOUR;
+    const shape = (ts: number) => daily(ts) + (ts >= rampAt ? (sigmasPerMin * baseline.scale * (ts - rampAt)) / MINUTE : 0);
+    let driftAt: number | null = null;
+    let bandAt: number | null = null;
+    let outsideSince: number | null = null;
+    let bandAlarmAt: number | null = null;
+    for (const s of live(start, rampAt + 40 * MINUTE, shape, createRng(seed))) {
+      band.observe(s.ts, s.value, baseline);
+      drift.observe(s.ts, s.value, baseline);
+      const outside = band.finding(s.ts).active;
+      if (s.ts >= rampAt && bandAt === null && outside) bandAt = s.ts;
+      outsideSince = outside ? (outsideSince ?? s.ts) : null;
+      if (bandAlarmAt === null && outsideSince !== null && s.ts - outsideSince >= 300_000) bandAlarmAt = s.ts;
+      if (driftAt === null && drift.finding(s.ts).active) driftAt = s.ts;
+    }
+    const min = (t: number | null) => (t === null ? Number.POSITIVE_INFINITY : (t - rampAt) / MINUTE);
+    return { drift: min(driftAt), firstOutside: min(bandAt), bandAlarm: min(bandAlarmAt), leavesBand: (baseline.bandAt(rampAt).hi - baseline.bandAt(rampAt).expected) / baseline.scale / sigmasPerMin };
+  }
+
+  it('a slow ramp of 0.5σ/min is a drift minutes before the band alarm (outside for onDelayS)', () => {
+    for (const seed of [34, 35, 36]) {
+      const r = ramp(0.5, seed);
+      expect(r.drift).toBeGreaterThan(0);
+      // CUSUM (k 0.5, h 8) on this ramp crosses at ~6.7 min, while the noise-free value leaves the
+      // medium band (3.5 scales) at 7 min: the band *finding* may come first when noise helps it,
+      // the band *alarm* waits another onDelayS
+      expect(r.drift).toBeLessThan(r.leavesBand + 1);
+      expect(r.drift).toBeLessThan(r.bandAlarm);
+    }
+  });
+
+  it('a slower ramp of 0.2σ/min is a drift minutes before its value leaves the band', () => {
+    for (const seed of [37, 38, 39]) {
+      const r = ramp(0.2, seed);
+      expect(r.drift).toBeGreaterThan(0);
+      // noise alone may touch the band for a moment (seed 38 does at 4 min): the ramp leaves it at ~16.5 min
+      expect(r.drift).toBeLessThan(r.leavesBand - 2);
+      expect(r.drift).toBeLessThan(r.bandAlarm);
+    }
+  });
+});
+
+describe('peer detector', () => {
+  /** four identical units sharing the daily cycle, each with its own noise; unit `offset` moves by `by` from `at` */
+  function site(offsetUnit: number, by: number, at: number, sensitivity: 'medium' | 'high') {
+    const rngs = [0, 1, 2, 3].map((i) => createRng(40 + i));
+    const latest = [0, 0, 0, 0];
+    const detectors = [0, 1, 2, 3].map((i) =>
+      createPeerDetector({
+        label: { ...label, name: `CRAC ${i + 1} supply air temperature` },
+        sensitivity,
+        peerValues: () => latest.filter((_, j) => j !== i),
+      }),
+    );
+    const active: number[][] = [[], [], [], []];
+    let minute = -1;
+    const noise = [0, 0, 0, 0];
+    for (let ts = start; ts < start + 6 * HOUR; ts += STEP) {
+      if (Math.floor(ts / MINUTE) !== minute) {
+        minute = Math.floor(ts / MINUTE);
+        for (let i = 0; i < 4; i++) noise[i] = SIGMA * rngs[i]!.gauss();
+      }
+      for (let i = 0; i < 4; i++) latest[i] = daily(ts) + noise[i]! + (i === offsetUnit && ts >= at ? by : 0);
+      for (let i = 0; i < 4; i++) {
+        detectors[i]!.observe(ts, latest[i]!, baseline);
+        if (detectors[i]!.finding(ts).active) active[i]!.push(ts);
+      }
+    }
+    return { active, detectors, end: start + 6 * HOUR - STEP };
+  }
+
+  it('identical units running normally: no finding', () => {
+    const { active } = site(0, 0, start, 'high');
+    expect(active.map((a) => a.length)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('one of four offset by 4σ: a finding on that one only, within minutes, with its text', () => {
+    const at = start + 2 * HOUR;
+    const { active, detectors, end } = site(2, 4 * SIGMA, at, 'high');
+    expect(active[0]).toEqual([]);
+    expect(active[1]).toEqual([]);
+    expect(active[3]).toEqual([]);
+    expect(active[2]![0]).toBeGreaterThan(at);
+    // the EWMA (α 0.3) needs ~7 minutes to reach 90 % of the offset, then 3 consecutive minutes
+    expect(active[2]![0]! - at).toBeLessThan(20 * MINUTE);
+    expect(active[2]!.at(-1)).toBe(end);
+    expect(detectors[2]!.finding(end).text).toMatch(/^CRAC 3 supply air temperature \d+\.\d °C, its peers \d+\.\d °C \(median of 3\)$/);
+  });
+
+  it('needs two peers with values', () => {
+    const d = createPeerDetector({ label, sensitivity: 'high', peerValues: () => [19, Number.NaN] });
+    expect(run(d, live(start, start + 2 * HOUR, (ts) => daily(ts) + 5, createRng(49)), baseline)).toEqual([]);
+  });
+});
