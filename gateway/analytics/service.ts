@@ -27,6 +27,8 @@ import type {
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
+/** below this much history a baseline is refitted every quarter of its age instead of every refitEveryMs */
+const YOUNG_MINUTES = 6 * 60;
 /** the forecast keeps one sample per 5 s: 1 000 points at 1 Hz hold minutes of trend in little memory */
 const FORECAST_SPACING_MS = 5_000;
 /** a peer's value older than this is not compared */
@@ -203,7 +205,9 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
         models.save(spec.point, fitted.toJSON());
         if (first) logger.info('analytics baseline ready', { point: spec.point, kind: fitted.kind, minutes: history.length });
       }
-      state.nextFitAt = at + (fitted ? refitEveryMs : trainingRetryMs);
+      // A young baseline (a few hours of history) is refitted sooner: it grows fast and learnt little.
+      const young = history.length < YOUNG_MINUTES;
+      state.nextFitAt = at + (!fitted ? trainingRetryMs : young ? Math.max(trainingRetryMs, (history.length * MINUTE_MS) / 4) : refitEveryMs);
       counters.refits++;
     } catch (err) {
       counters.refitFailures++;

@@ -1,7 +1,7 @@
 /**
  * Values for simulated environmental sensors, picked from a point's key: rack inlet temperature
  * and humidity, leak ropes, door contacts; anything else drifts gently. Scenario `hot-spot`:
- * the hot racks' inlet air climbs ~1.2 °C a minute toward 38 °C (a blocked floor tile, a failed
+ * the hot racks' inlet air climbs ~0.6 °C a minute toward 38 °C (a blocked floor tile, a failed
  * blanking panel): slow enough for a forecast to see HI 27 °C coming minutes ahead; it falls back
  * when it ends. Loss of cooling: while no cooling unit at the
  * sensor's location cools (a tripped duty CRAC, its standby not started yet; see
@@ -34,7 +34,7 @@ function approach(current: number, target: number, perSecond: number, dtS: numbe
 }
 
 /** how fast (°C/s) a hot spot's inlet air climbs */
-const HOT_SPOT_RATE = 0.02;
+const HOT_SPOT_RATE = 0.01;
 /** how far above normal a rack's inlet air climbs without cooling, and how fast (°C/s) */
 const NO_COOLING_RISE = 12;
 const NO_COOLING_RATE = 0.05;

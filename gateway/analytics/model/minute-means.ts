@@ -19,14 +19,15 @@ export interface MinuteMeans {
   reset(): void;
 }
 
-export function createMinuteMeans(width: number): MinuteMeans {
+/** `periodMs`: a period other than the minute (the drift check judges quarter hours) */
+export function createMinuteMeans(width: number, periodMs = MINUTE): MinuteMeans {
   let minute: number | null = null;
   let sums = new Array<number>(width).fill(0);
   let count = 0;
   const means = () => sums.map((s) => s / count);
   return {
     add(ts, values) {
-      const m = Math.floor(ts / MINUTE) * MINUTE;
+      const m = Math.floor(ts / periodMs) * periodMs;
       let closed: ClosedMinute | null = null;
       if (minute !== null && m !== minute && count > 0) {
         closed = { minute, means: means() };
@@ -40,7 +41,7 @@ export function createMinuteMeans(width: number): MinuteMeans {
     },
     open(now) {
       if (minute === null || count === 0) return null;
-      return { means: means(), fraction: Math.min(1, Math.max(0, (now - minute) / MINUTE)) };
+      return { means: means(), fraction: Math.min(1, Math.max(0, (now - minute) / periodMs)) };
     },
     reset() {
       minute = null;

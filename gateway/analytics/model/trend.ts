@@ -30,7 +30,8 @@ export function fitTrend(samples: readonly MinutePoint[], now: number, windowMin
   const window = samples.filter((s) => s.ts > from && s.ts <= now && Number.isFinite(s.value));
   if (window.length < MIN_SAMPLES) return null;
   const span = window[window.length - 1]!.ts - window[0]!.ts;
-  if (span < MIN_SPAN) return null;
+  // at least 3 minutes, or most of a shorter window (a 3-minute window for fast-turning air)
+  if (span < Math.min(MIN_SPAN, windowMin * MINUTE * 0.6)) return null;
   const { slope, intercept } = theilSen(window, now);
   const stride = Math.ceil(window.length / MAX_RESIDUALS);
   const residuals: number[] = [];
