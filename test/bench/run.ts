@@ -4,6 +4,7 @@
  * table; the exit code is non-zero only when a benchmark could not run.
  */
 import { benchAlarms } from './alarms-engine.js';
+import { benchAnalyticsBudget } from './analytics-budget.js';
 import { type BenchRow, printTable } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { builtCli } from './gateway-processes.js';
@@ -34,6 +35,7 @@ async function main(): Promise<number> {
     ['store ingest', benchStoreIngest],
     ['alarm engine', benchAlarms],
     ['incident evaluation (500 rules, topology, 10 k points)', benchIncidentEval],
+    ['analytics budget (1 000 analysed of 10 k points: ingest, refit CPU, RSS)', benchAnalyticsBudget],
     ['event snapshot build (50 points x 15 min)', benchSnapshotBuild],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],

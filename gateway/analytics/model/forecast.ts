@@ -100,8 +100,9 @@ export function createForecastDetector(opts: {
     observe(ts, value, baseline) {
       samples.push({ ts, value });
       while (head < samples.length && samples[head]!.ts <= ts - windowMs) head++;
-      // drop the consumed head now and then instead of shifting on every sample
-      if (head > 1024) {
+      // drop the consumed head once it is half the array, instead of shifting on every sample
+      // (a fixed 1 024 let a 10-minute window of 120 samples grow to 1 150 per point)
+      if (head > 32 && head * 2 > samples.length) {
         samples = samples.slice(head);
         head = 0;
       }
