@@ -45,20 +45,20 @@ describe('control server', () => {
     const res = await fetch(`${control.url}/scenarios`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toMatch(/application\/json/);
-    expect(await res.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
+    expect(await res.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false, 'crac-degrading': false });
   });
 
   it('PUT /scenarios/{name} switches it and the registers show it at once', async () => {
     const on = await put('/scenarios/power-failure', '{"active":true}');
     expect(on.status).toBe(200);
-    expect(await on.json()).toEqual({ 'power-failure': true, 'cooling-failure': false, 'hot-spot': false });
+    expect(await on.json()).toEqual({ 'power-failure': true, 'cooling-failure': false, 'hot-spot': false, 'crac-degrading': false });
     expect(site.scenarios()['power-failure']).toBe(true);
     const status = site.slave('ups1').bank.getWords('holding', 0, 1);
     const onBattery = ups.points.find((p) => p.key === 'on_battery')!;
     expect(decodeRegisters(onBattery, status, 0).value).toBe(true);
 
     const off = await put('/scenarios/power-failure', '{"active":false}');
-    expect(await off.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
+    expect(await off.json()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false, 'crac-degrading': false });
     expect(site.slave('ups1').value('on_battery')).toBe(false);
   });
 
@@ -73,7 +73,7 @@ describe('control server', () => {
     expect(res.status).toBe(status);
     const json = (await res.json()) as { error: string };
     expect(json.error).toMatch(message);
-    expect(site.scenarios()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false });
+    expect(site.scenarios()).toEqual({ 'power-failure': false, 'cooling-failure': false, 'hot-spot': false, 'crac-degrading': false });
   });
 
   it('a wrong method is 405', async () => {
