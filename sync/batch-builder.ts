@@ -28,10 +28,12 @@ export interface BatchBuilderOptions {
   transport: Pick<Transport, 'encode'>;
   limits: BatchLimits;
   logger: Logger;
+  /** the streams the target carries (default both) */
+  streams?: readonly SyncStream[];
 }
 
 export interface BatchBuilder {
-  /** The batch after the cursor, or undefined when both streams are sent; throws when the store fails. */
+  /** The batch after the cursor, or undefined when every carried stream is sent; throws when the store fails. */
   next(cursor: Readonly<Record<SyncStream, number>>): PreparedBatch | undefined;
   /** Reads and encodes the batch after `batch` ahead of its ack; a store failure just means no prefetch. */
   prefetchAfter(batch: Batch): void;
@@ -49,12 +51,13 @@ export function createBatchBuilder(opts: BatchBuilderOptions): BatchBuilder {
   const { store, reader, transport, logger } = opts;
   const limits: BatchLimits = { ...opts.limits };
   const gapSeqs: Record<SyncStream, number> = { events: 0, readings: 0 };
+  const carries = new Set<SyncStream>(opts.streams ?? ['events', 'readings']);
   let prefetched: PreparedBatch | undefined;
 
   function pickStream(cursor: Readonly<Record<SyncStream, number>>): SyncStream | undefined {
     const stats = store.stats();
-    if (stats.lastEventSeq > cursor.events) return 'events';
-    if (stats.lastReadingSeq > cursor.readings) return 'readings';
+    if (carries.has('events') && stats.lastEventSeq > cursor.events) return 'events';
+    if (carries.has('readings') && stats.lastReadingSeq > cursor.readings) return 'readings';
     return undefined;
   }
 

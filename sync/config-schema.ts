@@ -5,13 +5,13 @@
  */
 import { z } from 'zod';
 import { type Secret, secretString } from '../core/secret.js';
+import { type NatsTargetConfig, natsTargetSchema } from './nats/config-schema.js';
+import { id, type RetryPolicy, retryShape, urlWith } from './schema-parts.js';
+import { type InfluxTargetConfig, influxTargetSchema, type PrometheusTargetConfig, prometheusTargetSchema } from './tsdb/config-schema.js';
 
-export interface RetryPolicy {
-  /** first wait after a failure */
-  retryInitialMs: number;
-  /** longest wait between attempts for failures that may pass (network, 5xx, timeouts) */
-  retryMaxMs: number;
-}
+export type { RetryPolicy } from './schema-parts.js';
+export type { NatsTargetConfig } from './nats/config-schema.js';
+export type { InfluxTargetConfig, PrometheusTargetConfig } from './tsdb/config-schema.js';
 
 export interface HttpTargetConfig extends RetryPolicy {
   id: string;
@@ -47,7 +47,8 @@ export interface MqttTargetConfig extends RetryPolicy {
   keepaliveS: number;
 }
 
-export type SyncTargetConfig = HttpTargetConfig | MqttTargetConfig;
+export type SyncTargetConfig = HttpTargetConfig | MqttTargetConfig | NatsTargetConfig | PrometheusTargetConfig | InfluxTargetConfig;
+export type SyncTargetKind = SyncTargetConfig['kind'];
 
 export interface PullConfig {
   /** consumer names the pull API accepts acks for (each gets its own cursor) */
@@ -65,24 +66,6 @@ export interface SyncSection {
   pull: PullConfig;
   targets: SyncTargetConfig[];
 }
-
-const ID = /^[a-z0-9_-]+$/;
-const id = () => z.string().regex(ID, 'has characters other than a-z, 0-9, _ and -');
-
-function urlWith(schemes: readonly string[]) {
-  return z.string().refine((text) => {
-    try {
-      return schemes.includes(new URL(text).protocol.replace(/:$/, ''));
-    } catch {
-      return false;
-    }
-  }, `must be a URL starting with ${schemes.map((s) => `${s}://`).join(' or ')}`);
-}
-
-const retryShape = {
-  retryInitialMs: z.int().min(1).max(3_600_000).default(1000),
-  retryMaxMs: z.int().min(1).max(86_400_000).default(60_000),
-};
 
 const httpTargetSchema = z.strictObject({
   id: id(),
@@ -124,7 +107,9 @@ export const syncSchema = z
         maxLimit: z.int().min(1).max(100_000).default(10_000),
       })
       .prefault({}),
-    targets: z.array(z.discriminatedUnion('kind', [httpTargetSchema, mqttTargetSchema])).default([]),
+    targets: z
+      .array(z.discriminatedUnion('kind', [httpTargetSchema, mqttTargetSchema, natsTargetSchema, prometheusTargetSchema, influxTargetSchema]))
+      .default([]),
   })
   .superRefine((sync, ctx) => {
     // Push targets and pull consumers share one cursor namespace.

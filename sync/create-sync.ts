@@ -8,13 +8,16 @@ import type { ControlService } from '../gateway/control/types.js';
 import { publicUrl } from '../core/redact-url.js';
 import { createBatchReader } from './batch.js';
 import { type CommandLog, openCommandLog } from './command-log.js';
-import type { SyncSection, SyncTargetConfig } from './config-schema.js';
+import type { MqttTargetConfig, SyncSection, SyncTargetConfig } from './config-schema.js';
 import { type SyncHealth, syncHealth } from './health.js';
 import { createHttpTransport } from './http-transport.js';
 import { type SyncMetricFamily, syncMetrics } from './metrics.js';
 import { createPullRoutes, type VerifyToken } from './pull-routes.js';
 import { createTargetRunner, type SyncStore, type TargetRunner } from './target-runner.js';
 import type { Transport } from './transport.js';
+import type { SeriesInfoLookup } from './tsdb/series-labels.js';
+
+export type { SeriesInfo } from './tsdb/series-labels.js';
 
 export interface SyncOptions {
   config: SyncSection;
@@ -31,7 +34,10 @@ export interface SyncOptions {
    * Absent: MQTT targets subscribe to nothing.
    */
   commands?: { control: ControlService; logFile: string };
+  /** What a time-series database labels each series with (device, point key, kind, unit); from the catalog. */
+  seriesInfo?: SeriesInfoLookup;
 }
+
 
 export interface SyncService {
   /** Starts every push target. */
@@ -48,6 +54,8 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   const { config, store, logger } = opts;
   const now = opts.now ?? Date.now;
   const reader = createBatchReader(store, opts.gatewayId);
+  // Time-series targets encode rows their own way: their reader skips the JSON.
+  const rowsReader = createBatchReader(store, opts.gatewayId, { json: false });
   const runners: TargetRunner[] = [];
   // Opened only when some target will take commands.
   const commandLog: CommandLog | undefined =
@@ -58,9 +66,11 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
       createTargetRunner({
         id: target.id,
         kind: target.kind,
-        url: publicUrl(target.url),
+        url: shownUrl(target),
+        // Prometheus and Influx keep samples: events have no place there (health says so).
+        streams: isTimeSeries(target) ? ['readings'] : ['events', 'readings'],
         store,
-        reader,
+        reader: isTimeSeries(target) ? rowsReader : reader,
         transport: await transportFor(target, opts, log, commandLog),
         limits: { items: target.batchItems, bytes: target.batchBytes },
         retry: target,
@@ -80,7 +90,7 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   return {
     start() {
       for (const r of runners) r.start();
-      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${publicUrl(t.url)})`) });
+      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${shownUrl(t)})`) });
     },
     async stop() {
       await Promise.all(runners.map((r) => r.stop()));
@@ -100,8 +110,39 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   };
 }
 
+const isTimeSeries = (t: SyncTargetConfig) => t.kind === 'prometheus' || t.kind === 'influx';
+
+/** The target's address as health and logs show it: without credentials; a cluster as its server list. */
+function shownUrl(target: SyncTargetConfig): string {
+  return target.kind === 'nats' ? target.servers.map(publicUrl).join(',') : publicUrl(target.url);
+}
+
+/** Each engine's client library loads only when a target of its kind is configured. */
 async function transportFor(target: SyncTargetConfig, opts: SyncOptions, logger: Logger, commandLog?: CommandLog): Promise<Transport> {
-  if (target.kind === 'http') return createHttpTransport({ target, gatewayId: opts.gatewayId, version: opts.version });
+  switch (target.kind) {
+    case 'http':
+      return createHttpTransport({ target, gatewayId: opts.gatewayId, version: opts.version });
+    case 'mqtt':
+      return mqttTransport(target, opts, logger, commandLog);
+    case 'prometheus': {
+      const { createPrometheusTransport } = await import('./tsdb/prometheus-transport.js');
+      return createPrometheusTransport({ target, gatewayId: opts.gatewayId, version: opts.version, seriesInfo: opts.seriesInfo });
+    }
+    case 'influx': {
+      const { createInfluxTransport } = await import('./tsdb/influx-transport.js');
+      return createInfluxTransport({ target, gatewayId: opts.gatewayId, version: opts.version, seriesInfo: opts.seriesInfo });
+    }
+    case 'nats': {
+      const { createNatsTransport } = await import('./nats/transport.js');
+      return createNatsTransport({ target, gatewayId: opts.gatewayId, logger, ...(opts.random ? { random: opts.random } : {}) });
+    }
+    default:
+      // Every kind is handled above; this is for a config that bypassed the schema.
+      throw new Error(`sync target kind "${(target as { kind: string }).kind}" is not wired`);
+  }
+}
+
+async function mqttTransport(target: MqttTargetConfig, opts: SyncOptions, logger: Logger, commandLog?: CommandLog): Promise<Transport> {
   const { createMqttTransport } = await import('./mqtt-transport.js');
   return createMqttTransport({
     target,

@@ -4,7 +4,13 @@ import { type BacklogStore, backlogs, type StreamBacklog } from './backlog.js';
 import type { TargetStatus } from './target-runner.js';
 
 export interface TargetHealth extends TargetStatus {
-  streams: Record<SyncStream, StreamBacklog>;
+  /** the backlog of each stream the target carries */
+  streams: Partial<Record<SyncStream, StreamBacklog>>;
+  /**
+   * Streams the engine has no place for (events on Prometheus or Influx): not sent, not a backlog,
+   * and not holding retention. `committed` is how many such items the gateway has (the last seq).
+   */
+  notApplicable: { stream: SyncStream; committed: number; reason: string }[];
 }
 
 export interface PullHealth {
@@ -28,7 +34,7 @@ export function syncHealth(
 ): SyncHealth {
   const cursors = pullTargets.length > 0 ? store.syncCursors() : [];
   return {
-    targets: targets.map((t) => ({ ...t, streams: backlogs(store, t.id, now) })),
+    targets: targets.map((t) => targetHealth(store, t, now)),
     pull: pullTargets.map((id) => {
       const mine = cursors.filter((c) => c.target === id);
       return {
@@ -39,4 +45,15 @@ export function syncHealth(
       };
     }),
   };
+}
+
+function targetHealth(store: BacklogStore, t: TargetStatus, now: number): TargetHealth {
+  const all = backlogs(store, t.id, now);
+  const streams: Partial<Record<SyncStream, StreamBacklog>> = {};
+  const notApplicable: TargetHealth['notApplicable'] = [];
+  for (const stream of ['events', 'readings'] as const) {
+    if (t.carries.includes(stream)) streams[stream] = all[stream];
+    else notApplicable.push({ stream, committed: all[stream].lastSeq, reason: `a ${t.kind} target keeps samples, not ${stream}` });
+  }
+  return { ...t, streams, notApplicable };
 }

@@ -4,6 +4,7 @@
  * layer.
  */
 import type { SyncStream } from '../gateway/store/types.js';
+import type { StreamBacklog } from './backlog.js';
 import type { SyncHealth } from './health.js';
 
 export interface SyncMetricFamily {
@@ -17,11 +18,17 @@ const STREAMS: readonly SyncStream[] = ['events', 'readings'];
 
 export function syncMetrics(health: SyncHealth): SyncMetricFamily[] {
   const all = [...health.targets.map((t) => ({ id: t.id, kind: t.kind, streams: t.streams })), ...health.pull];
-  const perStream = (name: string, help: string, value: (b: SyncHealth['pull'][number]['streams'][SyncStream]) => number): SyncMetricFamily => ({
+  const perStream = (name: string, help: string, value: (b: StreamBacklog) => number): SyncMetricFamily => ({
     name,
     help,
     type: 'gauge',
-    samples: all.flatMap((t) => STREAMS.map((stream) => ({ labels: { target: t.id, kind: t.kind, stream }, value: value(t.streams[stream]) }))),
+    // A stream the target does not carry (events on a time-series database) has no row, not a 0.
+    samples: all.flatMap((t) =>
+      STREAMS.flatMap((stream) => {
+        const backlog = t.streams[stream];
+        return backlog ? [{ labels: { target: t.id, kind: t.kind, stream }, value: value(backlog) }] : [];
+      }),
+    ),
   });
   const perTarget = (name: string, help: string, type: SyncMetricFamily['type'], value: (t: SyncHealth['targets'][number]) => number): SyncMetricFamily => ({
     name,
@@ -48,9 +55,10 @@ export function syncMetrics(health: SyncHealth): SyncMetricFamily[] {
       name: 'gateway_sync_retention_gap_seqs_total',
       help: 'Seqs retention deleted before the target got them (declared to it as gaps)',
       type: 'counter',
-      samples: health.targets.flatMap((t) => STREAMS.map((stream) => ({ labels: { target: t.id, kind: t.kind, stream }, value: t.gapSeqs[stream] }))),
+      samples: health.targets.flatMap((t) => t.carries.map((stream) => ({ labels: { target: t.id, kind: t.kind, stream }, value: t.gapSeqs[stream] }))),
     },
     ...commandFamilies(health),
+    ...skippedFamilies(health),
   ];
 }
 
@@ -68,6 +76,20 @@ function commandFamilies(health: SyncHealth): SyncMetricFamily[] {
         const outcomes = { received: c.received, executed: c.executed, repeated: c.repeated, bad_request: c.badRequests, busy: c.busy, dropped: c.dropped };
         return Object.entries(outcomes).map(([outcome, value]) => ({ labels: { target: t.id, kind: t.kind, outcome }, value }));
       }),
+    },
+  ];
+}
+
+/** Readings a time-series target left out (text, no value, bad quality …), by reason; only for targets that skip. */
+function skippedFamilies(health: SyncHealth): SyncMetricFamily[] {
+  const skipping = health.targets.filter((t) => t.skipped);
+  if (skipping.length === 0) return [];
+  return [
+    {
+      name: 'gateway_sync_skipped_readings_total',
+      help: 'Readings a time-series target left out because the engine keeps numbers only, by reason (acknowledged batches)',
+      type: 'counter',
+      samples: skipping.flatMap((t) => Object.entries(t.skipped!).map(([reason, value]) => ({ labels: { target: t.id, kind: t.kind, reason }, value }))),
     },
   ];
 }

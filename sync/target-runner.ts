@@ -16,7 +16,7 @@ import { scrubUrls } from '../core/redact-url.js';
 import type { Store, SyncStream } from '../gateway/store/types.js';
 import type { Batch, BatchLimits, BatchReader } from './batch.js';
 import { createBatchBuilder, type PreparedBatch } from './batch-builder.js';
-import type { RetryPolicy } from './config-schema.js';
+import type { RetryPolicy, SyncTargetKind } from './config-schema.js';
 import { createRateWindow } from './rate-window.js';
 import { type TargetError, type TargetState, type TargetStatus, withConnectionProblem } from './target-status.js';
 import type { SendOutcome, Transport } from './transport.js';
@@ -31,8 +31,13 @@ export type { TargetError, TargetState, TargetStatus } from './target-status.js'
 
 export interface TargetRunnerOptions {
   id: string;
-  kind: 'http' | 'mqtt';
+  kind: SyncTargetKind;
   url: string;
+  /**
+   * The streams this engine has a place for (default both). A time-series database keeps samples,
+   * not events: its target never reads the events stream, and health says so instead of showing a backlog.
+   */
+  streams?: readonly SyncStream[];
   store: SyncStore;
   reader: BatchReader;
   transport: Transport;
@@ -53,13 +58,15 @@ export interface TargetRunner {
   status(): TargetStatus;
 }
 
-const STREAMS: readonly SyncStream[] = ['events', 'readings'];
+const ALL_STREAMS: readonly SyncStream[] = ['events', 'readings'];
 
 export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   const { id, store, reader, transport, retry, logger } = opts;
+  // Events first, always: keep the fixed order whatever order the option lists them in.
+  const streams = ALL_STREAMS.filter((s) => (opts.streams ?? ALL_STREAMS).includes(s));
+  const builder = createBatchBuilder({ store, reader, transport, limits: opts.limits, logger, streams });
   const now = opts.now ?? Date.now;
   const random = opts.random ?? Math.random;
-  const builder = createBatchBuilder({ store, reader, transport, limits: opts.limits, logger });
   // The send rate is a window of elapsed time: on the monotonic clock, so a wall-clock step does not empty it.
   const rate = createRateWindow(60, monotonicOf(opts));
   const abort = new AbortController();
@@ -107,7 +114,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
   }
 
   async function loop(): Promise<void> {
-    for (const s of STREAMS) cursor[s] = store.syncCursor(id, s);
+    for (const s of streams) cursor[s] = store.syncCursor(id, s);
     while (!abort.signal.aborted) {
       dirty = false;
       let current: PreparedBatch | undefined;
@@ -238,6 +245,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
         id,
         kind: opts.kind,
         url: opts.url,
+        carries: [...streams],
         state: shown.state,
         connected: transport.connected ? transport.connected() : null,
         lastSuccess,
@@ -252,6 +260,7 @@ export function createTargetRunner(opts: TargetRunnerOptions): TargetRunner {
         failedBatches,
         gapSeqs: builder.gapSeqs(),
         ...(transport.commandStats ? { commands: transport.commandStats() } : {}),
+        ...(transport.skipped ? { skipped: transport.skipped() } : {}),
       };
     },
   };

@@ -5,6 +5,7 @@
 import { scrubUrls } from '../core/redact-url.js';
 import type { SyncStream } from '../gateway/store/types.js';
 import type { CommandStats } from './commands.js';
+import type { SyncTargetKind } from './config-schema.js';
 import type { ConnectionProblem, FailureKind } from './transport.js';
 
 export type TargetState = 'idle' | 'sending' | 'retrying' | 'error' | 'stopped';
@@ -20,9 +21,11 @@ export interface TargetError {
 /** What the runner knows about its own work; the backlog comes from the store (see backlog.ts). */
 export interface TargetStatus {
   id: string;
-  kind: 'http' | 'mqtt';
+  kind: SyncTargetKind;
   /** without credentials */
   url: string;
+  /** the streams it sends (a time-series database takes readings only) */
+  carries: SyncStream[];
   state: TargetState;
   /** broker connection (MQTT); null for HTTP */
   connected: boolean | null;
@@ -45,6 +48,8 @@ export interface TargetStatus {
   gapSeqs: Record<SyncStream, number>;
   /** EMS commands (an MQTT target with control.allowEms only) */
   commands?: CommandStats;
+  /** readings left out because the engine keeps numbers only, by reason (Prometheus and Influx targets) */
+  skipped?: Record<string, number>;
 }
 
 /** The parts of a status a connection problem can change. */

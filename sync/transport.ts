@@ -34,6 +34,8 @@ export interface Transport {
   problem?(): ConnectionProblem | undefined;
   /** EMS commands taken over this connection (MQTT with control.allowEms) */
   commandStats?(): CommandStats;
+  /** Readings the engine has no place for, left out and counted by reason (time-series targets: text, no value, bad quality) */
+  skipped?(): Record<string, number>;
   /** Stops; an MQTT transport first marks the gateway offline. */
   close(): Promise<void>;
 }

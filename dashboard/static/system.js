@@ -22,7 +22,15 @@
         const depth = streams.reduce((n, s) => n + (s.depth || 0), 0);
         const oldest = Math.max(0, ...streams.map((s) => s.oldestUnsentAgeS || 0));
         const row = body.insertRow();
-        row.insertCell().textContent = `${x.id} (${x.kind}${x.state ? `, ${x.state}` : ''})`;
+        const name = row.insertCell();
+        name.textContent = `${x.id} (${x.kind}${x.state ? `, ${x.state}` : ''})`;
+        // A time-series database takes readings only: its events are not a backlog, say so instead.
+        if (x.notApplicable?.length) {
+          const note = document.createElement('div');
+          note.className = 'muted';
+          note.textContent = GW.t('system.notApplicable', { streams: x.notApplicable.map((n) => n.stream).join(', ') });
+          name.append(note);
+        }
         const d = row.insertCell();
         d.className = 'num';
         d.textContent = depth.toLocaleString();

@@ -18,6 +18,8 @@ import { benchSnapshotBuild } from './snapshot-build.js';
 import { benchSnmpPolling } from './snmp-polling.js';
 import { benchStoreIngest } from './store-ingest.js';
 import { benchSync } from './sync-drain.js';
+import { benchSyncNats } from './sync-drain-nats.js';
+import { benchSyncTsdb } from './sync-drain-tsdb.js';
 import { benchWeb } from './web-page.js';
 
 async function main(): Promise<number> {
@@ -44,6 +46,8 @@ async function main(): Promise<number> {
     ['mqtt ingest (publisher -> embedded broker -> SQLite)', () => benchMqtt()],
     ['mqtt flood (one client floods a running gateway: health, polls, memory)', () => benchMqttFlood({ children, cli })],
     ['upstream sync (1 M-reading backlog)', benchSync],
+    ['upstream sync into NATS JetStream (1 M-reading backlog, raw publish beside it)', benchSyncNats],
+    ['upstream sync into VictoriaMetrics (1 M-reading backlog: remote_write, line protocol)', benchSyncTsdb],
     ['web page (10 k points, 20 live clients)', benchWeb],
   ];
   const rows: BenchRow[] = [];

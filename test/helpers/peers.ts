@@ -72,6 +72,20 @@ const checks: Record<string, () => PeerCheck> = {
   }),
   // mbpoll reads a Modbus server independently of the gateway (control writes read back)
   mbpoll: () => ({ name: 'mbpoll', available: commandExists('mbpoll'), why: 'apt-get install mbpoll' }),
+  // time-series engines for the prometheus/influx sync targets (each one Go binary)
+  prometheus: () => ({ name: 'prometheus', available: existsSync('/usr/bin/prometheus') || commandExists('prometheus'), why: 'apt-get install prometheus' }),
+  'victoria-metrics': () => ({
+    name: 'victoria-metrics',
+    available: existsSync('/usr/bin/victoria-metrics') || commandExists('victoria-metrics'),
+    why: 'apt-get install victoria-metrics',
+  }),
+  influxdb: () => ({ name: 'influxdb', available: existsSync('/usr/bin/influxd') || commandExists('influxd'), why: 'apt-get install influxdb' }),
+  // JetStream (a single server and a 3-node cluster) for the NATS sync target
+  'nats-server': () => ({
+    name: 'nats-server',
+    available: existsSync('/usr/sbin/nats-server') || commandExists('nats-server'),
+    why: 'apt-get install nats-server',
+  }),
   faketime: () => ({
     name: 'faketime',
     available: succeeds('faketime', ['-f', '+0s', 'true']),

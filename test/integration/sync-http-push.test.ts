@@ -64,7 +64,7 @@ function expectDelivered(receiver: Receiver, store: Store): void {
 
 const caughtUp = (sync: SyncService) => () => {
   const t = sync.health().targets[0]!;
-  return t.streams.readings.depth === 0 && t.streams.events.depth === 0;
+  return t.streams.readings?.depth === 0 && t.streams.events?.depth === 0;
 };
 
 describe('HTTP push', () => {
@@ -78,7 +78,7 @@ describe('HTTP push', () => {
     expect(down.state).toBe('retrying');
     expect(down.lastError?.message).toMatch(/ECONNREFUSED|connect/i);
     expect(down.streams.readings).toMatchObject({ ackedSeq: 0, depth: 3000 });
-    expect(down.streams.readings.oldestUnsentTs).toBe(Date.UTC(2026, 0, 1));
+    expect(down.streams.readings?.oldestUnsentTs).toBe(Date.UTC(2026, 0, 1));
     expect(down.lastSuccess).toBeNull();
 
     await receiver.up();
@@ -88,7 +88,7 @@ describe('HTTP push', () => {
     const up = sync.health().targets[0]!;
     expect(up).toMatchObject({ state: 'idle', consecutiveFailures: 0, sent: { items: 3545 } });
     expect(up.lastSuccess).not.toBeNull();
-    expect(up.streams.readings.oldestUnsentTs).toBeNull();
+    expect(up.streams.readings?.oldestUnsentTs).toBeNull();
   });
 
   it('sends events before readings when both wait', async () => {

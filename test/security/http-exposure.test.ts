@@ -245,7 +245,7 @@ describe('1. no secret on the public health answer, the system API, errors or lo
       const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/ingest`;
       try {
         const transport = createHttpTransport({ target: httpTarget(url, { gzip: false }), gatewayId: 'gw', version: '0' });
-        const batch = { stream: 'readings', fromSeq: 1, toSeq: 1, count: 1, gaps: [], oldestTs: 0, lastSeq: 1, itemsJson: '[]', body: '{}' } as const;
+        const batch = { stream: 'readings', fromSeq: 1, toSeq: 1, count: 1, gaps: [], oldestTs: 0, lastSeq: 1, itemsJson: '[]', rows: [], body: '{}' } as const;
         const messages: string[] = [];
         for (let i = 0; i < answers.length; i++) {
           const outcome = await transport.send({ ...batch, gaps: [] }, Buffer.from('{}'), new AbortController().signal);

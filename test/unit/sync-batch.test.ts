@@ -55,6 +55,22 @@ describe('batch reader', () => {
     }
   });
 
+  it('a rows-only reader (time-series targets) gives the same rows, seqs and gaps without JSON, near the same byte cap', () => {
+    const store = storeWith(syncSamples(200, NOW));
+    const json = createBatchReader(store, 'gw1');
+    const rows = createBatchReader(store, 'gw1', { json: false });
+    const all = rows.read('readings', 0, { items: 1000, bytes: 1e9 })!;
+    expect(all).toMatchObject({ itemsJson: '', body: '', count: 200, fromSeq: 1, toSeq: 200 });
+    expect(all.rows).toEqual(json.read('readings', 0, { items: 1000, bytes: 1e9 })!.rows);
+    for (const bytes of [2500, 9000]) {
+      const capped = rows.read('readings', 0, { items: 1000, bytes })!;
+      const real = json.read('readings', 0, { items: capped.count, bytes: 1e9 })!;
+      // the estimate keeps the real JSON within a quarter of the cap
+      expect(real.body.length).toBeLessThanOrEqual(bytes * 1.25);
+      expect(real.body.length).toBeGreaterThan(bytes * 0.6);
+    }
+  });
+
   it('returns nothing when the stream holds nothing after the cursor', () => {
     const store = storeWith(syncSamples(5, NOW));
     const reader = createBatchReader(store, 'gw1');

@@ -50,7 +50,7 @@ describe('sync config', () => {
   it.each([
     ['a URL of the wrong scheme', `sync:\n  targets:\n    - { id: e, kind: http, url: "mqtt://x" }\n`, '5 sync.targets[0].url: must be a URL starting with http:// or https://'],
     ['a misspelt key', `sync:\n  targets:\n    - { id: e, kind: http, url: "http://x", batchItem: 5 }\n`, '5 sync.targets[0].batchItem: unknown key "batchItem" (did you mean "batchItems"?)'],
-    ['an unknown kind', `sync:\n  targets:\n    - { id: e, kind: kafka, url: "http://x" }\n`, '5 sync.targets[0].kind: expected one of http, mqtt, got "kafka"'],
+    ['an unknown kind', `sync:\n  targets:\n    - { id: e, kind: kafka, url: "http://x" }\n`, '5 sync.targets[0].kind: expected one of http, mqtt, nats, prometheus, influx, got "kafka"'],
     ['a wildcard in the topic prefix', `sync:\n  targets:\n    - { id: m, kind: mqtt, url: "mqtt://b", topicPrefix: "a/#" }\n`, '5 sync.targets[0].topicPrefix: must not hold + or #, nor start or end with /'],
     ['a missing topic prefix', `sync:\n  targets:\n    - { id: m, kind: mqtt, url: "mqtt://b" }\n`, '5 sync.targets[0].topicPrefix: required'],
     ['a zero batch', `sync:\n  targets:\n    - { id: e, kind: http, url: "http://x", batchItems: 0 }\n`, '5 sync.targets[0].batchItems: 0 is below 1'],

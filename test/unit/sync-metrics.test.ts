@@ -29,6 +29,7 @@ const runnerStatus = (over: Partial<TargetStatus> = {}): TargetStatus => ({
   id: 'ems',
   kind: 'http',
   url: 'https://ems.example/ingest',
+  carries: ['events', 'readings'],
   state: 'retrying',
   connected: null,
   lastSuccess: 1_700_000_000_000,
@@ -55,7 +56,7 @@ describe('GET /metrics', () => {
       store.flush();
       store.advanceSyncCursor('ems', 'readings', 20);
       const devices = [{ ...initialStatus('ups1'), state: 'up' as const, polls: 42 }, { ...initialStatus('crac"1'), state: 'down' as const, errorCount: 5 }];
-      const health = { targets: [{ ...runnerStatus(), streams: { readings: { ackedSeq: 20, lastSeq: 120, depth: 100, oldestUnsentTs: 1, oldestUnsentAgeS: 99.5 }, events: { ackedSeq: 0, lastSeq: 1, depth: 1, oldestUnsentTs: 2, oldestUnsentAgeS: 3 } } }], pull: [] };
+      const health = { targets: [{ ...runnerStatus(), streams: { readings: { ackedSeq: 20, lastSeq: 120, depth: 100, oldestUnsentTs: 1, oldestUnsentAgeS: 99.5 }, events: { ackedSeq: 0, lastSeq: 1, depth: 1, oldestUnsentTs: 2, oldestUnsentAgeS: 3 } }, notApplicable: [] }], pull: [] };
       const app = metricsRoutes({
         gatewayId: 'gw1',
         version: '1.2.3',
@@ -112,7 +113,7 @@ describe('GET /metrics', () => {
   it('reports a target as up once it succeeds and, for MQTT, is connected', () => {
     const streams = { readings: { ackedSeq: 0, lastSeq: 0, depth: 0, oldestUnsentTs: null, oldestUnsentAgeS: null }, events: { ackedSeq: 0, lastSeq: 0, depth: 0, oldestUnsentTs: null, oldestUnsentAgeS: null } };
     const up = (s: Partial<TargetStatus>) =>
-      syncMetrics({ targets: [{ ...runnerStatus(s), streams }], pull: [] }).find((f) => f.name === 'gateway_sync_up')!.samples[0]!.value;
+      syncMetrics({ targets: [{ ...runnerStatus(s), streams, notApplicable: [] }], pull: [] }).find((f) => f.name === 'gateway_sync_up')!.samples[0]!.value;
     expect(up({ consecutiveFailures: 0, state: 'idle' })).toBe(1);
     expect(up({ consecutiveFailures: 0, state: 'idle', kind: 'mqtt', connected: false })).toBe(0);
     expect(up({ consecutiveFailures: 0, state: 'error' })).toBe(0);

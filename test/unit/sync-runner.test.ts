@@ -6,6 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../core/logger.js';
 import type { Store } from '../../gateway/store/index.js';
 import { type Batch, createBatchReader } from '../../sync/batch.js';
+import { syncHealth } from '../../sync/health.js';
+import { syncMetrics } from '../../sync/metrics.js';
 import { createTargetRunner, type TargetRunner } from '../../sync/target-runner.js';
 import type { SendOutcome, Transport } from '../../sync/transport.js';
 import { syncSamples, until } from '../helpers/sync-fixtures.js';
@@ -20,9 +22,17 @@ afterEach(async () => {
 
 type Script = (batch: Batch, n: number) => SendOutcome | Promise<SendOutcome>;
 
-function setup(readings: number, script: Script, retry = { retryInitialMs: 20, retryMaxMs: 200 }, items = 100) {
+function setup(
+  readings: number,
+  script: Script,
+  retry = { retryInitialMs: 20, retryMaxMs: 200 },
+  items = 100,
+  streams?: ('events' | 'readings')[],
+  event = false,
+) {
   const store: Store = temp.open(temp.file());
   store.append(syncSamples(readings));
+  if (event) store.appendEvent('alarm.raised', { alarm: 'ups1.on-battery' });
   store.flush();
   const sent: Batch[] = [];
   const transport: Transport = {
@@ -44,6 +54,7 @@ function setup(readings: number, script: Script, retry = { retryInitialMs: 20, r
     retry,
     logger: silentLogger,
     random: () => 1,
+    ...(streams ? { streams } : {}),
   });
   runners.push(runner);
   runner.start();
@@ -55,6 +66,24 @@ const fail = (kind: 'retry' | 'auth' | 'too-large' | 'rejected', extra: Partial<
   ({ ok: false, kind, message: `scripted ${kind}`, ...extra }) as SendOutcome;
 
 describe('push loop', () => {
+  it('sends events first, and a readings-only target (a time-series database) never reads the events stream', async () => {
+    const both = setup(50, (b) => ok(b.toSeq), undefined, 100, undefined, true);
+    await until(() => both.store.syncCursor('ems', 'readings') === 50, 5000, 'both streams sent');
+    expect(both.sent.map((b) => b.stream)).toEqual(['events', 'readings']);
+
+    const tsdb = setup(50, (b) => ok(b.toSeq), undefined, 100, ['readings'], true);
+    await until(() => tsdb.store.syncCursor('ems', 'readings') === 50, 5000, 'the readings sent');
+    expect(tsdb.sent.map((b) => b.stream)).toEqual(['readings']);
+    expect(tsdb.store.syncCursor('ems', 'events')).toBe(0);
+    expect(tsdb.runner.status().carries).toEqual(['readings']);
+    const health = syncHealth(tsdb.store, [{ ...tsdb.runner.status(), kind: 'prometheus' }], [], Date.now());
+    expect(health.targets[0]!.streams).toEqual({ readings: expect.objectContaining({ depth: 0 }) });
+    expect(health.targets[0]!.notApplicable).toEqual([{ stream: 'events', committed: 1, reason: 'a prometheus target keeps samples, not events' }]);
+    expect(syncMetrics(health).find((f) => f.name === 'gateway_sync_backlog_items')!.samples).toEqual([
+      { labels: { target: 'ems', kind: 'prometheus', stream: 'readings' }, value: 0 },
+    ]);
+  });
+
   it('takes a partial ack and sends the rest again from there', async () => {
     const { store, sent } = setup(300, (b, n) => ok(n === 1 ? b.fromSeq + 29 : b.toSeq));
     await until(() => store.syncCursor('ems', 'readings') === 300, 5000, 'the cursor at the end');
