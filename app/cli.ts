@@ -14,6 +14,7 @@ import { demoCommand } from './commands/demo.js';
 import { identifyCommand } from './commands/identify.js';
 import { mqttPasswdCommand } from './commands/mqtt-passwd.js';
 import { profilesCommand } from './commands/profiles.js';
+import { reloadCommand } from './commands/reload.js';
 import { runCommand } from './commands/run.js';
 import { scenarioCommand } from './commands/scenario.js';
 import { simulateCommand } from './commands/simulate.js';
@@ -27,6 +28,11 @@ const USAGE = `Usage: gateway <command> [options]
 Commands:
   check --config FILE          validate a site config; prints every problem as file:line path: message
   run --config FILE            run the gateway (refuses to start on any config problem)
+  reload --config FILE [--url URL] [--guard-s N]
+                               apply FILE to the running gateway live (only what changed; nothing
+                               changes on any problem; restart-only settings are refused by name);
+                               a device going down within N s (default 60, 0: off) undoes it;
+                               signs in through the data folder, or with GATEWAY_TOKEN (admin)
   demo [--config FILE]         run a simulated site and the gateway on it (config/demo.yaml)
   simulate --config FILE       simulate the equipment a config describes (no gateway)
   browse --endpoint URL [--user NAME] [--security MODE[/POLICY]] [--root PATH] [--yaml [--by-path]]
@@ -72,6 +78,8 @@ async function main(argv: string[]): Promise<number> {
       config: { type: 'string', short: 'c' },
       'control-port': { type: 'string' },
       control: { type: 'string' },
+      url: { type: 'string' },
+      'guard-s': { type: 'string' },
       name: { type: 'string' },
       role: { type: 'string' },
       'data-dir': { type: 'string' },
@@ -119,6 +127,13 @@ async function main(argv: string[]): Promise<number> {
       return checkCommand(needConfig());
     case 'run':
       return runCommand(needConfig());
+    case 'reload': {
+      const guardS = values['guard-s'] === undefined ? undefined : Number(values['guard-s']);
+      if (guardS !== undefined && !(Number.isInteger(guardS) && guardS >= 0 && guardS <= 3600)) {
+        throw new UsageError(`--guard-s must be whole seconds from 0 to 3600, got "${values['guard-s']}"`);
+      }
+      return reloadCommand(needConfig(), { url: values.url, guardS });
+    }
     case 'demo':
       return demoCommand(values.config, controlPort);
     case 'simulate':

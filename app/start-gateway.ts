@@ -14,14 +14,17 @@ import { createIncidentEngine, type IncidentEngine } from '../gateway/incidents/
 import { analyticsAlarmRules, createAnalyticsService, limitLinesByPoint } from '../gateway/analytics/index.js';
 import { createAuthService, DEFAULT_THROTTLE, ensureFirstAdmin, openAuthDb, type UserAdmin } from '../gateway/auth/index.js';
 import { createTokenStore } from '../gateway/auth/tokens.js';
-import { createCatalog } from '../gateway/catalog.js';
+import { createLiveCatalog } from '../gateway/live-config/live-catalog.js';
 import { monotonicNow } from '../core/clock.js';
 import { createClockMonitor } from '../gateway/clock-monitor.js';
 import { createClockSyncProbe, markClockUncertain } from '../gateway/clock-sync.js';
 import { lockDataDir } from '../gateway/data-dir-lock.js';
 import { GatewayError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { createSampler } from '../gateway/sampler.js';
+import { createLiveDevices } from './live-devices.js';
+import { createLiveApplier } from './live-apply.js';
+import { startLiveConfig } from './start-live-config.js';
+import type { ApplyOutcome } from '../config/live/live-config.js';
 import { createControlService } from '../gateway/control/index.js';
 import { createActions } from '../gateway/actions/index.js';
 import { createSnapshotService } from '../gateway/snapshots/snapshot-service.js';
@@ -39,6 +42,8 @@ export interface RunningGateway {
   port: number;
   /** web-page users (the demo creates its accounts through this) */
   users: UserAdmin;
+  /** Re-reads the site file and applies what changed (SIGHUP); nothing changes on any problem. */
+  reload(): Promise<ApplyOutcome>;
   stop(): Promise<void>;
 }
 
@@ -84,17 +89,19 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   const sink = (samples: Sample[]) => store.append(markClockUncertain(samples, clockSync.state()));
   // One lock for polls and writes: a write to a device never interleaves with a poll on its link.
   const linkLock = createLinkLock();
-  const sampler = createSampler({
-    devices: drivers.devices,
+  // One sampler per device: a live config change stops and starts only the devices it touches.
+  const sampler = createLiveDevices({
+    config,
+    initial: drivers.devices,
     sink,
     linkLock,
-    logger: logger.child({ component: 'sampler' }),
+    logger,
+    appendEvent: (type, data) => store.appendEvent(type, data),
   });
-  const driversById = new Map(drivers.devices.map((d) => [d.driver.deviceId, d.driver]));
   // Every write to equipment (page, API, central EMS) goes through this one service.
   const control = createControlService({
     devices: config.devices,
-    driverOf: (id) => driversById.get(id),
+    driverOf: (id) => sampler.driverOf(id),
     deviceState: (id) => sampler.statusOf(id)?.state,
     store,
     ingest: sink,
@@ -102,7 +109,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     config: config.control ?? DEFAULT_CONTROL,
     logger: logger.child({ component: 'control' }),
   });
-  const catalog = createCatalog(config.devices);
+  // follows live config changes (devices added, removed, changed)
+  const catalog = createLiveCatalog(config.devices);
   const alarmLogger = logger.child({ component: 'alarms' });
   // Notifications go out for committed alarm events only, so a receiver never hears of one a crash undid.
   // A symptom's notifications wait while its cause is active (the incident engine, made below, decides).
@@ -195,6 +203,11 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     startedAt,
     store,
     logger: logger.child({ component: 'sync' }),
+    seriesInfo: (id) => {
+      const point = catalog.point(id);
+      const device = point && catalog.device(point.deviceId);
+      return point && device ? { device: device.id, key: point.key, kind: device.kind, unit: point.unit } : undefined;
+    },
     // EMS commands over MQTT targets: only with control.allowEms; otherwise nothing is subscribed.
     ...((config.control ?? DEFAULT_CONTROL).allowEms
       ? { commands: { control, logFile: join(config.gateway.dataDir, 'sync-commands.db') } }
@@ -215,6 +228,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
     }
   }
+  // Reload (API, SIGHUP, `gateway reload`): validate, diff, apply only what changed; versions in config.db.
+  const liveConfig = startLiveConfig({
+    config,
+    applier: createLiveApplier({ devices: sampler, catalog, current: () => liveConfig.live.current() }),
+    deviceStatus: () => sampler.status(),
+    appendEvent: (type, data) => store.appendEvent(type, data),
+    logger: logger.child({ component: 'config' }),
+  });
   const app = createDashboardApp({
     gatewayId: config.gateway.id,
     version,
@@ -234,7 +255,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       const fs = statfsSync(config.gateway.dataDir);
       return { path: config.gateway.dataDir, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };
     },
-    mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }],
+    mounts: [{ path: '/api/v1/sync', app: sync.pullRoutes(tokens.verifyToken) }, liveConfig.mount],
     alarms,
     incidents,
     snapshots,
@@ -252,6 +273,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       clock: () => clockMonitor.health(),
       // write attempts by result since start
       control: () => control.stats(),
+      // the running config version, and the watch after a live apply
+      config: () => liveConfig.health(),
     },
     metrics: [
       () => sync.metrics(),
@@ -271,6 +294,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     authDb.close();
     snapshots.stop();
     analytics.stop();
+    liveConfig.close();
     store.close();
     dataLock.release();
     throw err;
@@ -296,6 +320,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   return {
     port: server.port,
     users: auth.users,
+    reload: () => liveConfig.reloadFromFile('sighup'),
     async stop() {
       loopDelay.stop();
       clockMonitor.stop();
@@ -311,6 +336,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       authDb.close();
       snapshots.stop();
       analytics.stop();
+      liveConfig.close();
       store.close();
       dataLock.release();
       logger.info('gateway stopped');

@@ -3,6 +3,7 @@ import { compress } from 'hono/compress';
 import { authenticate } from './auth/authenticate.js';
 import { loginRoutes } from './auth/login-routes.js';
 import { bodyLimits } from './body-limit.js';
+import { MAX_CONFIG_BYTES } from './routes/config.js';
 import type { WebEnv } from './context.js';
 import type { DashboardDeps } from './deps.js';
 import { jsonError } from './errors.js';
@@ -56,7 +57,7 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.use('*', securityHeaders(tls));
   if (deps.allowedHost) app.use('*', hostCheck(deps.allowedHost));
   // Before anything reads a body (the CSRF check reads form fields, the login routes the form).
-  app.use('*', bodyLimits(deps.maxBodyBytes));
+  app.use('*', bodyLimits(deps.maxBodyBytes, { '/api/v1/config': MAX_CONFIG_BYTES }));
   // Pages shrink ~8× gzipped (a tablet on site Wi-Fi); the JSON API is left to its clients and
   // the sync routes, whose throughput a per-response compressor would cap.
   const gzipPages = compress({ encoding: 'gzip' });

@@ -4,8 +4,9 @@
  * limit, so no client can make the gateway buffer megabytes (before or after logging in). The
  * connection is closed with the answer, so the rest of a large body is never read.
  *
- * Bodies the app takes today are all small: the login form and JSON login, alarm actions
- * ({comment}), user and token admin forms, the sync pull ack ({target, stream, seq}).
+ * Bodies the app takes are small (the login form and JSON login, alarm actions ({comment}), user and
+ * token admin forms, the sync pull ack ({target, stream, seq})), except a whole site file posted to
+ * the live config API: that one path has a limit of its own, still bounded.
  */
 import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -13,7 +14,7 @@ import { jsonError } from './errors.js';
 
 export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
 
-export function bodyLimits(maxBytes: number = DEFAULT_MAX_BODY_BYTES): MiddlewareHandler {
+function limitOf(maxBytes: number): MiddlewareHandler {
   return bodyLimit({
     maxSize: maxBytes,
     onError: (c) => {
@@ -21,4 +22,11 @@ export function bodyLimits(maxBytes: number = DEFAULT_MAX_BODY_BYTES): Middlewar
       return jsonError(c, 413, 'payload-too-large', `the request body is larger than ${maxBytes} bytes`);
     },
   });
+}
+
+/** `larger`: exact paths that take bigger bodies (the live config API's site file). */
+export function bodyLimits(maxBytes: number = DEFAULT_MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): MiddlewareHandler {
+  const standard = limitOf(maxBytes);
+  const byPath = new Map(Object.entries(larger).map(([path, bytes]) => [path, limitOf(Math.max(bytes, maxBytes))]));
+  return (c, next) => (byPath.get(c.req.path) ?? standard)(c, next);
 }
