@@ -84,7 +84,12 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
   const actionPoints = new Map(devices.flatMap((d) => d.points.map((p) => [p.id, { writable: (p as { write?: unknown }).write !== undefined }] as const)));
   const actionRules = top.data?.actions ?? parseEachAction((src.value as { actions?: unknown }).actions);
   for (const p of checkActions(actionRules, { runDir: actionsRunDir, points: actionPoints })) problems.push(src.problem(p.path, p.message));
-  const analytics = expandAnalytics(top.data?.analytics ?? [], devices.flatMap((d) => d.points.map((p) => p.id)));
+  const profileAnalytics = devices.flatMap((d) => {
+    const lookup = d.profile ? library.get(d.profile) : undefined;
+    const entries = lookup && 'found' in lookup ? (lookup.found.analytics ?? []) : [];
+    return entries.length > 0 ? [{ id: d.id, points: d.points, entries }] : [];
+  });
+  const analytics = expandAnalytics(top.data?.analytics ?? [], devices.flatMap((d) => d.points.map((p) => p.id)), profileAnalytics);
   for (const p of analytics.problems) problems.push(src.problem(p.path, p.message));
 
   const unique = dedupe(problems);

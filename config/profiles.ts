@@ -10,6 +10,8 @@ import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.js';
 import { parseAlarmList, type WrittenAlarm } from './alarm-list.js';
+import { parseProfileAnalytics } from './profile-analytics.js';
+import type { ProfileAnalyticsEntry } from '../gateway/analytics/config-schema.js';
 import type { PointInputBase, PointSource } from '../core/driver-config.js';
 import { DRIVERS, driverPlugins, isDriverName } from './drivers.js';
 import { describe, type ProfileHeader, parseAt, profileSchemaFor } from './schema.js';
@@ -31,6 +33,8 @@ export interface LoadedProfile {
   points: WrittenPoint[];
   /** its alarm rules as written (point keys relative to the device) */
   alarms?: WrittenAlarm[];
+  /** its default analytics (point keys relative to the device), the good entries */
+  analytics?: ProfileAnalyticsEntry[];
   /** problems inside the profile file, each reported once per load */
   problems: ConfigProblem[];
 }
@@ -138,7 +142,8 @@ export function loadProfileFile(name: string, file: string): LoadedProfile {
   });
   problems.push(...checked.problems.map((p) => ({ ...p.where, message: p.message })));
   const alarms = parseAlarmList((raw as { alarms?: unknown } | null)?.alarms, src, ['alarms'], problems);
-  return { name, file, header: top.data as ProfileHeader | undefined, points, alarms, problems };
+  const analytics = parseProfileAnalytics((raw as { analytics?: unknown } | null)?.analytics, points.map((w) => w.input.key), src, problems);
+  return { name, file, header: top.data as ProfileHeader | undefined, points, alarms, analytics, problems };
 }
 
 /** Checks each list item with the point schema on its own, keeping the good ones. */

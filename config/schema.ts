@@ -148,6 +148,8 @@ export function profileSchemaFor(driver: DriverName) {
     ...driverPlugins[driver].profileShape,
     points: z.array(z.unknown()),
     alarms: z.array(z.unknown()).optional(),
+    /** default analytics for every device of the profile; checked entry by entry in profile-analytics.ts */
+    analytics: z.array(z.unknown()).optional(),
   });
 }
 export type ProfileHeader = {

@@ -98,6 +98,21 @@ function showText(e: CatalogEntry): string {
   });
   out.push(indent(columns([['ID', 'POINT', 'CONDITION', 'SEVERITY'], ...alarmRows])));
 
+  // default analytics for every device of the profile (a site's analytics: entry replaces one)
+  const analytics = e.profile.analytics ?? [];
+  if (analytics.length > 0) {
+    out.push('', `Analytics (${analytics.length}):`);
+    const analyticsRows = analytics.map((a) => {
+      const checks = [
+        ...(a.anomaly ? [`anomaly: ${a.anomaly.kinds.join(', ')}`] : []),
+        ...(a.forecast ? [`forecast ${a.forecast.horizonMin} min`] : []),
+        ...(a.battery ? [`battery runtime (load ${a.battery.load})`] : []),
+      ];
+      return [a.points, a.enabled ? checks.join('; ') || 'baseline only' : 'off'];
+    });
+    out.push(indent(columns([['POINTS', 'CHECKS'], ...analyticsRows])));
+  }
+
   if (e.profile.problems.length > 0) {
     out.push('', `${e.profile.problems.length} problem(s):`, ...e.profile.problems.map((p) => `  ${formatProblem(p)}`));
   }

@@ -3,9 +3,13 @@
  *   GET /api/v1/analytics                          → [AnalyticsPointStatus] (empty when analytics is off)
  *   GET /api/v1/points/:id/baseline?from=&to=      → {pointId, unit, from, to, ts[], expected[], lo[], hi[]}
  *       one entry a minute (thinned beyond ~2000); default the last 24 h; empty arrays while training
- *   GET /api/v1/points/:id/forecast                → {pointId, unit, state, at, ts[], mean[], lo[], hi[], crossings[]}
- *       state `ok`, or `not-enough-data` (too few recent samples: empty arrays, `at` null)
- * A point the catalog does not know, or one without analytics (or without a forecast), is 404.
+ *   GET /api/v1/points/:id/forecast                → {pointId, unit, state, at, ts[], mean[], lo[], hi[], crossings[], battery?}
+ *       state `ok`, or `not-enough-data` (too few recent samples: empty arrays, `at` null), or `none`
+ *       (a UPS runtime point with a battery projection but no forecast configured: empty arrays);
+ *       `battery` only on a UPS runtime point (analytics battery:): {at, load, runtimeMin,
+ *       projectedMin, loadNow, loadPerMin, minRuntimeMin}, the runtime under the load's trend, or
+ *       null while there are too few load samples
+ * A point the catalog does not know, or one without analytics (or without a forecast or battery), is 404.
  * Point ids have dots but never a slash, so `:id` matches them whole (as in routes/points.ts).
  */
 import { Hono } from 'hono';
@@ -45,11 +49,17 @@ export function analyticsRoutes(deps: DashboardDeps): Hono<WebEnv> {
       const info = deps.catalog.point(id);
       if (!info) return jsonError(c, 404, 'not-found', `no point "${id}"`);
       const forecast = analytics?.forecast(id);
-      if (forecast === undefined) return jsonError(c, 404, 'not-found', `point "${id}" has no forecast (analytics: forecast: in the site file)`);
-      if (forecast === null) {
-        return c.json({ pointId: id, unit: info.unit, state: 'not-enough-data', at: null, ts: [], mean: [], lo: [], hi: [], crossings: [] });
+      const battery = analytics?.battery?.(id);
+      if (forecast === undefined && battery === undefined) {
+        return jsonError(c, 404, 'not-found', `point "${id}" has no forecast (analytics: forecast: in the site file)`);
+      }
+      // only a UPS runtime point carries `battery`, so other clients see the answer they always did
+      const withBattery = battery === undefined ? {} : { battery };
+      if (!forecast) {
+        const state = forecast === null ? 'not-enough-data' : 'none';
+        return c.json({ pointId: id, unit: info.unit, state, at: null, ts: [], mean: [], lo: [], hi: [], crossings: [], ...withBattery });
       }
       const { at, ts, mean, lo, hi, crossings } = forecast;
-      return c.json({ pointId: id, unit: info.unit, state: 'ok', at, ts, mean, lo, hi, crossings });
+      return c.json({ pointId: id, unit: info.unit, state: 'ok', at, ts, mean, lo, hi, crossings, ...withBattery });
     });
 }

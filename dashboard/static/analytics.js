@@ -1,5 +1,6 @@
 // Analytics: one row per analysed point (training state, baseline kind, last fit, checks, active
-// findings, next forecast crossing), each linked to its trend. Refreshed every 15 s.
+// findings, next forecast crossing and, for a UPS runtime point, the runtime under the load trend),
+// each linked to its trend. Refreshed every 15 s.
 (() => {
   const GW = window.GW;
   const { t } = GW;
@@ -23,6 +24,15 @@
     return t('analytics.crossing', { level: c.level.toUpperCase(), limit: GW.format(c.limit, unit), minutes: String(minutes) });
   }
 
+  // only UPS runtime points have `battery` (null until there are load samples enough for a trend)
+  function batteryText(b) {
+    if (b === undefined) return null;
+    if (b === null) return el('small', { className: 'battery muted', textContent: t('analytics.batteryWaiting') });
+    const low = b.minRuntimeMin !== null && b.projectedMin < b.minRuntimeMin;
+    const text = t('analytics.battery', { projected: String(Math.round(b.projectedMin)), runtime: String(Math.round(b.runtimeMin)) });
+    return el('small', { className: low ? 'battery bad' : 'battery', textContent: text });
+  }
+
   function row(s) {
     const link = el('a', { href: `/trends?points=${encodeURIComponent(s.point)}&range=1h`, textContent: s.name });
     const tr = el(
@@ -33,7 +43,7 @@
       el('td', { textContent: s.lastFitAt ? GW.time(s.lastFitAt) : t('analytics.never') }),
       el('td', { textContent: s.checks.map(checkName).join(', ') }),
       el('td', { className: s.active.length > 0 ? 'bad' : '', textContent: s.active.length > 0 ? s.active.map(checkName).join(', ') : t('analytics.noFindings') }),
-      el('td', { className: 'next', textContent: crossingText(s.nextCrossing, s.unit) }),
+      el('td', { className: 'next' }, crossingText(s.nextCrossing, s.unit), ...(s.battery === undefined ? [] : [el('br'), batteryText(s.battery)])),
     );
     tr.dataset.point = s.point;
     tr.dataset.state = s.state;

@@ -43,8 +43,12 @@ export interface AlarmEngineOptions {
   notifyHealth?: () => NotifyTargetHealth[];
   /** the gateway's own conditions: given, the built-in system alarms (`system.storage`) follow them */
   selfHealth?: Pick<SelfHealth, 'conditions'>;
-  /** the analytics service's findings: `analytics` rules follow them (none without it) */
-  analytics?: { finding(alarmId: string): string | null };
+  /**
+   * the analytics service's findings: `analytics` rules follow them (none without it). With
+   * `candidates`, a tick asks `finding` only for the alarm ids it names (those whose finding may be
+   * active now) and takes the others as quiet: a site may have 5 000 analytics alarms, few active.
+   */
+  analytics?: { finding(alarmId: string): string | null; candidates?(): ReadonlySet<string> };
   logger: Logger;
   /** wall clock: event timestamps and the times in alarm records */
   now?: () => number;
@@ -99,8 +103,12 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     downSince: (deviceId) => downSince.get(deviceId) ?? null,
     answered: (deviceId) => answered.has(deviceId),
     system: (id) => selfHealth?.conditions().find((c) => c.id === id)?.reason ?? null,
-    analytics: (id) => options.analytics?.finding(id) ?? null,
+    analytics: (id) => (tickCandidates && !tickCandidates.has(id) ? null : (options.analytics?.finding(id) ?? null)),
   };
+  /** the analytics alarms, by alarm: their ids */
+  const analyticsIds = new Map<Alarm, string>();
+  /** during a tick: the analytics alarm ids whose finding may be active (null: ask every one) */
+  let tickCandidates: ReadonlySet<string> | null = null;
 
   function emit(alarm: Alarm, change: AlarmChange, at: Instant): void {
     const record = alarm.record();
@@ -151,7 +159,17 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       } else if (downSince.delete(device)) backSince.set(device, at.mono);
     }
     let emitted = 0;
-    for (const alarm of alarms.values()) emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
+    tickCandidates = options.analytics?.candidates?.() ?? null;
+    try {
+      for (const alarm of alarms.values()) {
+        // an analytics alarm the service does not name, with nothing under way: its tick would change nothing
+        const analyticsId = analyticsIds.get(alarm);
+        if (tickCandidates && analyticsId !== undefined && !tickCandidates.has(analyticsId) && alarm.idle()) continue;
+        emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
+      }
+    } finally {
+      tickCandidates = null;
+    }
     const floodNow = raises10Min.count(at.mono) > settings.floodPer10Min;
     if (floodNow !== flood) {
       flood = floodNow;
@@ -171,7 +189,9 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       }
       const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at });
       alarms.set(def.id, alarm);
-      if (def.point) {
+      if (def.type === 'analytics') analyticsIds.set(alarm, def.id);
+      // analytics alarms follow their findings on the tick, never a reading: not called per sample
+      if (def.point && def.type !== 'analytics') {
         const watched = byPoint.get(def.point);
         if (watched) watched.alarms.push(alarm);
         else byPoint.set(def.point, { alarms: [alarm], lastGood: null });

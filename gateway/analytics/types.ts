@@ -14,7 +14,7 @@ import type { Severity } from '../alarms/types.js';
 export const ANOMALY_KINDS = ['band', 'spike', 'drift', 'peer'] as const;
 export type AnomalyKind = (typeof ANOMALY_KINDS)[number];
 /** the check behind an analytics alarm; the alarm id is `<pointId>.<check with - for .>`, e.g. `crac1.supply_temp.anomaly-band` */
-export type AnalyticsCheck = `anomaly.${AnomalyKind}` | 'forecast.limit';
+export type AnalyticsCheck = `anomaly.${AnomalyKind}` | 'forecast.limit' | 'battery.runtime';
 export type Sensitivity = 'low' | 'medium' | 'high';
 export type Season = 'day' | 'week';
 
@@ -46,6 +46,15 @@ export interface AnalyticsSpec {
   };
   /** the identical units this point is compared with (resolved ids, itself excluded); empty: no peer check */
   peers: string[];
+  /** a UPS's runtime point: its runtime projected under the load's trend, and the battery.runtime pre-alarm */
+  battery?: {
+    /** the UPS's load point (resolved id, same device) */
+    load: string;
+    /** the pre-alarm's minimum; absent: the runtime point's LO limit (none either: no pre-alarm) */
+    minRuntimeMin?: number;
+    windowMin: number;
+    severity: Severity;
+  };
 }
 
 /** One minute of a point: a 1-minute rollup's average (what a baseline learns from). */
@@ -70,10 +79,13 @@ export interface SerializedBaseline {
 }
 
 /**
- * `week`: hour-of-week medians (needs ≥ 2 weeks of history); `day`: hour-of-day medians (≥ 2 days);
- * `recent`: median/MAD of the recent window (from minTrainingMinutes until a season has enough).
+ * `week`: hour-of-week medians (needs ≥ 2 weeks of history); `daytype`: hour-of-day medians of
+ * weekdays (Mon–Fri) and of weekends (Sat–Sun), with `week` in the seasons and about a week of
+ * history (a weekend day and three weekdays); `day`: hour-of-day medians (≥ 2 days); `recent`:
+ * median/MAD of the recent window (from minTrainingMinutes until a season has enough).
+ * Models stored before `daytype` existed (week/day/recent) keep their shape and stay readable.
  */
-export type BaselineKind = 'week' | 'day' | 'recent';
+export type BaselineKind = 'week' | 'daytype' | 'day' | 'recent';
 
 export interface BaselineModel {
   readonly kind: BaselineKind;
@@ -134,6 +146,23 @@ export interface Forecast {
   crossings: Array<{ level: LimitLine['level']; limit: number; at: number }>;
 }
 
+/** A UPS's battery runtime under the trend of its load (model/battery.ts), as the API and the page show it. */
+export interface BatteryProjection {
+  /** when it was made (the latest sample's time) */
+  at: number;
+  /** the load point the trend is of */
+  load: string;
+  /** the UPS's own runtime figure (at the present load), minutes */
+  runtimeMin: number;
+  /** minutes until empty if the load goes on as its trend says (= runtimeMin when flat or falling) */
+  projectedMin: number;
+  /** the load's trend: fitted value now and change per minute (in the load point's unit) */
+  loadNow: number;
+  loadPerMin: number;
+  /** the pre-alarm's minimum (configured, or the runtime's LO limit); null: no pre-alarm */
+  minRuntimeMin: number | null;
+}
+
 /** The state of one analysed point, as the page's analytics list and the API show it. */
 export interface AnalyticsPointStatus {
   point: string;
@@ -151,6 +180,8 @@ export interface AnalyticsPointStatus {
   active: AnalyticsCheck[];
   /** the nearest limit crossing of the latest forecast, if any */
   nextCrossing: { level: LimitLine['level']; limit: number; at: number } | null;
+  /** a UPS runtime point only: the runtime under the load trend (null: too few load samples yet) */
+  battery?: BatteryProjection | null;
 }
 
 export interface AnalyticsService {
@@ -160,4 +191,6 @@ export interface AnalyticsService {
   baseline(pointId: string, from: number, to: number): { ts: number[]; expected: number[]; lo: number[]; hi: number[] } | undefined;
   /** the latest forecast (`GET /api/v1/points/{id}/forecast`); undefined: not analysed or no forecast configured; null: not enough data yet */
   forecast(pointId: string): Forecast | null | undefined;
+  /** a UPS runtime point's projection (in the forecast answer); undefined: no battery configured; null: not enough data yet */
+  battery?(pointId: string): BatteryProjection | null | undefined;
 }

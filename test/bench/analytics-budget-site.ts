@@ -165,7 +165,7 @@ export function siteEngines(store: Store, site: BudgetSite, now: () => number, a
     logger: silentLogger,
     now,
     tickMs: 0,
-    ...(analyticsFile && { analytics: { finding: (id: string) => analytics?.finding(id) ?? null } }),
+    ...(analyticsFile && { analytics: { finding: (id: string) => analytics?.finding(id) ?? null, candidates: () => analytics?.candidates() ?? new Set<string>() } }),
   });
   if (analyticsFile) {
     analytics = createAnalyticsService({

@@ -17,11 +17,13 @@
  * - delay: raise time − fault start (median, p90), for ramps also the lead before the crossing;
  * - precision: alarms overlapping a fault's span (its end + 2 h settling) / all alarms;
  * - false alarms per 100 point-days: alarms outside every fault span / clean point-days;
- * - ramps: the time-to-limit error of a forecast made 10 min before the ramp's noise-free path
- *   crosses HI, relative to those 10 min (and, for the record, against the first noisy sample over HI);
+ * - ramps: the time-to-limit error of a forecast made 10 min before the value without its sensor
+ *   noise crosses HI, relative to those 10 min; also against the ramp's path from the level before
+ *   it (the first definition) and, for the record, the first noisy sample over HI;
  * - drift and peer: how long before the static threshold the analytics alarm came.
  * Run alone: `npx tsx test/bench/analytics-eval.ts` (or `npm run eval`): 16 points over 2 scored
- * days, sized to the ~60 s budget; `--groups 8 --days 21` gives 224 point-days (a few minutes), and
+ * days, sized to the ~60 s budget, the time to limit on the ramps of 64; `--groups 8 --days 21`
+ * gives 224 point-days (a few minutes), `--ttl-groups 64` more ramps, `--seed 17` other series, and
  * `--drift low`, `--forecast-window 20`, `--baseline-days 14`, `--forecast-on-delay 120` try tunings.
  */
 import { pathToFileURL } from 'node:url';
@@ -74,6 +76,12 @@ export interface AnalyticsEvalOptions extends SeriesOptions {
   baselineTrainingDays?: number;
   /** hours of simulated time between refits (default 6) */
   refitHours?: number;
+  /**
+   * groups of series the time-to-limit error is judged on (default 4 × groups): only the ramps'
+   * windows are forecast, so four times the ramps cost a few seconds, and the p90 of 8 ramps was
+   * the worst of them
+   */
+  ttlGroups?: number;
 }
 
 interface Alarm {
@@ -219,28 +227,40 @@ const quantile = (xs: readonly number[], q: number): number => {
   return s[Math.min(s.length - 1, Math.floor(q * (s.length - 1) + 0.5))]!;
 };
 
+/** what a time-to-limit forecast is judged against (see timeToLimitErrors) */
+type TtlTruth = 'signal' | 'path';
+
 /**
  * Time-to-limit error of a fresh forecast made 10 min before each ramp's true crossing, relative to
- * those 10 min. The truth is the ramp's noise-free path crossing (what a trend can know); the
- * error against the first noisy sample over the limit is kept too (`vsSample`), as a limit alarm
- * would see it.
+ * those 10 min, against two truths:
+ * - `signal`: when the value without its sensor noise crosses HI (the level goes on moving with the
+ *   load cycle and the wander while the ramp runs): when the process crosses, what the issue's
+ *   "within ±20 % at 10 minutes out" asks about;
+ * - `path`: when the ramp's noise-free path from the level before it crosses (the level held still):
+ *   the first definition, kept for comparison; on slow ramps the wander alone moves it by ±15 %.
+ * The error against the first noisy sample over the limit is kept too (`vsSample`, with `path`).
  */
-function timeToLimitErrors(set: SeriesSet, byId: Map<string, SeriesPoint>, windowMin: number | undefined): { shape: string; error: number; vsSample: number }[] {
-  const results: { shape: string; error: number; vsSample: number }[] = [];
+function timeToLimitErrors(set: SeriesSet, byId: Map<string, SeriesPoint>, windowMin: number | undefined): { shape: string; truth: TtlTruth; error: number; vsSample: number }[] {
+  const results: { shape: string; truth: TtlTruth; error: number; vsSample: number }[] = [];
   for (const f of set.faults) {
-    if (f.kind !== 'ramp' || f.pathCrossingAt === undefined || f.crossingAt === undefined) continue;
+    if (f.kind !== 'ramp' || f.pathCrossingAt === undefined || f.signalCrossingAt === undefined || f.crossingAt === undefined) continue;
     const point = byId.get(f.point)!;
-    const now = f.pathCrossingAt - TTL_LEAD_MS;
-    const samples: MinutePoint[] = [];
-    for (let ts = now - (windowMin ?? 10) * MINUTE; ts <= now; ts += SAMPLE_MS) {
-      const value = point.values[Math.round((ts - set.detailFrom) / SAMPLE_MS)]!;
-      if (!Number.isNaN(value)) samples.push({ ts, value });
+    for (const [truth, at] of [
+      ['signal', f.signalCrossingAt],
+      ['path', f.pathCrossingAt],
+    ] as const) {
+      const now = at - TTL_LEAD_MS;
+      const samples: MinutePoint[] = [];
+      for (let ts = now - (windowMin ?? 10) * MINUTE; ts <= now; ts += SAMPLE_MS) {
+        const value = point.values[Math.round((ts - set.detailFrom) / SAMPLE_MS)]!;
+        if (!Number.isNaN(value)) samples.push({ ts, value });
+      }
+      const forecast = makeForecast(samples, { now, horizonMin: HORIZON_MIN, limits: point.limits, ...(windowMin !== undefined && { windowMin }) });
+      const hi = forecast?.crossings.find((c) => c.level === 'hi');
+      // no crossing forecast within the horizon: as wrong as a forecast can be
+      const error = (crossing: number) => (hi ? Math.abs(hi.at - crossing) / (crossing - now) : Number.POSITIVE_INFINITY);
+      results.push({ shape: f.shape ?? 'linear', truth, error: error(at), vsSample: error(f.crossingAt) });
     }
-    const forecast = makeForecast(samples, { now, horizonMin: HORIZON_MIN, limits: point.limits, ...(windowMin !== undefined && { windowMin }) });
-    const hi = forecast?.crossings.find((c) => c.level === 'hi');
-    // no crossing forecast within the horizon: as wrong as a forecast can be
-    const error = (truth: number) => (hi ? Math.abs(hi.at - truth) / (truth - now) : Number.POSITIVE_INFINITY);
-    results.push({ shape: f.shape ?? 'linear', error: error(f.pathCrossingAt), vsSample: error(f.crossingAt) });
   }
   return results;
 }
@@ -328,7 +348,9 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
     }
     precision.set(col, p);
   }
-  const ttl = timeToLimitErrors(set, new Map(set.points.map((p) => [p.id, p])), opts.forecastWindowMin);
+  // the first groups of the larger set are the detectors' own series (the seed derives per group)
+  const ttlSet = generateSeries({ days: 16, ...options, groups: options.ttlGroups ?? 4 * (options.groups ?? 4) });
+  const ttl = timeToLimitErrors(ttlSet, new Map(ttlSet.points.map((p) => [p.id, p])), opts.forecastWindowMin);
   const totalS = (performance.now() - started) / 1000;
 
   // ---- the table: kinds × columns, then the target rows
@@ -369,7 +391,6 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
 
   const any = (kind: FaultKind) => score(kind, 'analytics');
   const falseRate = (precision.get('analytics')!.false / cleanPointDays) * 100;
-  const ttlAll = ttl.map((t) => t.error);
   const rows: BenchRow[] = [];
   // a short run may lack a kind: no row for it rather than a row of NaN
   for (const kind of (['spike', 'step'] as const).filter((k) => any(k).faults > 0)) {
@@ -389,20 +410,25 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
     rows.push({ name: `${kind}: analytics alarm before static (static never fired on ${v.staticNever}/${n})`, value: v.before / n, unit: 'ratio', target: '>= 0.9', pass: v.before / n >= 0.9 });
     if (v.leadsMin.length > 0) rows.push({ name: `${kind}: analytics lead over static where both fired (${v.leadsMin.length}), median`, value: quantile(v.leadsMin, 0.5), unit: 'min' });
   }
-  for (const shape of ttl.length > 0 ? ['all', ...new Set(ttl.map((t) => t.shape))] : []) {
-    const errors = shape === 'all' ? ttlAll : ttl.filter((t) => t.shape === shape).map((t) => t.error);
-    const p50 = quantile(errors, 0.5);
-    const p90 = quantile(errors, 0.9);
-    rows.push({ name: `time-to-limit error at 10 min out, ${shape} ramps (${errors.length}), median`, value: p50, unit: 'ratio', target: '<= 0.2', pass: p50 <= 0.2 });
-    rows.push({ name: `time-to-limit error at 10 min out, ${shape} ramps, p90`, value: p90, unit: 'ratio', target: '<= 0.2', pass: p90 <= 0.2 });
+  for (const truth of ['signal', 'path'] as const) {
+    const judged = ttl.filter((t) => t.truth === truth);
+    for (const shape of judged.length > 0 ? ['all', ...new Set(judged.map((t) => t.shape))] : []) {
+      const errors = judged.filter((t) => shape === 'all' || t.shape === shape).map((t) => t.error);
+      const p50 = quantile(errors, 0.5);
+      const p90 = quantile(errors, 0.9);
+      const what = `time-to-limit error at 10 min out (vs the ${truth === 'signal' ? 'noise-free value' : 'ramp path from the level before'})`;
+      rows.push({ name: `${what}, ${shape} ramps (${errors.length}), median`, value: p50, unit: 'ratio', target: '<= 0.2', pass: p50 <= 0.2 });
+      rows.push({ name: `${what}, ${shape} ramps, p90`, value: p90, unit: 'ratio', target: '<= 0.2', pass: p90 <= 0.2 });
+    }
   }
-  if (ttl.length > 0) {
-    rows.push({ name: 'time-to-limit error vs the first sample over the limit, all ramps, median', value: quantile(ttl.map((t) => t.vsSample), 0.5), unit: 'ratio' });
+  const withPath = ttl.filter((t) => t.truth === 'path');
+  if (withPath.length > 0) {
+    rows.push({ name: 'time-to-limit error vs the first sample over the limit, all ramps, median', value: quantile(withPath.map((t) => t.vsSample), 0.5), unit: 'ratio' });
   }
   const pointDays = (set.points.length * (set.end - set.scoredFrom)) / DAY;
   const cost = run.seconds;
   const cpu = `generate ${generatedS.toFixed(1)} s, fits ${cost.fit.toFixed(1)} s, band ${cost.band.toFixed(1)} s, spike ${cost.spike.toFixed(1)} s, drift ${cost.drift.toFixed(1)} s, peer ${cost.peer.toFixed(1)} s, forecast ${cost.forecast.toFixed(1)} s, total ${totalS.toFixed(1)} s`;
-  const header = `analytics evaluation: ${set.points.length} points in groups of 4, ${pointDays.toFixed(0)} scored point-days at one sample per ${SAMPLE_S} s (after ${((set.scoredFrom - set.start) / DAY).toFixed(0)} days of history), ${set.faults.length} planted faults, sensitivity ${opts.sensitivity}${Object.entries(opts.sensitivityOf).map(([d, v]) => ` (${d} ${v})`).join('')}, forecast on-delay ${opts.forecastOnDelayS} s${opts.forecastWindowMin ? ` window ${opts.forecastWindowMin} min` : ''}, baseline ${opts.baselineTrainingDays} days refitted every ${opts.refitHours} h`;
+  const header = `analytics evaluation: ${set.points.length} points in groups of 4, ${pointDays.toFixed(0)} scored point-days at one sample per ${SAMPLE_S} s (after ${((set.scoredFrom - set.start) / DAY).toFixed(0)} days of history), ${set.faults.length} planted faults, sensitivity ${opts.sensitivity}${Object.entries(opts.sensitivityOf).map(([d, v]) => ` (${d} ${v})`).join('')}, forecast on-delay ${opts.forecastOnDelayS} s${opts.forecastWindowMin ? ` window ${opts.forecastWindowMin} min` : ''}, baseline ${opts.baselineTrainingDays} days refitted every ${opts.refitHours} h; time to limit on the ramps of ${ttlSet.points.length} points`;
   return { rows, table: [header, '', matrix, '', formatTable(rows), '', cpu].join('\n') };
 }
 
@@ -436,6 +462,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'baseline-days': { type: 'string' },
       'forecast-on-delay': { type: 'string' },
       'forecast-window': { type: 'string' },
+      'ttl-groups': { type: 'string' },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -449,6 +476,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     ['baselineTrainingDays', num(values['baseline-days'])],
     ['forecastOnDelayS', num(values['forecast-on-delay'])],
     ['forecastWindowMin', num(values['forecast-window'])],
+    ['ttlGroups', num(values['ttl-groups'])],
   ] as const) {
     if (value !== undefined) options[key] = value;
   }

@@ -48,6 +48,10 @@ export interface SeriesPoint {
   values: Float32Array;
   /** one mean per minute from SeriesSet.start (what the store's rollups hold); NaN: no samples that minute */
   minutes: Float32Array;
+  /** each of `values` without its sensor noise (load cycle, wander, compressor cycling): when a ramp really reaches a limit */
+  clean: Float32Array;
+  /** CRAC supply air: the compressor cycling's part of each value in `values`, so a compressor trip can stop it */
+  cycle?: Float32Array;
 }
 
 export interface FaultLabel {
@@ -60,8 +64,13 @@ export interface FaultLabel {
   sizeSigma: number;
   /** ramps: the first sample at or above the HI limit (when a limit alarm would see it) */
   crossingAt?: number;
-  /** ramps: when the ramp's noise-free path (the level before it + the ramp) reaches HI: what a forecast can know */
+  /** ramps: when the ramp's noise-free path (the level before it + the ramp) reaches HI */
   pathCrossingAt?: number;
+  /**
+   * ramps: when the value without its sensor noise (the level before it as it goes on moving with
+   * load and wander, + the ramp) reaches HI: when the process, not one noisy reading, crosses
+   */
+  signalCrossingAt?: number;
   /** ramps: its shape; peer divergence: at once or over 30–120 min */
   shape?: 'linear' | 'first-order' | 'sudden' | 'gradual';
 }
@@ -104,6 +113,8 @@ interface KindShape {
 
 interface UnitState {
   offset: number;
+  /** the compressor cycle's part of the latest value (0 for kinds without one) */
+  cycle: number;
   /** compressor cycle phase 0..1 and the current cycle's period in minutes */
   phase: number;
   periodMin: number;
@@ -126,7 +137,8 @@ const SHAPES: Record<PointKind, KindShape> = {
         u.periodMin = (18 - 6 * load) * rng.between(0.85, 1.15);
       }
       const saw = u.phase < 0.7 ? u.phase / 0.7 : 1 - (u.phase - 0.7) / 0.3;
-      return 18 + u.offset + 0.3 * load + 0.9 * (saw - 0.5);
+      u.cycle = 0.9 * (saw - 0.5);
+      return 18 + u.offset + 0.3 * load + u.cycle;
     },
   },
   'rack-inlet': {
@@ -223,20 +235,29 @@ export function generateSeries(opts: SeriesOptions = {}): SeriesSet {
     for (let m = 0; m < 4; m++) {
       const id = `${kind.split('-')[0]}${g * 4 + m + 1}.${kind === 'crac-supply' ? 'supply_temp' : kind.split('-')[1]!}`;
       const rng = createRng(deriveSeed(seed, id));
-      const unit: UnitState = { offset: rng.between(-spread.offset, spread.offset) / 2, phase: rng.next(), periodMin: rng.between(12, 18) };
+      const unit: UnitState = { offset: rng.between(-spread.offset, spread.offset) / 2, cycle: 0, phase: rng.next(), periodMin: rng.between(12, 18) };
       const noise = spread.noise * rng.between(0.8, 1.2);
       const wander = createSlowWander(rng, spread.wander / 3);
       const minutes = new Float32Array(minuteCount);
       const values = new Float32Array((minuteCount - detailMinute) * perMinute);
+      const clean = new Float32Array(values.length);
+      const cycle = kind === 'crac-supply' ? new Float32Array(values.length) : undefined;
       // Training history is made a minute at a time (a minute mean: noise shrinks by √6); from the
       // warm-up on, every 10 s sample. Wander moves once a minute: it is slow by nature.
       for (let k = 0; k < minuteCount; k++) {
         const slow = wander() + commonTrack[k]!;
         const load = loads[k]!;
         if (k < detailMinute) minutes[k] = shape.base(rng, unit, load, MINUTE_MS) + slow + (noise / Math.sqrt(perMinute)) * rng.gauss();
-        else for (let j = 0; j < perMinute; j++) values[(k - detailMinute) * perMinute + j] = shape.base(rng, unit, load, SAMPLE_MS) + slow + noise * rng.gauss();
+        else {
+          for (let j = 0; j < perMinute; j++) {
+            const i = (k - detailMinute) * perMinute + j;
+            clean[i] = shape.base(rng, unit, load, SAMPLE_MS) + slow;
+            values[i] = clean[i]! + noise * rng.gauss();
+            if (cycle) cycle[i] = unit.cycle;
+          }
+        }
       }
-      const point: SeriesPoint = { id, name: shape.name, unit: shape.unit, kind, group: g, limits: shape.limits, sigma: 0, values, minutes };
+      const point: SeriesPoint = { id, name: shape.name, unit: shape.unit, kind, group: g, limits: shape.limits, sigma: 0, values, minutes, clean, ...(cycle && { cycle }) };
       rollUp(point, detailMinute);
       point.sigma = sigmaOf(point, start, scoredFrom);
       members.push(point);
@@ -374,13 +395,21 @@ function plant(point: SeriesPoint, kind: FaultKind, rng: Rng, start: number, nea
       const target = gap * 1.3;
       const perMin = firstOrder ? target / tauMin : (gap / rng.between(15, 50)) * 1;
       const path = (k: number) => (firstOrder ? target * (1 - Math.exp(-k / 6 / tauMin)) : (perMin * k) / 6);
+      // a tripped compressor no longer cycles: its sawtooth stops until the fault is fixed (a rise
+      // toward return air with the cycling still on top would be two states of the unit at once)
+      const tripped = firstOrder && point.cycle ? point.cycle : null;
+      const untilFixed = (k: number) => (tripped ? v[i0 + k]! - tripped[i0 + k]! : v[i0 + k]!);
       // past the limit the rise goes on for 15 min, then the fault is fixed and the value comes back
       let cross = -1;
-      for (let k = 0; cross < 0 && k < 6 * 600; k++) if (v[i0 + k]! + path(k) >= hi) cross = k;
+      for (let k = 0; cross < 0 && k < 6 * 600; k++) if (untilFixed(k) + path(k) >= hi) cross = k;
       const level = ssMedian(Array.from(v.subarray(Math.max(0, i0 - 60), i0)).filter((x) => !Number.isNaN(x)));
       let pathCross = 0;
       while (level + path(pathCross) < hi && pathCross < 6 * 600) pathCross++;
+      const cleanBefore = (k: number) => point.clean[i0 + k]! - (tripped ? tripped[i0 + k]! : 0);
+      let signalCross = 0;
+      while (cleanBefore(signalCross) + path(signalCross) < hi && signalCross < 6 * 600) signalCross++;
       const length = cross + 90;
+      if (tripped) add(i0, i0 + length, (k) => -tripped[i0 + k]!);
       add(i0, i0 + length, path);
       return {
         kind,
@@ -390,6 +419,7 @@ function plant(point: SeriesPoint, kind: FaultKind, rng: Rng, start: number, nea
         sizeSigma: perMin / s,
         crossingAt: timeOf(start, i0 + cross),
         pathCrossingAt: timeOf(start, i0 + pathCross),
+        signalCrossingAt: timeOf(start, i0 + signalCross),
         shape: firstOrder ? 'first-order' : 'linear',
       };
     }

@@ -65,11 +65,88 @@ describe('fitBaseline', () => {
     expect(kind(0.125, ['day', 'week'])).toBe('recent');
     expect(kind(1.9, ['day', 'week'])).toBe('recent');
     expect(kind(2, ['day', 'week'])).toBe('day');
-    expect(kind(13.9, ['day', 'week'])).toBe('day');
+    expect(kind(5.9, ['day', 'week'])).toBe('day');
+    // about a week (the issue's trainingDays: 7 reads a few minutes short of 7 days): weekday and weekend profiles
+    expect(kind(6, ['day', 'week'])).toBe('daytype');
+    expect(kind(7 - 3 / 1440, ['day', 'week'])).toBe('daytype');
+    expect(kind(13.9, ['day', 'week'])).toBe('daytype');
     expect(kind(14, ['day', 'week'])).toBe('week');
+    expect(kind(10, ['week'])).toBe('daytype');
     expect(kind(15, ['day'])).toBe('day');
     expect(kind(15, [])).toBe('recent');
     expect(kind(3, ['week'])).toBe('recent');
+  });
+
+  it('daytype needs a weekend day and three weekdays with most of their minutes', () => {
+    // end is a Monday 00:00: the 7 days before run Monday..Sunday
+    const kindOf = (pts: MinutePoint[]) => fitBaseline(pts, opts({ now: end }))?.kind;
+    const week = history(7, end, daily());
+    const dow = (ts: number) => (Math.floor(ts / DAY) + 3) % 7; // Monday 0
+    // the weekend lost to an outage: no weekend profile to learn, so the day profile
+    expect(kindOf(week.filter((p) => dow(p.ts) < 5))).toBe('day');
+    // a weekend with only a few hours of each day is not a covered day either
+    expect(kindOf(week.filter((p) => dow(p.ts) < 5 || p.ts % DAY < 11 * HOUR))).toBe('day');
+    // only two weekdays left (Monday and Friday) beside the weekend
+    expect(kindOf(week.filter((p) => dow(p.ts) === 0 || dow(p.ts) >= 4))).toBe('day');
+    expect(kindOf(week.filter((p) => dow(p.ts) === 0 || dow(p.ts) >= 3))).toBe('daytype');
+    // in the site's zone: in Seoul (UTC+9) the last local day of this history is a Monday
+    expect(fitBaseline(week, opts({ now: end, tzOffsetMin: 540 }))?.kind).toBe('daytype');
+  });
+
+  it('daytype: a fault on one training day is outvoted, on a weekday and on the one weekend day it spoils', () => {
+    const shape = (ts: number) => {
+      const weekend = (Math.floor(ts / DAY) + 3) % 7 >= 5;
+      return (weekend ? -2 : 0) + daily()(ts);
+    };
+    const pts = history(7, end, shape);
+    // a stuck damper: +4 °C from 10:00 to 16:00 on the Saturday and on the Wednesday of the training week
+    const saturday = end - 2 * DAY;
+    const wednesday = end - 5 * DAY;
+    const faulty = pts.map((p) =>
+      (p.ts >= saturday + 10 * HOUR && p.ts < saturday + 16 * HOUR) || (p.ts >= wednesday + 10 * HOUR && p.ts < wednesday + 16 * HOUR)
+        ? { ts: p.ts, value: p.value + 4 }
+        : p,
+    );
+    const m = fitBaseline(faulty, opts({ now: end }))!;
+    expect(m.kind).toBe('daytype');
+    for (const ts of [end + 5 * DAY + 13 * HOUR, end + 2 * DAY + 13 * HOUR]) {
+      expect(Math.abs(m.bandAt(ts).expected - shape(ts))).toBeLessThan(0.3);
+    }
+  });
+
+  it('daytype: a weekday and a weekend profile from one week, in local time, gliding into the weekend', () => {
+    // office hours: weekdays 19 + the daily cycle, weekends 16 + a third of it, in Seoul time
+    const tz = 540;
+    const office = (ts: number) => {
+      const local = ts + tz * MINUTE;
+      const weekend = (Math.floor(local / DAY) + 3) % 7 >= 5;
+      const cycle = daily(tz)(ts) - 19;
+      return weekend ? 16 + cycle / 3 : 19 + cycle;
+    };
+    const pts = history(7, end, office);
+    const m = fitBaseline(pts, opts({ now: end, tzOffsetMin: tz }))!;
+    expect(m.kind).toBe('daytype');
+    // the next week, every 20 minutes, except the hour either side of the weekend's edges (where it glides)
+    const edge = (ts: number) => {
+      const h = ((((ts + tz * MINUTE) % DAY) + DAY) % DAY) / HOUR;
+      return h < 1 || h > 23;
+    };
+    let worst = 0;
+    for (let ts = end; ts < end + 7 * DAY; ts += 20 * MINUTE) if (!edge(ts)) worst = Math.max(worst, Math.abs(m.bandAt(ts).expected - office(ts)));
+    expect(worst).toBeLessThan(0.2);
+    // its spread is the noise's; the day profile expects a weekday on Saturday and widens for it
+    expect(m.scale).toBeLessThan(0.34);
+    const day = fitBaseline(pts, opts({ now: end, season: ['day'], tzOffsetMin: tz }))!;
+    expect(day.scale).toBeGreaterThan(1.5 * m.scale);
+    const saturdayNoon = end + 5 * DAY + 3 * HOUR; // 12:00 in Seoul
+    expect(Math.abs(day.bandAt(saturdayNoon).expected - office(saturdayNoon))).toBeGreaterThan(2);
+    expect(Math.abs(m.bandAt(saturdayNoon).expected - office(saturdayNoon))).toBeLessThan(0.2);
+    // Friday 23:59 → Saturday 00:01 local: half-way between the two profiles' midnight values, no jump
+    const saturday = end + 5 * DAY - tz * MINUTE; // end is a Monday 00:00 UTC
+    const jump = Math.abs(m.bandAt(saturday - MINUTE).expected - m.bandAt(saturday + MINUTE).expected);
+    expect(jump).toBeLessThan(0.1);
+    expect(m.bandAt(saturday).expected).toBeGreaterThan(16.2);
+    expect(m.bandAt(saturday).expected).toBeLessThan(18.8);
   });
 
   it('recent: a flat band from the median and spread of the last 6 hours', () => {
@@ -151,7 +228,7 @@ describe('fitBaseline', () => {
   });
 
   it('restoreBaseline(toJSON()) gives the same bands, through JSON, for each kind', () => {
-    for (const days of [0.2, 3, 15]) {
+    for (const days of [0.2, 3, 8, 15]) {
       const m = fitBaseline(history(days, end, daily(), 5), opts({ now: end, tzOffsetMin: 540 }))!;
       const back = restoreBaseline(JSON.parse(JSON.stringify(m.toJSON())));
       expect(back.kind).toBe(m.kind);
@@ -161,5 +238,21 @@ describe('fitBaseline', () => {
       for (let ts = end; ts < end + 8 * DAY; ts += 37 * MINUTE) expect(back.bandAt(ts)).toEqual(m.bandAt(ts));
     }
     expect(() => restoreBaseline({ kind: 'day', fittedAt: 0, trainedMinutes: 1, params: { medians: [1] } })).toThrow(/bad day/);
+    // a daytype row has two profiles: 24 medians are a broken row, refitted by the service
+    expect(() => restoreBaseline({ kind: 'daytype', fittedAt: 0, trainedMinutes: 1, params: { medians: Array(24).fill(1), scales: Array(24).fill(1), level: 0, scale: 1, k: 3.5, tzOffsetMin: 0 } })).toThrow(/bad daytype/);
+    expect(() => restoreBaseline({ kind: 'month' as 'day', fittedAt: 0, trainedMinutes: 1, params: {} })).toThrow(/unknown kind month/);
+  });
+
+  it('reads a week model stored before the weekday/weekend profiles existed, unchanged', () => {
+    // an analytics.db row as the earlier release wrote it: hour-of-week medians from Monday 00:00 local
+    const medians = Array.from({ length: 168 }, (_, h) => (h >= 120 ? 16 : 19) + (h % 24) / 100);
+    const stored = { kind: 'week' as const, fittedAt: end, trainedMinutes: 20_160, params: { medians, scales: Array(168).fill(0.3), level: 0, scale: 0.3, k: 3.5, tzOffsetMin: 0 } };
+    const m = restoreBaseline(JSON.parse(JSON.stringify(stored)));
+    expect(m.kind).toBe('week');
+    // Saturday 2026-12-26 12:30 UTC: bucket 5 × 24 + 12 exactly at its centre
+    expect(m.bandAt(Date.UTC(2026, 11, 26, 12, 30)).expected).toBeCloseTo(16.12, 9);
+    // Tuesday 2026-12-22 03:30: bucket 27
+    expect(m.bandAt(Date.UTC(2026, 11, 22, 3, 30)).expected).toBeCloseTo(19.03, 9);
+    expect(m.toJSON()).toEqual(stored);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * A point's learned normal: the expected value and band at any wall time, fitted from its
- * 1-minute history. With two weeks of history it learns the hour of the week (weekday vs weekend
- * load), with two days the hour of the day, and before that only the recent level; so a new
- * point is judged early, and judged better as history grows.
+ * 1-minute history. With two weeks of history it learns the hour of the week, with about one week
+ * two day profiles (Monday–Friday and Saturday–Sunday: an office load is lighter at the weekend),
+ * with two days the hour of the day, and before that only the recent level; so a new point is
+ * judged early, and judged better as history grows.
  */
 import type { Band, BaselineKind, BaselineModel, FitOptions, MinutePoint, SerializedBaseline, Sensitivity } from '../types.js';
 import { median, robustScale } from './robust.js';
@@ -11,6 +12,19 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
+/** hours from the local epoch (1970-01-01 00:00, a Thursday) back to the Monday before it */
+const MONDAY_OFFSET_H = 72;
+/**
+ * Weekday/weekend profiles need about a week: six days of span (a week read back as
+ * `trainingDays: 7` ends a few minutes short of seven, and a restart gap at its start shortens it
+ * more), with at least one weekend day and three weekdays at least half covered, so each profile
+ * has days of its own to learn from.
+ */
+const DAYTYPE_MIN_SPAN = 6 * DAY;
+const DAYTYPE_MIN_WEEKEND_DAYS = 1;
+const DAYTYPE_MIN_WEEKDAYS = 3;
+/** a local day counts toward that only with half its minutes in the history */
+const COVERED_DAY_MINUTES = 12 * 60;
 
 /** band half-width in scales: a wider band for a less sensitive point */
 const BAND_K: Record<Sensitivity, number> = { low: 4.5, medium: 3.5, high: 2.5 };
@@ -62,6 +76,9 @@ export function fitBaseline(history: readonly MinutePoint[], options: FitOptions
   const meta = { fittedAt: options.now, trainedMinutes: points.length };
   const tzOffsetMin = options.tzOffsetMin ?? 0;
   if (options.season.includes('week') && span >= 2 * WEEK) return seasonalModel('week', fitSeasonal('week', points, last, k, tzOffsetMin), meta);
+  if (options.season.includes('week') && span >= DAYTYPE_MIN_SPAN && coversDayTypes(points, tzOffsetMin)) {
+    return seasonalModel('daytype', fitSeasonal('daytype', points, last, k, tzOffsetMin), meta);
+  }
   if (options.season.includes('day') && span >= 2 * DAY) return seasonalModel('day', fitSeasonal('day', points, last, k, tzOffsetMin), meta);
   const values = points.filter((p) => p.ts > last - RECENT_WINDOW).map((p) => p.value);
   return recentModel({ center: median(values), scale: robustScale(values), k }, meta);
@@ -75,6 +92,7 @@ export function restoreBaseline(s: SerializedBaseline): BaselineModel {
     if (!isNum(p.center) || !isNum(p.scale) || !isNum(p.k)) throw new Error('restoreBaseline: bad recent params');
     return recentModel({ center: p.center, scale: p.scale, k: p.k }, meta);
   }
+  if (s.kind !== 'day' && s.kind !== 'daytype' && s.kind !== 'week') throw new Error(`restoreBaseline: unknown kind ${String(s.kind)}`);
   const p = s.params as Partial<SeasonalParams>;
   const n = bucketCount(s.kind);
   const okArray = (xs: unknown): xs is number[] => Array.isArray(xs) && xs.length === n && xs.every(isNum);
@@ -84,20 +102,45 @@ export function restoreBaseline(s: SerializedBaseline): BaselineModel {
   return seasonalModel(s.kind, { medians: p.medians, scales: p.scales, level: p.level, scale: p.scale, k: p.k, tzOffsetMin: p.tzOffsetMin }, meta);
 }
 
-function fitSeasonal(kind: 'day' | 'week', points: readonly MinutePoint[], last: number, k: number, tzOffsetMin: number): SeasonalParams {
+type SeasonalKind = Exclude<BaselineKind, 'recent'>;
+
+/** Whether the history has a weekend day and three weekdays, each with at least half its minutes. */
+function coversDayTypes(points: readonly MinutePoint[], tzOffsetMin: number): boolean {
+  const minutesByDay = new Map<number, number>();
+  for (const p of points) {
+    const day = Math.floor(localHour(p.ts, tzOffsetMin) / 24);
+    minutesByDay.set(day, (minutesByDay.get(day) ?? 0) + 1);
+  }
+  let weekend = 0;
+  let weekdays = 0;
+  for (const [day, minutes] of minutesByDay) {
+    if (minutes < COVERED_DAY_MINUTES) continue;
+    if (isWeekendDay(day)) weekend++;
+    else weekdays++;
+  }
+  return weekend >= DAYTYPE_MIN_WEEKEND_DAYS && weekdays >= DAYTYPE_MIN_WEEKDAYS;
+}
+
+function fitSeasonal(kind: SeasonalKind, points: readonly MinutePoint[], last: number, k: number, tzOffsetMin: number): SeasonalParams {
   const n = bucketCount(kind);
-  const groups: number[][] = Array.from({ length: n }, () => []);
-  for (const p of points) groups[Math.floor(seasonPosition(kind, p.ts, tzOffsetMin))]!.push(p.value);
-  const medians = fillGaps(groups.map((g) => (g.length > 0 ? median(g) : Number.NaN)));
+  let medians: number[];
+  if (kind === 'daytype') {
+    medians = dayTypeMedians(points, tzOffsetMin);
+  } else {
+    const groups: number[][] = Array.from({ length: n }, () => []);
+    for (const p of points) groups[bucketOf(kind, Math.floor(localHour(p.ts, tzOffsetMin)))]!.push(p.value);
+    medians = fillGaps(groups.map((g) => (g.length > 0 ? median(g) : Number.NaN)));
+  }
 
   // residuals against the smoothed curve, the same one bandAt() draws, so the spread matches the band
   const residualGroups: number[][] = Array.from({ length: n }, () => []);
   const residuals: number[] = [];
   const lastHour: number[] = [];
   for (const p of points) {
-    const r = p.value - interpolate(medians, seasonPosition(kind, p.ts, tzOffsetMin));
+    const hour = localHour(p.ts, tzOffsetMin);
+    const r = p.value - interpolate(kind, medians, hour);
     residuals.push(r);
-    residualGroups[Math.floor(seasonPosition(kind, p.ts, tzOffsetMin))]!.push(r);
+    residualGroups[bucketOf(kind, Math.floor(hour))]!.push(r);
     if (p.ts > last - HOUR) lastHour.push(r);
   }
   const scale = robustScale(residuals);
@@ -110,14 +153,43 @@ function fitSeasonal(kind: 'day' | 'week', points: readonly MinutePoint[], last:
   return { medians, scales, level, scale, k, tzOffsetMin };
 }
 
-function seasonalModel(kind: 'day' | 'week', p: SeasonalParams, meta: { fittedAt: number; trainedMinutes: number }): BaselineModel {
+/**
+ * The weekday and weekend profiles, each hour from the medians of whole days, not of pooled
+ * minutes: a fault in the training week spoils one day's hour, and a median over days outvotes it.
+ * A week holds only one or two weekend days, too few to outvote anything, so the weekend hour
+ * also takes a vote from the weekday hour shifted by the weekend's overall offset (the median of
+ * every weekend minute against the weekday profile): with two weekend days that disagree, the
+ * one that looks like an ordinary weekend wins.
+ */
+function dayTypeMedians(points: readonly MinutePoint[], tzOffsetMin: number): number[] {
+  const byDayHour = new Map<number, number[]>();
+  for (const p of points) {
+    const hour = Math.floor(localHour(p.ts, tzOffsetMin));
+    const list = byDayHour.get(hour);
+    if (list) list.push(p.value);
+    else byDayHour.set(hour, [p.value]);
+  }
+  const votes: number[][] = Array.from({ length: 48 }, () => []);
+  for (const [hour, values] of byDayHour) votes[bucketOf('daytype', hour)]!.push(median(values));
+  const weekdays = fillGaps(votes.slice(0, 24).map((v) => (v.length > 0 ? median(v) : Number.NaN)));
+  const offsets: number[] = [];
+  for (const p of points) {
+    const hour = localHour(p.ts, tzOffsetMin);
+    if (isWeekendDay(Math.floor(hour / 24))) offsets.push(p.value - interpolate('day', weekdays, hour));
+  }
+  const offset = offsets.length > 0 ? median(offsets) : 0;
+  const weekend = fillGaps(votes.slice(24).map((v, h) => (v.length > 0 ? median([...v, weekdays[h]! + offset]) : Number.NaN)));
+  return [...weekdays, ...weekend];
+}
+
+function seasonalModel(kind: SeasonalKind, p: SeasonalParams, meta: { fittedAt: number; trainedMinutes: number }): BaselineModel {
   return {
     kind,
     ...meta,
     scale: p.scale,
     bandAt(ts) {
-      const pos = seasonPosition(kind, ts, p.tzOffsetMin);
-      return band(interpolate(p.medians, pos) + p.level, interpolate(p.scales, pos), p.k);
+      const hour = localHour(ts, p.tzOffsetMin);
+      return band(interpolate(kind, p.medians, hour) + p.level, interpolate(kind, p.scales, hour), p.k);
     },
     toJSON: () => ({ kind, ...meta, params: { ...p, medians: [...p.medians], scales: [...p.scales] } }),
   };
@@ -140,29 +212,42 @@ function band(expected: number, scale: number, k: number): Band {
 }
 
 function bucketCount(kind: BaselineKind): number {
-  return kind === 'week' ? 168 : 24;
+  return kind === 'week' ? 168 : kind === 'daytype' ? 48 : 24;
 }
 
-/** Hours (fractional) since the start of the local day, or of the local week (Monday 00:00). */
-function seasonPosition(kind: 'day' | 'week', ts: number, tzOffsetMin: number): number {
-  const local = ts + tzOffsetMin * MINUTE;
-  // 1970-01-01 was a Thursday: three days after a Monday
-  const period = kind === 'week' ? WEEK : DAY;
-  const shifted = kind === 'week' ? local + 3 * DAY : local;
-  return (((shifted % period) + period) % period) / HOUR;
+/** Hours (fractional) since the local epoch, 1970-01-01 00:00 local time. */
+function localHour(ts: number, tzOffsetMin: number): number {
+  return (ts + tzOffsetMin * MINUTE) / HOUR;
+}
+
+/** Saturday or Sunday, for a local day number since 1970-01-01 (a Thursday). */
+function isWeekendDay(day: number): boolean {
+  const mondayFirst = (((day + 3) % 7) + 7) % 7;
+  return mondayFirst >= 5;
 }
 
 /**
- * The value at a position, linear between bucket centres (wrapping around the period), so the
- * expected value glides from one hour to the next instead of jumping on the hour.
+ * The bucket of a whole local hour: its hour of the day; of the week from Monday 00:00; or, for
+ * `daytype`, its hour of the day in the weekday profile (0–23) or the weekend one (24–47).
  */
-function interpolate(values: readonly number[], pos: number): number {
-  const n = values.length;
-  const p = pos - 0.5;
-  const i0 = Math.floor(p);
-  const f = p - i0;
-  const a = values[((i0 % n) + n) % n]!;
-  const b = values[(((i0 + 1) % n) + n) % n]!;
+function bucketOf(kind: SeasonalKind, hour: number): number {
+  const ofDay = ((hour % 24) + 24) % 24;
+  if (kind === 'day') return ofDay;
+  if (kind === 'week') return (((hour + MONDAY_OFFSET_H) % 168) + 168) % 168;
+  return isWeekendDay(Math.floor(hour / 24)) ? 24 + ofDay : ofDay;
+}
+
+/**
+ * The value at a local hour, linear between the centres of the hours either side, each from its
+ * own bucket, so the expected value glides from one hour to the next instead of jumping on the
+ * hour (and from Friday night into the weekend profile across midnight).
+ */
+function interpolate(kind: SeasonalKind, values: readonly number[], hour: number): number {
+  const p = hour - 0.5;
+  const h0 = Math.floor(p);
+  const f = p - h0;
+  const a = values[bucketOf(kind, h0)]!;
+  const b = values[bucketOf(kind, h0 + 1)]!;
   return a + (b - a) * f;
 }
 

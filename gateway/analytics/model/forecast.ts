@@ -1,9 +1,10 @@
 /**
  * The next minutes of a point from its local trend, and when that trend reaches one of the
- * point's alarm limits: a warning before the limit, not after. A straight line over the last few
- * minutes is deliberately simple: over a horizon of minutes a facility value (a room warming
- * after a cooling loss, a battery discharging) moves about linearly, and a line is cheap enough
- * to refit every 10 s for a thousand points.
+ * point's alarm limits: a warning before the limit, not after. The trend is the shape its last
+ * minutes follow (trend.ts): a line, a ramp that began a few minutes ago, or a first-order rise
+ * levelling off toward a new value (supply air after a compressor trip), which a line would
+ * extend too steeply and so warn early (the labelled evaluation: −45 % at 10 minutes out). The
+ * fits are cheap enough to remake every 10 s for a thousand points.
  */
 import type { BaselineModel, Detector, Forecast, LimitLine, MinutePoint, PointLabel } from '../types.js';
 import { formatLimit } from './format.js';
@@ -34,12 +35,12 @@ export function makeForecast(samples: readonly MinutePoint[], options: ForecastO
   const { now, horizonMin } = options;
   const trend = fitTrend(samples, now, options.windowMin ?? 10);
   if (!trend) return null;
-  const { slope, intercept, residualScale, flat } = trend;
+  const { intercept, residualScale, flat } = trend;
   const spread = Math.max(residualScale, options.baseline?.scale ?? 0);
 
   const forecast: Forecast = { at: now, ts: [], mean: [], lo: [], hi: [], crossings: [] };
   for (let i = 0; i <= horizonMin; i++) {
-    const mean = intercept + slope * i;
+    const mean = trend.at(i);
     const half = SPREAD_Z * spread * Math.sqrt(Math.max(1, i));
     forecast.ts.push(now + i * MINUTE);
     forecast.mean.push(mean);
@@ -52,10 +53,9 @@ export function makeForecast(samples: readonly MinutePoint[], options: ForecastO
     const upward = line.level === 'hi' || line.level === 'hihi';
     // already crossed now: that is the limit alarm's business, not a forecast
     if (upward ? intercept >= line.limit : intercept <= line.limit) continue;
-    if (upward ? slope <= 0 : slope >= 0) continue;
-    // exact on the line, not at minute steps
-    const minutes = (line.limit - intercept) / slope;
-    if (minutes <= horizonMin) forecast.crossings.push({ level: line.level, limit: line.limit, at: now + minutes * MINUTE });
+    // exact on the path, not at minute steps; none when the path heads away or levels off short of it
+    const minutes = trend.minutesTo(line.limit);
+    if (minutes !== null && minutes <= horizonMin) forecast.crossings.push({ level: line.level, limit: line.limit, at: now + minutes * MINUTE });
   }
   forecast.crossings.sort((a, b) => a.at - b.at);
   return forecast;
@@ -87,8 +87,9 @@ export function createForecastDetector(opts: {
 }): Detector & { latest(): Forecast | null } {
   const { label, horizonMin } = opts;
   const windowMs = (opts.windowMin ?? 10) * MINUTE;
-  let samples: MinutePoint[] = [];
-  let head = 0;
+  // The window's samples in two typed arrays used as a ring: 16 bytes a sample, where {ts, value}
+  // objects took about 56 (boxed doubles); a thousand points keep their windows in a few MB.
+  const window = createSampleRing();
   let latest: Forecast | null = null;
   let madeAt: number | null = null;
   let nearest: Crossing | null = null;
@@ -98,17 +99,11 @@ export function createForecastDetector(opts: {
 
   return {
     observe(ts, value, baseline) {
-      samples.push({ ts, value });
-      while (head < samples.length && samples[head]!.ts <= ts - windowMs) head++;
-      // drop the consumed head once it is half the array, instead of shifting on every sample
-      // (a fixed 1 024 let a 10-minute window of 120 samples grow to 1 150 per point)
-      if (head > 32 && head * 2 > samples.length) {
-        samples = samples.slice(head);
-        head = 0;
-      }
+      window.push(ts, value);
+      window.dropUpTo(ts - windowMs);
       if (madeAt !== null && ts - madeAt < REMAKE_MS) return;
       madeAt = ts;
-      latest = makeForecast(samples.slice(head), { now: ts, horizonMin, limits: opts.limits(), baseline, windowMin: windowMs / MINUTE });
+      latest = makeForecast(window.toPoints(), { now: ts, horizonMin, limits: opts.limits(), baseline, windowMin: windowMs / MINUTE });
       const forecast = latest;
       current = forecast?.crossings.find((c) => departed(forecast, c, baseline)) ?? null;
       if (current) {
@@ -125,5 +120,46 @@ export function createForecastDetector(opts: {
       return { active: true, text: `${label.name} reaches ${nearest.level.toUpperCase()} ${formatLimit(nearest.limit, label.unit)} ${when}` };
     },
     latest: () => latest,
+  };
+}
+
+/** Samples in time order in a growable ring of two Float64Arrays. */
+function createSampleRing() {
+  let ts = new Float64Array(64);
+  let values = new Float64Array(64);
+  let start = 0;
+  let length = 0;
+  const at = (i: number) => (start + i) % ts.length;
+  return {
+    push(t: number, v: number): void {
+      if (length === ts.length) {
+        const grownTs = new Float64Array(ts.length * 2);
+        const grownValues = new Float64Array(ts.length * 2);
+        for (let i = 0; i < length; i++) {
+          grownTs[i] = ts[at(i)]!;
+          grownValues[i] = values[at(i)]!;
+        }
+        ts = grownTs;
+        values = grownValues;
+        start = 0;
+      }
+      const i = at(length);
+      ts[i] = t;
+      values[i] = v;
+      length++;
+    },
+    /** forgets the samples at or before `t` */
+    dropUpTo(t: number): void {
+      while (length > 0 && ts[start]! <= t) {
+        start = (start + 1) % ts.length;
+        length--;
+      }
+    },
+    /** the samples as points, for one fit (made every 10 s, then garbage) */
+    toPoints(): MinutePoint[] {
+      const out: MinutePoint[] = new Array(length);
+      for (let i = 0; i < length; i++) out[i] = { ts: ts[at(i)]!, value: values[at(i)]! };
+      return out;
+    },
   };
 }

@@ -14,8 +14,11 @@ export interface ClosedMinute {
 export interface MinuteMeans {
   /** adds one sample's numbers; returns the previous minute's means when ts opens a new minute */
   add(ts: number, values: readonly number[]): ClosedMinute | null;
-  /** the open minute so far: its means and how much of it (0..1) has passed at now */
-  open(now: number): { means: number[]; fraction: number } | null;
+  /**
+   * the open minute so far: its means and how much of it (0..1) has passed at now. The means are
+   * worked out once per sample and shared by the calls until the next add(): read, never modify.
+   */
+  open(now: number): { means: readonly number[]; fraction: number } | null;
   reset(): void;
 }
 
@@ -24,7 +27,13 @@ export function createMinuteMeans(width: number, periodMs = MINUTE): MinuteMeans
   let minute: number | null = null;
   let sums = new Array<number>(width).fill(0);
   let count = 0;
-  const means = () => sums.map((s) => s / count);
+  const means = () => {
+    const out = new Array<number>(width);
+    for (let i = 0; i < width; i++) out[i] = sums[i]! / count;
+    return out;
+  };
+  /** the open minute's means, until the next add (a detector's finding asks every second) */
+  let openMeans: number[] | null = null;
   return {
     add(ts, values) {
       const m = Math.floor(ts / periodMs) * periodMs;
@@ -35,16 +44,19 @@ export function createMinuteMeans(width: number, periodMs = MINUTE): MinuteMeans
         count = 0;
       }
       minute = m;
+      openMeans = null;
       for (let i = 0; i < width; i++) sums[i]! += values[i] ?? 0;
       count++;
       return closed;
     },
     open(now) {
       if (minute === null || count === 0) return null;
-      return { means: means(), fraction: Math.min(1, Math.max(0, (now - minute) / periodMs)) };
+      openMeans ??= means();
+      return { means: openMeans, fraction: Math.min(1, Math.max(0, (now - minute) / periodMs)) };
     },
     reset() {
       minute = null;
+      openMeans = null;
       sums = new Array<number>(width).fill(0);
       count = 0;
     },

@@ -1,8 +1,9 @@
 /** anomaly.band: the latest sample lies outside the learned band (the alarm engine adds onDelayS). */
 import type { Detector, PointLabel } from '../../types.js';
-import { formatValue, formatWhen } from '../format.js';
+import { formatSeasonWhen, formatValue } from '../format.js';
 
-export function createBandDetector(opts: { label: PointLabel }): Detector {
+/** isActive(now): finding(now).active without building the finding (the service asks it every second) */
+export function createBandDetector(opts: { label: PointLabel }): Detector & { isActive(now: number): boolean } {
   const { label } = opts;
   let text: string | null = null;
   return {
@@ -17,10 +18,12 @@ export function createBandDetector(opts: { label: PointLabel }): Detector {
         text = null;
         return;
       }
-      // a `recent` baseline is flat: "for Tuesday 14:00" would suggest a seasonal expectation it does not have
-      const when = baseline.kind === 'recent' ? '' : ` for ${formatWhen(ts, label)}`;
+      // worded by the season learnt: a `recent` baseline is flat and says no time at all
+      const season = formatSeasonWhen(ts, baseline.kind, label);
+      const when = season ? ` ${season}` : '';
       text = `${label.name} ${formatValue(value, label.unit)}, expected ${formatValue(b.lo, null)}–${formatValue(b.hi, label.unit)}${when}`;
     },
     finding: () => ({ active: text !== null, text }),
+    isActive: () => text !== null,
   };
 }

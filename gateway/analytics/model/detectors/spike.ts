@@ -5,7 +5,8 @@
  */
 import type { Detector, PointLabel, Sensitivity } from '../../types.js';
 import { formatValue } from '../format.js';
-import { robustStats, robustZ } from '../robust.js';
+import { robustZ } from '../robust.js';
+import { createRollingWindow } from '../rolling-window.js';
 
 const THRESHOLD: Record<Sensitivity, number> = { low: 9, medium: 7, high: 5 };
 /** the ~30 samples before the judged one */
@@ -15,18 +16,25 @@ const MIN_WINDOW = 10;
 /** a spike is one sample; it stays a finding this long so the engine's 1 s tick sees it */
 const HOLD_MS = 60_000;
 
-export function createSpikeDetector(opts: { label: PointLabel; sensitivity: Sensitivity }): Detector {
+/** isActive(now): finding(now).active without building the finding (the service asks it every second) */
+export function createSpikeDetector(opts: { label: PointLabel; sensitivity: Sensitivity }): Detector & { isActive(now: number): boolean } {
   const { label } = opts;
   const threshold = THRESHOLD[opts.sensitivity];
-  const recent: number[] = [];
+  // kept sorted as samples arrive: the median and MAD cost one pass per sample, not two sorts
+  const recent = createRollingWindow(WINDOW);
   let lastSpikeAt: number | null = null;
   let text: string | null = null;
+  const held = (now: number) => lastSpikeAt !== null && now - lastSpikeAt <= HOLD_MS;
   return {
     observe(ts, value, baseline) {
+      if (!Number.isFinite(value)) return;
       // No judgement while the point trains: a quiet, coarsely quantised stretch (0.1 °C steps)
       // has a spread of nearly nothing, and one ordinary step would read as a spike.
-      if (baseline && recent.length >= MIN_WINDOW) {
-        const stats = robustStats(recent);
+      // The scale is at least the baseline's: a value within threshold × that of the median is no
+      // spike whatever the window's MAD, so most samples need only the median (the margin keeps
+      // a rounding at the very edge from skipping a spike the full test would call).
+      if (baseline && recent.size >= MIN_WINDOW && Math.abs(value - recent.median()) > threshold * baseline.scale * (1 - 1e-9)) {
+        const stats = recent.stats();
         const center = stats.center;
         const scale = Math.max(stats.scale, baseline.scale);
         if (Math.abs(robustZ(value, center, scale)) > threshold) {
@@ -36,11 +44,11 @@ export function createSpikeDetector(opts: { label: PointLabel; sensitivity: Sens
       }
       // the spike joins the window too: the median shrugs it off, and a lasting step stops being "sudden" after ~15 samples
       recent.push(value);
-      if (recent.length > WINDOW) recent.shift();
     },
     finding(now) {
-      const active = lastSpikeAt !== null && now - lastSpikeAt <= HOLD_MS;
+      const active = held(now);
       return { active, text: active ? text : null };
     },
+    isActive: (now) => held(now),
   };
 }
