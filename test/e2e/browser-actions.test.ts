@@ -75,6 +75,8 @@ describe.runIf(peersAvailable('chromium'))('browser: the automated actions page'
       if (msg.type() === 'error') problems.push(`console: ${msg.text()}`);
     });
     await page.goto(`${base}/login`);
+    // the login form focuses the user field itself; typing before that (a loaded machine) loses keys
+    await page.locator('#user:focus').waitFor({ timeout: 10_000 });
     await page.keyboard.type('olga');
     await page.keyboard.press('Tab');
     await page.keyboard.type('correct horse 1');
@@ -98,5 +100,5 @@ describe.runIf(peersAvailable('chromium'))('browser: the automated actions page'
     expect(engine.get('start-standby-crac')!.disabledUntil).toBeNull();
     expect(problems).toEqual([]);
     await context.close();
-  });
+  }, 60_000);
 });

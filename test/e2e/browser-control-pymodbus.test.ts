@@ -63,6 +63,8 @@ devices:
     const base = `http://127.0.0.1:${gateway.port}`;
     const page = await (await browser.newContext({ locale: 'en-US' })).newPage();
     await page.goto(`${base}/`);
+    // the login form focuses the user field itself; typing before that (a loaded machine) loses keys
+    await page.locator('#user:focus').waitFor({ timeout: 10_000 });
     await page.keyboard.type(OPERATOR.name);
     await page.keyboard.press('Tab');
     await page.keyboard.type(OPERATOR.password);

@@ -68,6 +68,8 @@ describe.runIf(peersAvailable('chromium'))('browser: the demo site end to end', 
     await page.goto(`${base}/`);
     expect(page.url()).toContain('/login');
     // By keyboard only: the user field has focus, Tab to the password, Enter submits.
+    // the login form focuses the user field itself; typing before that (a loaded machine) loses keys
+    await page.locator('#user:focus').waitFor({ timeout: 10_000 });
     await page.keyboard.type('operator');
     await page.keyboard.press('Tab');
     await page.keyboard.type(accounts.get('operator')!);

@@ -32,7 +32,8 @@ describe('projectBatteryRuntime', () => {
   });
 
   it('a flat or falling load keeps the UPS figure; bad runtime or too few samples: null', () => {
-    expect(projectBatteryRuntime({ runtimeMin: 30, load: loadSeries(10, () => 40), now: T0 + 10 * MINUTE })).toEqual({ projectedMin: 30, loadNow: 40, loadPerMin: 0 });
+    const flat = projectBatteryRuntime({ runtimeMin: 30, load: loadSeries(10, () => 40), now: T0 + 10 * MINUTE })!;
+    expect(flat).toEqual({ projectedMin: 30, loadNow: expect.closeTo(40, 9), loadPerMin: 0 });
     const falling = projectBatteryRuntime({ runtimeMin: 30, load: loadSeries(10, (m) => 50 - m), now: T0 + 10 * MINUTE })!;
     expect(falling.projectedMin).toBe(30);
     expect(falling.loadPerMin).toBeCloseTo(-1, 2);
