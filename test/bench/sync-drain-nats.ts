@@ -12,7 +12,6 @@ import { pathToFileURL } from 'node:url';
 import { jetstream, jetstreamManager } from '@nats-io/jetstream';
 import { createInbox, headers, type NatsConnection } from '@nats-io/transport-node';
 import { silentLogger } from '../../core/logger.js';
-import type { Sample } from '../../core/types.js';
 import type { Store } from '../../gateway/store/index.js';
 import { createBatchReader } from '../../sync/batch.js';
 import { createSync } from '../../sync/create-sync.js';
@@ -21,28 +20,11 @@ import { natsTarget } from '../helpers/nats-fixtures.js';
 import { startNats } from '../helpers/nats-server.js';
 import { syncSection, until } from '../helpers/sync-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';
+import { fillBacklog, TOTAL } from './sync-drain.js';
 import { type BenchRow, printTable } from './bench-row.js';
 
-const TOTAL = 1_000_000;
-const POINTS = 2000;
 const WINDOW = 5000;
 const JS_PUBLISH_SAMPLE = 200_000;
-const T0 = Date.UTC(2026, 0, 1);
-
-/** The same backlog as sync-drain.ts: many points, one sample per point per second, mostly numbers. */
-function fillBacklog(store: Store): void {
-  const ids = Array.from({ length: POINTS }, (_, p) => `dev${String(Math.floor(p / 40)).padStart(3, '0')}.p${p % 40}`);
-  for (let i = 0; i < TOTAL; i += 10_000) {
-    const batch: Sample[] = [];
-    for (let j = i; j < i + 10_000; j++) {
-      const p = j % POINTS;
-      const ts = T0 + Math.floor(j / POINTS) * 1000;
-      batch.push(p % 10 === 0 ? { pointId: ids[p]!, ts, value: j % 3 === 0, quality: 'good' } : { pointId: ids[p]!, ts, value: Math.round(Math.sin(j) * 5000) / 10 + 230, quality: 'good' });
-    }
-    store.append(batch);
-  }
-  store.flush();
-}
 
 /** Every reading's message as the gateway sends it (the item's JSON), encoded before any clock starts. */
 function messagesOf(store: Store): Uint8Array[] {

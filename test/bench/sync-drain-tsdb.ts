@@ -10,7 +10,7 @@ import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import snappy from 'snappyjs';
 import { silentLogger } from '../../core/logger.js';
-import type { Reading, Sample } from '../../core/types.js';
+import type { Reading } from '../../core/types.js';
 import type { Store } from '../../gateway/store/index.js';
 import type { SyncTargetConfig } from '../../sync/config-schema.js';
 import { createSync } from '../../sync/create-sync.js';
@@ -19,34 +19,18 @@ import { syncSection, until } from '../helpers/sync-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';
 import { influxTarget, prometheusTarget } from '../helpers/tsdb-fixtures.js';
 import { startVictoriaMetrics } from '../helpers/victoria-metrics.js';
+import { BACKLOG_POINT_IDS, fillBacklog, TOTAL } from './sync-drain.js';
 import { type BenchRow, printTable } from './bench-row.js';
 
 const gzip = promisify(gzipCb);
-const TOTAL = 1_000_000;
-const POINTS = 2000;
 const BATCH = 5000;
 /** a day ago: inside every engine's accepted window */
 const T0 = Date.now() - 86_400_000;
 
-const pointIds = Array.from({ length: POINTS }, (_, p) => `dev${String(Math.floor(p / 40)).padStart(3, '0')}.p${p % 40}`);
 const seriesInfo = (id: string) => {
   const [device, key] = id.split('.') as [string, string];
   return { device, key, kind: 'pdu', unit: 'W' };
 };
-
-/** The backlog of test/bench/sync-drain.ts: many points, one sample per point per second, 1 in 10 a boolean. */
-function fillBacklog(store: Store): void {
-  for (let i = 0; i < TOTAL; i += 10_000) {
-    const batch: Sample[] = [];
-    for (let j = i; j < i + 10_000; j++) {
-      const p = j % POINTS;
-      const ts = T0 + Math.floor(j / POINTS) * 1000;
-      batch.push({ pointId: pointIds[p]!, ts, value: p % 10 === 0 ? j % 3 === 0 : Math.round(Math.sin(j) * 5000) / 10 + 230, quality: 'good' });
-    }
-    store.append(batch);
-  }
-  store.flush();
-}
 
 function labelsOf(gateway: string, id: string): [string, string][] {
   const info = seriesInfo(id);
@@ -79,7 +63,7 @@ async function rawDrain(store: Store, url: string, headers: Record<string, strin
 }
 
 function rawRemoteWrite(vmUrl: string, store: Store, gateway: string): Promise<number> {
-  const labels = new Map(pointIds.map((id) => [id, labelsOf(gateway, id).map(([name, value]) => ({ name, value }))]));
+  const labels = new Map(BACKLOG_POINT_IDS.map((id) => [id, labelsOf(gateway, id).map(([name, value]) => ({ name, value }))]));
   return rawDrain(
     store,
     `${vmUrl}/api/v1/write`,
@@ -103,7 +87,7 @@ function rawRemoteWrite(vmUrl: string, store: Store, gateway: string): Promise<n
 
 function rawLineProtocol(vmUrl: string, store: Store, gateway: string): Promise<number> {
   const prefixes = new Map(
-    pointIds.map((id) => {
+    BACKLOG_POINT_IDS.map((id) => {
       const tags = labelsOf(gateway, id).slice(1).map(([k, v]) => `,${k}=${v}`);
       return [id, `facility${tags.join('')} ${seriesInfo(id).key}=`];
     }),
@@ -139,7 +123,7 @@ export async function benchSyncTsdb(): Promise<BenchRow[]> {
   const vm = await startVictoriaMetrics();
   try {
     const store = temp.open(temp.file());
-    fillBacklog(store);
+    fillBacklog(store, T0);
     const common = { batchItems: BATCH, batchBytes: 4_000_000, timeoutMs: 60_000 };
     // Raw and gateway alternate, twice per kind, best of each: on a shared 2-core machine one slow moment
     // (VictoriaMetrics merging parts, another process) would otherwise decide the ratio. Each run is a new

@@ -22,22 +22,27 @@ import { httpTarget, syncSection, until } from '../helpers/sync-fixtures.js';
 import { createTempStores } from '../helpers/temp-store.js';
 import { type BenchRow, printTable } from './bench-row.js';
 
-const TOTAL = 1_000_000;
+export const TOTAL = 1_000_000;
 const POINTS = 2000;
 const PAGE = 10_000;
 const T0 = Date.UTC(2026, 0, 1);
 const RECEIVER_CHILD = fileURLToPath(new URL('../helpers/sync-receiver-child.ts', import.meta.url));
 const PULL_CHILD = fileURLToPath(new URL('../helpers/sync-pull-child.ts', import.meta.url));
 
-/** A backlog like a real site's: many points, one sample per point per second, mostly numbers. */
-function fillBacklog(store: Store): void {
-  const ids = Array.from({ length: POINTS }, (_, p) => `dev${String(Math.floor(p / 40)).padStart(3, '0')}.p${p % 40}`);
+/** The point ids of the backlog: 2 000 points, 40 to a device. */
+export const BACKLOG_POINT_IDS = Array.from({ length: POINTS }, (_, p) => `dev${String(Math.floor(p / 40)).padStart(3, '0')}.p${p % 40}`);
+
+/**
+ * A backlog like a real site's: 1 M readings over many points, one sample per point per second
+ * from `t0`, 1 in 10 a boolean. The NATS and time-series drains use the same one.
+ */
+export function fillBacklog(store: Store, t0 = T0): void {
   for (let i = 0; i < TOTAL; i += 10_000) {
     const batch: Sample[] = [];
     for (let j = i; j < i + 10_000; j++) {
       const p = j % POINTS;
-      const ts = T0 + Math.floor(j / POINTS) * 1000;
-      batch.push(p % 10 === 0 ? { pointId: ids[p]!, ts, value: j % 3 === 0, quality: 'good' } : { pointId: ids[p]!, ts, value: Math.round(Math.sin(j) * 5000) / 10 + 230, quality: 'good' });
+      const ts = t0 + Math.floor(j / POINTS) * 1000;
+      batch.push({ pointId: BACKLOG_POINT_IDS[p]!, ts, value: p % 10 === 0 ? j % 3 === 0 : Math.round(Math.sin(j) * 5000) / 10 + 230, quality: 'good' });
     }
     store.append(batch);
   }

@@ -6,9 +6,9 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { waitForPort } from './wait-for-port.js';
 import { freePort } from './free-port.js';
 
 export const MOSQUITTO = existsSync('/usr/sbin/mosquitto') ? '/usr/sbin/mosquitto' : 'mosquitto';
@@ -47,26 +47,6 @@ function configLines(port: number, dir: string, options: MosquittoOptions): stri
   return [`listener ${port} 127.0.0.1`, 'allow_anonymous true', ...persistence, 'log_dest stderr', 'log_type error', 'log_type warning', ...(options.extraConfig ?? []), ''];
 }
 
-/** Resolves once `port` accepts; rejects at once when `exited()` says the broker died (bad config, port taken). */
-function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (exited()) reject(new Error('mosquitto exited before listening'));
-        else if (Date.now() > until) reject(new Error(`mosquitto did not listen on ${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 25);
-      });
-    };
-    attempt();
-  });
-}
 
 export async function startMosquitto(options: MosquittoOptions = {}): Promise<MosquittoPeer> {
   const port = options.port ?? (await freePort());
@@ -90,7 +70,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       if (child === proc) child = undefined;
     });
     try {
-      await waitForPort(port, 5000, () => proc.exitCode !== null);
+      await waitForPort('mosquitto', port, 5000, () => proc.exitCode !== null);
     } catch (err) {
       proc.kill('SIGKILL');
       throw new Error(`${(err as Error).message}\n${output}`);

@@ -5,11 +5,11 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { connect, type NatsConnection, type NodeConnectionOptions } from '@nats-io/transport-node';
+import { waitForPort } from './wait-for-port.js';
 import { freePort } from './free-port.js';
 
 export const NATS_SERVER = existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server';
@@ -67,25 +67,6 @@ function tlsBlock(tls: NatsServerOptions['tls']): string[] {
   return tls ? [`tls { cert_file: "${tls.certFile}", key_file: "${tls.keyFile}" }`] : [];
 }
 
-function waitForPort(port: number, timeoutMs: number, exited: () => boolean): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  return new Promise((resolve, reject) => {
-    const attempt = () => {
-      const socket = tcpConnect(port, '127.0.0.1');
-      socket.once('connect', () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once('error', () => {
-        socket.destroy();
-        if (exited()) reject(new Error('nats-server exited before listening'));
-        else if (Date.now() > until) reject(new Error(`nats-server did not listen on ${port} within ${timeoutMs} ms`));
-        else setTimeout(attempt, 25);
-      });
-    };
-    attempt();
-  });
-}
 
 export async function startNats(options: NatsServerOptions = {}): Promise<NatsCluster> {
   const count = options.nodes ?? 1;
@@ -133,7 +114,7 @@ export async function startNats(options: NatsServerOptions = {}): Promise<NatsCl
           if (child === proc) child = undefined;
         });
         try {
-          await waitForPort(port, 10_000, () => proc.exitCode !== null);
+          await waitForPort('nats-server', port, 10_000, () => proc.exitCode !== null);
         } catch (err) {
           proc.kill('SIGKILL');
           throw new Error(`${(err as Error).message}\n${output}`);
