@@ -47,8 +47,6 @@ export interface Alarm {
   record(): AlarmRecord;
   onReading(reading: Reading, at: Instant): readonly AlarmChange[];
   onTick(at: Instant, ctx: TickContext): readonly AlarmChange[];
-  /** normal, no delay running, not chattering: a tick whose condition is false changes nothing */
-  idle(): boolean;
   /** an operator action; `rejected` says why nothing changed */
   operate(input: MachineInput, actor: Actor, at: Instant): { changes: AlarmChange[]; rejected?: string };
 }
@@ -167,11 +165,11 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
     return { changes };
   }
 
+  /** normal, no delay running, not chattering: a tick whose condition is false changes nothing */
   const idle = () => machine.state === 'normal' && !machine.raw && !machine.active && !rec.chattering;
 
   return {
     def,
-    idle,
     record: () => ({ ...rec }),
     onReading(reading, at) {
       // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.

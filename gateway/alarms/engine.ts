@@ -105,8 +105,6 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     system: (id) => selfHealth?.conditions().find((c) => c.id === id)?.reason ?? null,
     analytics: (id) => (tickCandidates && !tickCandidates.has(id) ? null : (options.analytics?.finding(id) ?? null)),
   };
-  /** the analytics alarms, by alarm: their ids */
-  const analyticsIds = new Map<Alarm, string>();
   /** during a tick: the analytics alarm ids whose finding may be active (null: ask every one) */
   let tickCandidates: ReadonlySet<string> | null = null;
 
@@ -161,12 +159,8 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     let emitted = 0;
     tickCandidates = options.analytics?.candidates?.() ?? null;
     try {
-      for (const alarm of alarms.values()) {
-        // an analytics alarm the service does not name, with nothing under way: its tick would change nothing
-        const analyticsId = analyticsIds.get(alarm);
-        if (tickCandidates && analyticsId !== undefined && !tickCandidates.has(analyticsId) && alarm.idle()) continue;
-        emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
-      }
+      // an analytics alarm the service does not name reads as quiet, and a quiet idle alarm returns at once
+      for (const alarm of alarms.values()) emitted += emitAll(alarm, alarm.onTick(at, tickContext), at);
     } finally {
       tickCandidates = null;
     }
@@ -189,7 +183,6 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       }
       const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at });
       alarms.set(def.id, alarm);
-      if (def.type === 'analytics') analyticsIds.set(alarm, def.id);
       // analytics alarms follow their findings on the tick, never a reading: not called per sample
       if (def.point && def.type !== 'analytics') {
         const watched = byPoint.get(def.point);
