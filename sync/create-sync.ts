@@ -39,9 +39,26 @@ export interface SyncOptions {
 }
 
 
+/** Which push targets a live config change touches, by id (the config diff's list). */
+export interface TargetChanges {
+  added: readonly string[];
+  removed: readonly string[];
+  changed: readonly string[];
+}
+
 export interface SyncService {
   /** Starts every push target. */
   start(): void;
+  /**
+   * A live config change: an untouched target keeps running (its cursor and the batch in flight
+   * go on); a removed one stops; a changed one stops and starts again from its stored cursor (the
+   * batch it had in flight is sent again: receivers dedupe by seq); an added one starts from 0.
+   */
+  replaceTargets(targets: readonly SyncTargetConfig[], changes: TargetChanges): Promise<void>;
+  /** ids of push targets that acknowledged a batch or sit idle with nothing to send (the config guard's "reachable") */
+  reachableTargets(): string[];
+  /** whether a push target's sends fail since its last ack; undefined when no such target runs */
+  targetFailing(id: string): boolean | undefined;
   /** Stops them; batches in flight are sent again on the next start. */
   stop(): Promise<void>;
   health(): SyncHealth;
@@ -56,44 +73,76 @@ export async function createSync(opts: SyncOptions): Promise<SyncService> {
   const reader = createBatchReader(store, opts.gatewayId);
   // Time-series targets encode rows their own way: their reader skips the JSON.
   const rowsReader = createBatchReader(store, opts.gatewayId, { json: false });
-  const runners: TargetRunner[] = [];
-  // Opened only when some target will take commands.
-  const commandLog: CommandLog | undefined =
-    opts.commands && config.targets.some((t) => t.kind === 'mqtt') ? openCommandLog(opts.commands.logFile) : undefined;
-  for (const target of config.targets) {
+  const runners = new Map<string, TargetRunner>();
+  // Opened when the first MQTT target that will take commands is made (at start or live).
+  let commandLog: CommandLog | undefined;
+  let started = false;
+  let targetList: readonly SyncTargetConfig[] = config.targets;
+
+  async function makeRunner(target: SyncTargetConfig): Promise<TargetRunner> {
     const log = logger.child({ target: target.id });
-    runners.push(
-      createTargetRunner({
-        id: target.id,
-        kind: target.kind,
-        url: shownUrl(target),
-        // Prometheus and Influx keep samples: events have no place there (health says so).
-        streams: isTimeSeries(target) ? ['readings'] : ['events', 'readings'],
-        store,
-        reader: isTimeSeries(target) ? rowsReader : reader,
-        transport: await transportFor(target, opts, log, commandLog),
-        limits: { items: target.batchItems, bytes: target.batchBytes },
-        retry: target,
-        logger: log,
-        now,
-        ...(opts.random ? { random: opts.random } : {}),
-      }),
-    );
+    if (opts.commands && target.kind === 'mqtt') commandLog ??= openCommandLog(opts.commands.logFile);
+    return createTargetRunner({
+      id: target.id,
+      kind: target.kind,
+      url: shownUrl(target),
+      // Prometheus and Influx keep samples: events have no place there (health says so).
+      streams: isTimeSeries(target) ? ['readings'] : ['events', 'readings'],
+      store,
+      reader: isTimeSeries(target) ? rowsReader : reader,
+      transport: await transportFor(target, opts, log, commandLog),
+      limits: { items: target.batchItems, bytes: target.batchBytes },
+      retry: target,
+      logger: log,
+      now,
+      ...(opts.random ? { random: opts.random } : {}),
+    });
   }
+  for (const target of config.targets) runners.set(target.id, await makeRunner(target));
+
   const health = () =>
     syncHealth(
       store,
-      runners.map((r) => r.status()),
+      [...runners.values()].map((r) => r.status()),
       config.pull.targets,
       now(),
     );
   return {
     start() {
-      for (const r of runners) r.start();
-      if (runners.length > 0) logger.info('sync started', { targets: config.targets.map((t) => `${t.id} (${t.kind} ${shownUrl(t)})`) });
+      started = true;
+      for (const r of runners.values()) r.start();
+      if (runners.size > 0) logger.info('sync started', { targets: targetList.map((t) => `${t.id} (${t.kind} ${shownUrl(t)})`) });
+    },
+    async replaceTargets(targets, changes) {
+      const stopping = [...changes.removed, ...changes.changed];
+      await Promise.all(stopping.map((id) => runners.get(id)?.stop()));
+      for (const id of stopping) runners.delete(id);
+      const making = new Set([...changes.added, ...changes.changed]);
+      // in config order, so health lists them as the file does
+      const next = new Map<string, TargetRunner>();
+      for (const target of targets) {
+        const runner = making.has(target.id) ? await makeRunner(target) : runners.get(target.id);
+        if (!runner) throw new Error(`sync target "${target.id}" is neither running nor in the change`);
+        next.set(target.id, runner);
+        if (started && making.has(target.id)) runner.start();
+      }
+      runners.clear();
+      for (const [id, runner] of next) runners.set(id, runner);
+      targetList = targets;
+      logger.info('sync targets changed', { added: changes.added, removed: changes.removed, changed: changes.changed });
+    },
+    reachableTargets: () =>
+      [...runners.values()].flatMap((r) => {
+        const s = r.status();
+        return s.lastError === null && (s.lastSuccess !== null || s.state === 'idle') ? [s.id] : [];
+      }),
+    targetFailing(id) {
+      const runner = runners.get(id);
+      return runner ? runner.status().lastError !== null : undefined;
     },
     async stop() {
-      await Promise.all(runners.map((r) => r.stop()));
+      started = false;
+      await Promise.all([...runners.values()].map((r) => r.stop()));
       commandLog?.close();
     },
     health,

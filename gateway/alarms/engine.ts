@@ -60,9 +60,23 @@ export interface AlarmEngineOptions {
   flushEvents?: boolean;
 }
 
+/** What a live rule change did, by alarm id (a limit rule makes one alarm per level). */
+export interface RulesReplaced {
+  added: string[];
+  removed: string[];
+  /** re-made from their new definition, their state carried over (a limit changed while active stays active until a reading says otherwise) */
+  changed: string[];
+}
+
 export interface AlarmEngine extends AlarmService {
   /** Restores the persisted state, then follows the store's commits and the clock. */
   start(): void;
+  /**
+   * A live config change: unchanged alarms keep their object, so their state, delays and chatter
+   * windows go on as if nothing happened; a changed one is made anew from its new definition with
+   * its record carried over; a removed one that was not normal is closed with `alarm.removed`.
+   */
+  replaceRules(rules: readonly AlarmRule[]): RulesReplaced;
   /** Runs the time-driven checks now (the timer calls it every tickMs). */
   tick(): void;
   stop(): void;
@@ -78,7 +92,9 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   const instant = (): Instant => ({ wall: now(), mono: mono() });
   const flushEvents = options.flushEvents ?? true;
   const selfHealth = options.selfHealth;
-  const defs: AlarmDef[] = [...options.rules, ...(selfHealth ? SYSTEM_ALARMS : [])].flatMap((r) => expandRule(r, options.names));
+  let rules = options.rules;
+  const definitionsOf = (list: readonly AlarmRule[]): AlarmDef[] =>
+    [...list, ...(selfHealth ? SYSTEM_ALARMS : [])].flatMap((r) => expandRule(r, options.names));
   const alarms = new Map<string, Alarm>();
   /** per watched point: its alarms, and when it last had a good sample (for stale-data alarms) */
   const byPoint = new Map<string, { alarms: Alarm[]; lastGood: number | null }>();
@@ -87,7 +103,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   const backSince = new Map<string, number>();
   /** devices that answered (up or degraded) since this start: until then their comm state says nothing yet */
   const answered = new Set<string>();
-  const watchedDevices = new Set(defs.flatMap((d) => (d.device && (d.type === 'comm-loss' || d.type === 'stale') ? [d.device] : [])));
+  const watchedDevices = new Set<string>();
   const raisesMinute = createWindowCounter(MINUTE_MS);
   const raises10Min = createWindowCounter(10 * MINUTE_MS);
   let startedAt = 0;
@@ -176,20 +192,10 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   function restore(): void {
     const at = instant();
     const { records, scanned } = recoverAlarms((after, limit) => store.eventsAfter(after, limit));
-    for (const def of defs) {
-      if (alarms.has(def.id)) {
-        logger.warn('two alarm rules make the same alarm id; the first wins', { alarm: def.id });
-        continue;
-      }
-      const alarm = createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at });
-      alarms.set(def.id, alarm);
-      // analytics alarms follow their findings on the tick, never a reading: not called per sample
-      if (def.point && def.type !== 'analytics') {
-        const watched = byPoint.get(def.point);
-        if (watched) watched.alarms.push(alarm);
-        else byPoint.set(def.point, { alarms: [alarm], lastGood: null });
-      }
+    for (const def of uniqueDefs(definitionsOf(rules))) {
+      alarms.set(def.id, createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at }));
     }
+    indexAlarms();
     let closed = 0;
     for (const record of records.values()) {
       const current = alarms.get(record.id);
@@ -197,14 +203,87 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       // Its rule is gone from the config, or the same rule id now watches another point or device
       // (a renamed device): close it, so upstream does not show it active forever and the new
       // subject does not inherit its raise time.
-      const comment = current ? 'the alarm now watches another point or device' : 'rule removed from the config';
-      const data: AlarmEventData = { ...record, state: 'normal', active: false, changedAt: at.wall, alarmId: record.id, transition: 'removed', from: record.state, who: null, comment };
-      store.appendEvent('alarm.removed', data as unknown as Record<string, unknown>, at.wall);
+      closeRecord(record, current ? 'the alarm now watches another point or device' : 'rule removed from the config', at);
       closed++;
     }
     const active = [...alarms.values()].filter((a) => a.record().state !== 'normal').length;
-    logger.info('alarms restored', { rules: options.rules.length, alarms: alarms.size, notNormal: active, eventsScanned: scanned, closed });
+    logger.info('alarms restored', { rules: rules.length, alarms: alarms.size, notNormal: active, eventsScanned: scanned, closed });
     if (closed > 0) flush.now();
+  }
+
+  function uniqueDefs(defs: readonly AlarmDef[]): AlarmDef[] {
+    const seen = new Set<string>();
+    return defs.filter((def) => {
+      if (!seen.has(def.id)) return seen.add(def.id);
+      logger.warn('two alarm rules make the same alarm id; the first wins', { alarm: def.id });
+      return false;
+    });
+  }
+
+  /** Which alarms each reading feeds, and which devices' comm state the tick follows; a point's last good sample is kept. */
+  function indexAlarms(): void {
+    const lastGood = new Map([...byPoint].map(([id, w]) => [id, w.lastGood]));
+    byPoint.clear();
+    watchedDevices.clear();
+    for (const alarm of alarms.values()) {
+      const def = alarm.def;
+      if (def.device && (def.type === 'comm-loss' || def.type === 'stale')) watchedDevices.add(def.device);
+      // analytics alarms follow their findings on the tick, never a reading: not called per sample
+      if (!def.point || def.type === 'analytics') continue;
+      const watched = byPoint.get(def.point);
+      if (watched) watched.alarms.push(alarm);
+      else byPoint.set(def.point, { alarms: [alarm], lastGood: lastGood.get(def.point) ?? null });
+    }
+  }
+
+  function closeRecord(record: AlarmRecord, comment: string, at: Instant): void {
+    const data: AlarmEventData = { ...record, state: 'normal', active: false, changedAt: at.wall, alarmId: record.id, transition: 'removed', from: record.state, who: null, comment };
+    store.appendEvent('alarm.removed', data as unknown as Record<string, unknown>, at.wall);
+  }
+
+  function replaceRules(next: readonly AlarmRule[]): RulesReplaced {
+    const result: RulesReplaced = { added: [], removed: [], changed: [] };
+    if (!started) {
+      // start() makes the alarms from these, restoring their persisted state
+      rules = next;
+      return result;
+    }
+    const at = instant();
+    const defs = uniqueDefs(definitionsOf(next));
+    const wanted = new Set(defs.map((d) => d.id));
+    let closed = 0;
+    for (const [id, alarm] of alarms) {
+      if (wanted.has(id)) continue;
+      const record = alarm.record();
+      if (record.state !== 'normal') {
+        closeRecord(record, 'rule removed from the config', at);
+        closed++;
+      }
+      alarms.delete(id);
+      result.removed.push(id);
+    }
+    for (const def of defs) {
+      const current = alarms.get(def.id);
+      if (current && sameDefinition(current.def, def)) continue;
+      const record = current?.record();
+      const carried = sameSubject(record, def);
+      if (record && !carried && record.state !== 'normal') {
+        closeRecord(record, 'the alarm now watches another point or device', at);
+        closed++;
+      }
+      alarms.set(def.id, createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: carried, now: at }));
+      (current ? result.changed : result.added).push(def.id);
+    }
+    rules = next;
+    indexAlarms();
+    if (closed > 0) flush.now();
+    logger.info('alarm rules replaced', { added: result.added.length, removed: result.removed.length, changed: result.changed.length, alarms: alarms.size });
+    return result;
+  }
+
+  /** A definition is plain data made by expandRule: the same text is the same alarm. */
+  function sameDefinition(a: AlarmDef, b: AlarmDef): boolean {
+    return JSON.stringify(a) === JSON.stringify(b);
   }
 
   /** The persisted record, when it is about what the definition watches now (same kind, level, point and device). */
@@ -262,6 +341,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       }
     },
     tick,
+    replaceRules,
     stop() {
       started = false;
       unsubscribe?.();
@@ -285,7 +365,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       const records = [...alarms.values()].map((a) => a.record());
       const count = (pred: (r: AlarmRecord) => boolean) => records.filter(pred).length;
       return {
-        rules: options.rules.length,
+        rules: rules.length,
         alarms: records.length,
         active: count((r) => r.active),
         unacked: count((r) => r.state === 'unack' || r.state === 'rtn-unack' || r.state === 'latched'),

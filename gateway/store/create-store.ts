@@ -164,6 +164,9 @@ export function createStore(options: StoreOptions): Store {
     },
     onCommit: (listener) => bus.subscribe(listener),
     ...createReadSide({ latest, points, queries, cursors, rollups, writer, assertOpen }),
+    setRetentionHolds(ids) {
+      holds.splice(0, holds.length, ...ids);
+    },
     enforceRetention(at) {
       assertOpen();
       for (const _ of retention.steps(at ?? now()));

@@ -105,6 +105,8 @@ export interface Store {
    */
   advanceSyncCursor(target: string, stream: SyncStream, seq: number): number;
   syncCursors(): SyncCursor[];
+  /** The sync targets and pull consumers whose cursors hold back age retention now (a live config change). */
+  setRetentionHolds(ids: readonly string[]): void;
   /** Applies the retention policy now (it also runs on a timer). */
   enforceRetention(now?: number): void;
   stats(): StoreStats;

@@ -50,6 +50,8 @@ export interface Ledger {
   /** seqs declared as gaps */
   gaps: Record<Stream, { fromSeq: number; toSeq: number }[]>;
   stats: { requests: number; batches: number; stored: number; duplicates: number; wireBytes: number; refused: number; inFlight: number };
+  /** items per batch taken, in the order they came (what batch limits the sender used) */
+  batchCounts: number[];
   anomalies: string[];
   /** Takes a batch: stores items with seq > last, returns the new last seq (the ack). */
   store(batch: WireBatch): number;
@@ -74,11 +76,13 @@ export function createLedger(keepItems = true): Ledger {
     last: { readings: 0, events: 0 },
     gaps: { readings: [], events: [] },
     stats: { requests: 0, batches: 0, stored: 0, duplicates: 0, wireBytes: 0, refused: 0, inFlight: 0 },
+    batchCounts: [],
     anomalies: [],
     store,
   };
   function store(batch: WireBatch): number {
     const { stream } = batch;
+    r.batchCounts.push(batch.items.length);
     let last = r.last[stream];
     if (batch.fromSeq > last + 1) r.anomalies.push(`${stream}: hole ${last + 1}..${batch.fromSeq - 1} before batch ${batch.fromSeq}..${batch.toSeq}`);
     // items and gaps must tile fromSeq..toSeq exactly

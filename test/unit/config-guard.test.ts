@@ -8,10 +8,13 @@ describe('config guard', () => {
   let states: Map<string, CommState>;
   let configured: Set<string>;
   let rollbacks: Array<[number, string]>;
+  /** push targets by id: failing now or not (absent: not configured) */
+  let targets: Map<string, boolean>;
   const guard = () =>
     createConfigGuard({
       deviceState: (id) => states.get(id),
       configured: (id) => configured.has(id),
+      targetFailing: (id) => targets.get(id),
       rollback: async (to, reason) => {
         rollbacks.push([to, reason]);
       },
@@ -28,6 +31,10 @@ describe('config guard', () => {
     ]);
     configured = new Set(['ups1', 'ups2', 'pdu1']);
     rollbacks = [];
+    targets = new Map([
+      ['ems', false],
+      ['nats', false],
+    ]);
   });
   afterEach(() => vi.useRealTimers());
 
@@ -86,5 +93,26 @@ describe('config guard', () => {
     states.set('ups2', 'down');
     vi.advanceTimersByTime(500);
     expect(rollbacks).toEqual([[2, 'device ups2 went down within the guard time after version 3']]);
+  });
+
+  it('restores the previous version when a push target that was reachable starts failing, naming it', () => {
+    const g = guard();
+    g.watch({ upBefore: ['ups1'], reachableBefore: ['ems'], applied: 5, previous: 4, guardMs: 60_000 });
+    // a target that was not reachable before (nats) failing says nothing about this change
+    targets.set('nats', true);
+    vi.advanceTimersByTime(2_000);
+    expect(rollbacks).toEqual([]);
+    targets.set('ems', true);
+    states.set('ups1', 'down');
+    vi.advanceTimersByTime(500);
+    expect(rollbacks).toEqual([[4, 'device ups1 went down and sync target ems could no longer be reached within the guard time after version 5']]);
+  });
+
+  it('ignores a reachable target the change removed', () => {
+    const g = guard();
+    g.watch({ upBefore: [], reachableBefore: ['ems'], applied: 5, previous: 4, guardMs: 60_000 });
+    targets.delete('ems');
+    vi.advanceTimersByTime(5_000);
+    expect(rollbacks).toEqual([]);
   });
 });
