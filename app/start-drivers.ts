@@ -18,6 +18,8 @@ export interface StartedDriverModules {
   metrics: Array<() => MetricFamily[]>;
   /** Closes what the modules share; call after the sampler closed the drivers. */
   close(): Promise<void>;
+  /** Hands a live config change to every started module that takes one (the embedded broker's users). */
+  replaceSite(site: SiteConfig): Promise<void>;
 }
 
 export async function startDriverModules(
@@ -50,5 +52,8 @@ export async function startDriverModules(
     health: Object.fromEntries(started.flatMap(({ name, drivers }) => (drivers.health ? [[name, () => drivers.health!()]] : []))),
     metrics: started.flatMap(({ drivers }) => (drivers.metrics ? [() => drivers.metrics!()] : [])),
     close,
+    async replaceSite(site) {
+      for (const { drivers } of started) await drivers.replaceSite?.(site);
+    },
   };
 }

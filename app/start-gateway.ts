@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { DEFAULT_CONTROL, type SiteConfig } from '../config/types.js';
 import { createDashboardApp } from '../dashboard/app.js';
 import { startHttpServer } from '../dashboard/http-server.js';
-import { createHostAllowlist } from '../dashboard/host-allowlist.js';
 import { createSync, retentionHolds } from '../sync/index.js';
 import { alarmMetricFamilies, createAlarmEngine, createAlarmNotifier } from '../gateway/alarms/index.js';
 import { createIncidentEngine, type IncidentEngine } from '../gateway/incidents/index.js';
@@ -24,6 +23,7 @@ import type { Logger } from '../core/logger.js';
 import { createLiveDevices } from './live-devices.js';
 import { createLiveApplier } from './live-apply.js';
 import { startLiveConfig } from './start-live-config.js';
+import { authPolicies, createLiveHttpSettings } from './live-sections.js';
 import type { ApplyOutcome } from '../config/live/live-config.js';
 import { createControlService } from '../gateway/control/index.js';
 import { createActions } from '../gateway/actions/index.js';
@@ -72,6 +72,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     retention: config.storage.retention,
     // age retention waits for every sync target's ack (sync.retention: cooperate)
     retentionHolds: retentionHolds(config.sync),
+    // report-by-exception: which points store a reading only when it moved (or a heartbeat is due)
+    storePolicies: new Map(Object.entries(config.storePolicies ?? {})),
     // `storage` is raised while commits fail (disk full): health degraded, alarm system.storage
     selfHealth,
     logger: logger.child({ component: 'store' }),
@@ -125,12 +127,14 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     if (batch.events.length > 0) notifier.notify(batch.events);
   });
   // Learned baselines, anomaly findings and forecasts; their alarms go through the alarm engine.
+  // The forecasts' limit lines follow the alarm rules, live changes included.
+  let limitLines = limitLinesByPoint(config.alarms);
   const analytics = createAnalyticsService({
     specs: config.analytics ?? [],
     store,
     file: join(config.gateway.dataDir, 'analytics.db'),
     pointInfo: (id) => catalog.point(id),
-    limitsOf: limitLinesByPoint(config.alarms),
+    limitsOf: (pointId) => limitLines(pointId),
     logger: logger.child({ component: 'analytics' }),
   });
   const alarms = createAlarmEngine({
@@ -190,8 +194,8 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     db: authDb,
     logger: logger.child({ component: 'auth' }),
     verifyToken: tokens.verifyToken,
-    sessions: { idleMs: config.auth.sessionIdleMinutes * 60_000, maxAgeMs: config.auth.sessionMaxHours * 3_600_000 },
-    throttle: { ...DEFAULT_THROTTLE, maxFailures: config.auth.maxFailedLogins, maxDelayMs: config.auth.lockoutMinutes * 60_000 },
+    sessions: authPolicies(config.auth).sessions,
+    throttle: { ...DEFAULT_THROTTLE, ...authPolicies(config.auth).throttle },
   });
   if (firstAdmin) await ensureFirstAdmin(auth.users, env, logger.child({ component: 'auth' }));
   const sweepTimer = setInterval(() => auth.sweep(), 3_600_000);
@@ -228,11 +232,33 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       throw new GatewayError(`cannot read the TLS certificate or key (http.tls): ${(err as Error).message}`, { cause: err });
     }
   }
+  // The body-size, live-stream and host settings the web app reads per request: they change live.
+  const httpSettings = createLiveHttpSettings(config.http);
   // Reload (API, SIGHUP, `gateway reload`): validate, diff, apply only what changed; versions in config.db.
   const liveConfig = startLiveConfig({
     config,
-    applier: createLiveApplier({ devices: sampler, catalog, current: () => liveConfig.live.current() }),
+    applier: createLiveApplier({
+      devices: sampler,
+      catalog,
+      alarms,
+      control,
+      onAlarmRules: (rules) => {
+        limitLines = limitLinesByPoint(rules);
+      },
+      sync,
+      store,
+      sections: {
+        incidents,
+        actions,
+        auth,
+        http: httpSettings,
+        brokerUsers: (next) => drivers.replaceSite(next),
+        logger: logger.child({ component: 'config' }),
+      },
+    }),
     deviceStatus: () => sampler.status(),
+    reachableTargets: () => sync.reachableTargets(),
+    targetFailing: (id) => sync.targetFailing(id),
     appendEvent: (type, data) => store.appendEvent(type, data),
     logger: logger.child({ component: 'config' }),
   });
@@ -248,9 +274,9 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
     auth,
     tokens,
     tls: tlsMaterial !== undefined,
-    allowedHost: createHostAllowlist({ allowedHosts: config.http.allowedHosts, listenHost: config.http.host }),
-    maxBodyBytes: config.http.maxBodyKB * 1024,
-    maxLiveStreams: config.http.maxLiveStreams,
+    allowedHost: httpSettings.allowedHost,
+    maxBodyBytes: httpSettings.maxBodyBytes,
+    maxLiveStreams: httpSettings.maxLiveStreams,
     diskUsage: () => {
       const fs = statfsSync(config.gateway.dataDir);
       return { path: config.gateway.dataDir, totalBytes: fs.blocks * fs.bsize, freeBytes: fs.bavail * fs.bsize };

@@ -3,13 +3,16 @@
  * folder), the `config.applied` / `config.rolled-back` events (through the store, so they sync
  * upstream), the site file rewritten atomically when a config comes in over the API or a rollback
  * (so a restart or a SIGHUP keeps it), the guard that restores the previous version when a change
- * takes devices down, and the admin API routes.
+ * takes devices down, the admin API routes, and the central config source (`configSource:`), whose
+ * texts take the same guarded path as an API apply.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Hono } from 'hono';
 import { checkSiteConfig, parseSiteConfig } from '../config/loader.js';
 import type { SiteConfig } from '../config/types.js';
+import type { ConfigDiff } from '../config/live/diff.js';
+import { maskSecrets, restoreSecrets } from '../config/live/mask-secrets.js';
 import { redactedConfig } from '../config/live/redact.js';
 import { type ApplyOutcome, type ConfigApplier, type ConfigSource, createLiveConfig, type LiveConfig } from '../config/live/live-config.js';
 import type { DeviceStatus } from '../core/device-status.js';
@@ -19,6 +22,7 @@ import { type ConfigApi, configRoutes } from '../dashboard/routes/config.js';
 import { writeFileAtomic } from '../gateway/live-config/atomic-write.js';
 import { type ConfigVersions, hashConfigText, openConfigVersions } from '../gateway/live-config/versions-db.js';
 import { createConfigGuard } from './config-guard.js';
+import { type CentralStatus, type ConfigSource as CentralSource, type ConfigSourceOptions, createConfigSource } from './config-source.js';
 
 /** How long after an apply a device going down undoes it, unless the apply says otherwise. */
 export const DEFAULT_GUARD_MS = 60_000;
@@ -30,7 +34,16 @@ export interface LiveConfigHandle {
   /** Re-reads the site file the gateway was started with and applies it (SIGHUP), guarded. */
   reloadFromFile(source: ConfigSource, who?: string): Promise<ApplyOutcome>;
   /** GET /api/v1/health's `config` section: the running version and the guard in progress */
-  health(): { version: number | null; hash: string | null; appliedAt: number | null; guard: { version: number; restores: number; until: number } | null };
+  health(): {
+    version: number | null;
+    hash: string | null;
+    appliedAt: number | null;
+    guard: { version: number; restores: number; until: number } | null;
+    /** the central config source: last poll, ETag, outcome, error (null: no `configSource:`) */
+    central: CentralStatus | null;
+  };
+  /** the central config source's poller (it polls only while the running config has `configSource:`) */
+  central: CentralSource;
   close(): void;
 }
 
@@ -39,9 +52,15 @@ export interface LiveConfigStartOptions {
   applier: ConfigApplier;
   /** every device's comm state now (the guard's "up before") */
   deviceStatus(): DeviceStatus[];
+  /** push targets reachable now (the guard's "reachable before") */
+  reachableTargets?(): string[];
+  /** whether a push target is failing now; undefined when no such target runs */
+  targetFailing?(id: string): boolean | undefined;
   appendEvent(type: string, data: Record<string, unknown>): void;
   logger: Logger;
   guardCheckEveryMs?: number;
+  /** the central source's timing and limits (tests) */
+  central?: Pick<ConfigSourceOptions, 'timeoutMs' | 'maxBytes' | 'random' | 'postStatus'>;
 }
 
 export function startLiveConfig(options: LiveConfigStartOptions): LiveConfigHandle {
@@ -57,10 +76,10 @@ export function startLiveConfig(options: LiveConfigStartOptions): LiveConfigHand
   const live = createLiveConfig({
     initial: config,
     parse: (text) => parseSiteConfig(text, file),
-    applier,
+    applier: withConfigSource(applier, (section) => central.configure(section)),
     async beforeApply(text, source) {
-      // A config sent over the API becomes the site file, or the next restart would undo it.
-      if ((source === 'api' || source === 'rollback') && readText(file) !== text) await writeFileAtomic(file, text);
+      // A config sent over the API or by the central source becomes the site file, or the next restart would undo it.
+      if ((source === 'api' || source === 'rollback' || source === 'central') && readText(file) !== text) await writeFileAtomic(file, text);
     },
     onApplied({ text, diff, summary, who, source, note }) {
       const n = versions.record({ text, who, source, diff, summary });
@@ -80,23 +99,50 @@ export function startLiveConfig(options: LiveConfigStartOptions): LiveConfigHand
   const guard = createConfigGuard({
     deviceState: (id) => options.deviceStatus().find((s) => s.deviceId === id)?.state,
     configured: (id) => live.current().devices.some((d) => d.id === id),
+    ...(options.targetFailing && { targetFailing: options.targetFailing }),
     rollback: async (to, reason) => {
+      const undone = watched;
       const outcome = await rollback(to, 'guard', reason);
       if (outcome.status !== 'applied') logger.error('automatic rollback not applied', { to, outcome: outcome.status });
+      // the central source hears that its version was undone, and why
+      else if (undone?.source === 'central') central.noteRolledBack(undone.version, outcome.version, reason);
     },
     logger,
     ...(options.guardCheckEveryMs !== undefined && { checkEveryMs: options.guardCheckEveryMs }),
   });
 
+  /** the apply the guard watches now, and where it came from */
+  let watched: { version: number; source: ConfigSource } | undefined;
   /** Applies, then watches the devices that were up for `guardMs` (0: not guarded). */
   const guardedApply = async (text: string, who: string, source: ConfigSource, guardMs: number): Promise<ApplyOutcome> => {
     const upBefore = options.deviceStatus().flatMap((s) => (s.state === 'up' || s.state === 'degraded' ? [s.deviceId] : []));
+    const reachableBefore = options.reachableTargets?.() ?? [];
     const previous = versions.latest()?.n;
     const outcome = await live.apply(text, who, source);
     if (outcome.status === 'applied' && guardMs > 0 && previous !== undefined && outcome.version !== undefined) {
-      guard.watch({ upBefore, applied: outcome.version, previous, guardMs });
+      guard.watch({ upBefore, reachableBefore, applied: outcome.version, previous, guardMs });
+      watched = { version: outcome.version, source };
     }
     return outcome;
+  };
+
+  const central = createConfigSource({
+    gatewayId: config.gateway.id,
+    apply: (text, guardMs) => guardedApply(text, 'central', 'central', guardMs),
+    report: (outcome) => appendEvent('config.central', { ...outcome }),
+    stateFile: join(config.gateway.dataDir, 'config-central.json'),
+    logger,
+    ...options.central,
+  });
+  central.configure(config.configSource);
+
+  /**
+   * A text from the API with each `[secret]` (from GET /source) put back from the running version's
+   * text, so the restored text is what is checked, written and recorded, never the marker.
+   */
+  const unmask = (text: string) => {
+    const running = versions.latest();
+    return restoreSecrets(text, running ? versions.text(running.n) : undefined, file);
   };
 
   const api: ConfigApi = {
@@ -107,10 +153,24 @@ export function startLiveConfig(options: LiveConfigStartOptions): LiveConfigHand
         version: v ? { n: v.n, hash: v.hash, at: v.at } : null,
         guard: g ? { version: g.applied, restores: g.previous, until: g.until } : null,
         config: redactedConfig(live.current()),
+        central: central.status(),
       };
     },
-    check: (text) => live.check(text),
-    apply: (text, who, opts) => guardedApply(text, who, 'api', opts.guardMs ?? DEFAULT_GUARD_MS),
+    source() {
+      const running = versions.latest();
+      const text = running ? versions.text(running.n) : undefined;
+      if (!running || text === undefined) return null;
+      return { version: running.n, ...maskSecrets(text) };
+    },
+    check(text) {
+      const restored = unmask(text);
+      return restored.ok ? live.check(restored.text) : { ok: false, problems: restored.problems };
+    },
+    apply(text, who, opts) {
+      const restored = unmask(text);
+      if (!restored.ok) return Promise.resolve({ status: 'invalid', problems: restored.problems });
+      return guardedApply(restored.text, who, 'api', opts.guardMs ?? DEFAULT_GUARD_MS);
+    },
     rollback: (n, who) => (versions.get(n) ? rollback(n, who) : Promise.resolve(undefined)),
     versions: () => versions.list(),
     version: (n) => versions.get(n),
@@ -131,11 +191,35 @@ export function startLiveConfig(options: LiveConfigStartOptions): LiveConfigHand
     health() {
       const v = versions.latest();
       const g = guard.active();
-      return { version: v?.n ?? null, hash: v?.hash ?? null, appliedAt: v?.at ?? null, guard: g ? { version: g.applied, restores: g.previous, until: g.until } : null };
+      return {
+        version: v?.n ?? null,
+        hash: v?.hash ?? null,
+        appliedAt: v?.at ?? null,
+        guard: g ? { version: g.applied, restores: g.previous, until: g.until } : null,
+        central: central.status(),
+      };
     },
+    central,
     close() {
+      central.stop();
       guard.stop();
       versions.close();
+    },
+  };
+}
+
+/**
+ * The applier, taking `configSource:` changes itself: the poller restarts with the new url, token
+ * or interval (or stops), and the applier underneath never sees them (it would refuse them).
+ */
+function withConfigSource(inner: ConfigApplier, configure: (section: SiteConfig['configSource']) => void): ConfigApplier {
+  const own = (path: string) => path === 'configSource' || path.startsWith('configSource.');
+  const rest = (diff: ConfigDiff): ConfigDiff => ({ ...diff, settings: diff.settings.filter((p) => !own(p)) });
+  return {
+    refusals: (diff, next) => inner.refusals(rest(diff), next),
+    async apply(diff, next) {
+      await inner.apply(rest(diff), next);
+      if (diff.settings.some(own)) configure(next.configSource);
     },
   };
 }

@@ -21,6 +21,7 @@ import { checkActions, parseEachAction } from '../gateway/actions/config-schema.
 import { expandAnalytics } from '../gateway/analytics/specs.js';
 import { DRIVERS, type DriverName, driverPlugins, isDriverName } from './drivers.js';
 import { describe, deviceSchemaFor, isProfileName, parseAt, siteSchema } from './schema.js';
+import { mergeStorePolicies, type StorePolicy } from './store-policy.js';
 import type { CommonDeviceFields } from '../core/driver-config.js';
 import type { DeviceConfig, SiteConfig } from './types.js';
 import type { DeviceKind } from '../core/device.js';
@@ -67,7 +68,9 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
   const problems = [...top.problems];
   const library = createProfileLibrary(opts.profilesDirs ?? defaultProfilesDirs(file));
   const rawDevices = (src.value as { devices?: unknown }).devices;
-  const devices = checkDevices(Array.isArray(rawDevices) ? rawDevices : [], src, library, problems);
+  const storePolicies: Record<string, StorePolicy> = {};
+  const profileStore = top.data?.storage.byException ?? false;
+  const devices = checkDevices(Array.isArray(rawDevices) ? rawDevices : [], src, library, problems, { policies: storePolicies, fromProfiles: profileStore });
   const alarms = checkAlarms(
     parseAlarmList((src.value as { alarms?: unknown }).alarms, src, ['alarms'], problems),
     devices.map((d) => {
@@ -117,12 +120,23 @@ export function parseSiteConfig(text: string, file: string, opts: ParseOptions =
       actions: { rules: top.data.actions, ...(actionsRunDir && { runDir: actionsRunDir }) },
       ...(mqttBroker && { mqttBroker: mqttBroker.tls ? { ...mqttBroker, tls: { ...mqttBroker.tls, cert: here(mqttBroker.tls.cert), key: here(mqttBroker.tls.key) } } : mqttBroker }),
       ...(snmpTraps && { snmpTraps }),
+      ...(Object.keys(storePolicies).length > 0 && { storePolicies }),
+      ...(top.data.configSource && { configSource: top.data.configSource }),
       ...(topology && { topology }),
     },
   };
 }
 
-function checkDevices(raw: unknown[], src: YamlSource, library: ProfileLibrary, problems: ConfigProblem[]): DeviceConfig[] {
+/**
+ * Report-by-exception policies by point id are collected into `store.policies`: a site point's own
+ * `store:` always, a profile's only with `storage.byException` (`store.fromProfiles`).
+ */
+interface StoreCollect {
+  policies: Record<string, StorePolicy>;
+  fromProfiles: boolean;
+}
+
+function checkDevices(raw: unknown[], src: YamlSource, library: ProfileLibrary, problems: ConfigProblem[], storePolicies: StoreCollect): DeviceConfig[] {
   const devices: DeviceConfig[] = [];
   const ids = new Map<string, number>();
   const reportedProfiles = new Set<string>();
@@ -143,7 +157,7 @@ function checkDevices(raw: unknown[], src: YamlSource, library: ProfileLibrary, 
       problems.push(src.problem([...path, 'driver'], message));
       return;
     }
-    const device = checkDevice(dev.driver, dev, i, src, library, reportedProfiles, problems);
+    const device = checkDevice(dev.driver, dev, i, src, library, reportedProfiles, problems, storePolicies);
     if (device) devices.push(device);
   });
   return devices;
@@ -157,6 +171,7 @@ function checkDevice(
   library: ProfileLibrary,
   reportedProfiles: Set<string>,
   problems: ConfigProblem[],
+  storePolicies: StoreCollect,
 ): DeviceConfig | undefined {
   const plugin = driverPlugins[driver];
   const path = ['devices', i];
@@ -212,6 +227,13 @@ function checkDevice(
   problems.push(...built.problems.map((p) => ({ ...p.where, message: p.message })));
   // a driver may make points of its own (SNMP tables): judge by what build() returned
   const noPoints = merged.length === 0 && (built.device?.points.length ?? 0) === 0;
+  const policies = mergeStorePolicies(storePolicies.fromProfiles ? (profile?.points ?? []) : [], ownPoints);
+  if (policies.size > 0 && d && built.device) {
+    for (const p of built.device.points) {
+      const policy = policies.get(p.key);
+      if (policy) storePolicies.policies[p.id] = policy;
+    }
+  }
   if (noPoints && !explained) problems.push(src.problem(path, 'has no points (give it a profile or points)'));
   return d ? built.device : undefined;
 }

@@ -15,6 +15,7 @@ import type { ProfileAnalyticsEntry } from '../gateway/analytics/config-schema.j
 import type { PointInputBase, PointSource } from '../core/driver-config.js';
 import { DRIVERS, driverPlugins, isDriverName } from './drivers.js';
 import { describe, type ProfileHeader, parseAt, profileSchemaFor } from './schema.js';
+import { takeStorePolicy, type WrittenStore } from './store-policy.js';
 import { type PathSegment, parseYamlSource, type YamlSource } from './yaml-source.js';
 
 /** A point as written in one file, with where it was written. */
@@ -22,6 +23,8 @@ export interface WrittenPoint {
   input: PointInputBase;
   src: YamlSource;
   path: PathSegment[];
+  /** its `store:` (report-by-exception), taken off before the driver's schema (store-policy.ts) */
+  store?: WrittenStore;
 }
 
 export interface LoadedProfile {
@@ -156,10 +159,11 @@ export function parsePointList(
 ): WrittenPoint[] {
   if (!Array.isArray(raw)) return [];
   const out: WrittenPoint[] = [];
-  raw.forEach((item, i) => {
+  raw.forEach((written, i) => {
+    const { item, store } = takeStorePolicy(written, src, [...path, i], problems);
     const parsed = parseAt(schema, item, src, [...path, i]);
     problems.push(...parsed.problems);
-    if (parsed.data) out.push({ input: parsed.data, src, path: [...path, i] });
+    if (parsed.data) out.push({ input: parsed.data, src, path: [...path, i], ...(store !== undefined && { store }) });
   });
   return out;
 }

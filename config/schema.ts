@@ -13,6 +13,7 @@ import { snapshotsSchema } from '../gateway/snapshots/config-schema.js';
 import { correlationSchema, incidentListSchema } from '../gateway/incidents/config-schema.js';
 import { actionsRunDirSchema, actionsSchema } from '../gateway/actions/config-schema.js';
 import { analyticsSchema } from '../gateway/analytics/config-schema.js';
+import { configSourceSchema } from './live/config-source-schema.js';
 import { type DriverName, driverPlugins } from './drivers.js';
 import { DEVICE_KINDS, type DeviceKind } from '../core/device.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
@@ -57,6 +58,12 @@ export const storageSchema = z.strictObject({
   commitIntervalMs: z.int().min(1).max(60_000).default(200),
   maxBatch: z.int().min(1).max(1_000_000).default(5000),
   synchronous: z.enum(['full', 'normal']).default('full'),
+  /**
+   * Take the profiles' `store:` policies (report-by-exception: a reading stored only when it moved
+   * beyond a deadband, its quality changed or a heartbeat is due). Off by default: every reading is
+   * stored and synced. A `store:` written on a site device's own point applies either way.
+   */
+  byException: z.boolean().default(false),
   retention: z
     .strictObject({
       maxAgeDays: z.number().min(0).default(30),
@@ -122,6 +129,8 @@ export const siteSchema = z.strictObject({
   analytics: analyticsSchema,
   mqttBroker: mqttBrokerSchema.optional(),
   snmpTraps: snmpTrapsSchema.optional(),
+  /** a central URL the gateway polls for this whole file (app/config-source.ts) */
+  configSource: configSourceSchema.optional(),
 }).superRefine((site, ctx) => {
   // An MQTT device without a connection listens on the embedded broker: it must be on.
   if (site.mqttBroker?.enabled) return;

@@ -10,6 +10,8 @@ import type { Topology } from '../gateway/topology/types.js';
 import type { SnapshotSettings } from '../gateway/snapshots/types.js';
 import type { AnalyticsSpec } from '../gateway/analytics/types.js';
 import type { ActionsSection } from '../gateway/actions/types.js';
+import type { StorePolicy } from '../gateway/store/report-by-exception.js';
+import type { ConfigSourceSection } from './live/config-source-schema.js';
 
 export interface GatewaySection {
   id: string;
@@ -105,4 +107,11 @@ export interface SiteConfig {
   correlation?: CorrelationSection;
   /** automated actions (gateway/actions/), runDir absolute; absent in configs built by hand (tests): none */
   actions?: ActionsSection;
+  /**
+   * report-by-exception storage by point id (a point's `store:`, from the site file or its
+   * profile); absent when no point has one: every reading is stored
+   */
+  storePolicies?: Record<string, StorePolicy>;
+  /** the central URL this file is polled from; absent when the file has no `configSource:` */
+  configSource?: ConfigSourceSection;
 }

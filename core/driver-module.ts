@@ -39,6 +39,8 @@ export interface StartedDrivers {
   metrics?(): MetricFamily[];
   /** Called after the sampler closed every driver. */
   close?(): Promise<void>;
+  /** A live config change: the module takes what of its shared parts can change (the embedded broker's users); absent: nothing. */
+  replaceSite?(site: unknown): Promise<void>;
 }
 
 export interface SimulationContext<S> {

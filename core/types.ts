@@ -40,6 +40,7 @@ export interface Sample {
 
 /** A sample after the store committed it. */
 export interface Reading extends Sample {
+  /** the stored row's seq; 0 for a reading committed but not stored (report-by-exception: `store:`) */
   seq: number;
 }
 

@@ -10,6 +10,7 @@ import { jsonError } from './errors.js';
 import { hostCheck } from './host-allowlist.js';
 import { createLiveHub, type LiveHub } from './live/live-hub.js';
 import { alarmsPage } from './pages/alarms.js';
+import { configPage } from './pages/config.js';
 import { actionsPage } from './pages/actions.js';
 import { actionRoutes } from './routes/actions.js';
 import { devicePages } from './pages/devices.js';
@@ -98,6 +99,7 @@ export function createDashboardApp(deps: DashboardDeps, options: DashboardOption
   app.route('/analytics', analyticsPage(kit));
   app.route('/system', systemPage(kit));
   app.route('/users', userPages(kit));
+  app.route('/config', configPage(kit));
 
   app.notFound((c) => jsonError(c, 404, 'not-found', `no route ${c.req.method} ${c.req.path}`));
   app.onError((err, c) => {

@@ -24,9 +24,23 @@ function limitOf(maxBytes: number): MiddlewareHandler {
   });
 }
 
-/** `larger`: exact paths that take bigger bodies (the live config API's site file). */
-export function bodyLimits(maxBytes: number = DEFAULT_MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): MiddlewareHandler {
-  const standard = limitOf(maxBytes);
-  const byPath = new Map(Object.entries(larger).map(([path, bytes]) => [path, limitOf(Math.max(bytes, maxBytes))]));
-  return (c, next) => (byPath.get(c.req.path) ?? standard)(c, next);
+/**
+ * `larger`: exact paths that take bigger bodies (the live config API's site file). `maxBytes` as
+ * a function is read on every request (`http.maxBodyKB` changed live); the limits are remade only
+ * when it gives another number.
+ */
+export function bodyLimits(maxBytes: number | (() => number) = DEFAULT_MAX_BODY_BYTES, larger: Readonly<Record<string, number>> = {}): MiddlewareHandler {
+  const current = typeof maxBytes === 'number' ? () => maxBytes : maxBytes;
+  let made: { bytes: number; standard: MiddlewareHandler; byPath: Map<string, MiddlewareHandler> } | undefined;
+  const limits = () => {
+    const bytes = current();
+    if (made?.bytes !== bytes) {
+      made = { bytes, standard: limitOf(bytes), byPath: new Map(Object.entries(larger).map(([path, b]) => [path, limitOf(Math.max(b, bytes))])) };
+    }
+    return made;
+  };
+  return (c, next) => {
+    const { standard, byPath } = limits();
+    return (byPath.get(c.req.path) ?? standard)(c, next);
+  };
 }

@@ -72,10 +72,10 @@ export interface DashboardDeps {
   tls?: boolean;
   /** host names the page answers to (DNS rebinding); every host when not given (app.request tests) */
   allowedHost?: (host: string) => boolean;
-  /** request body cap in bytes (`http.maxBodyKB`); default 64 KiB */
-  maxBodyBytes?: number;
-  /** live streams (SSE) one user or API token may hold open (`http.maxLiveStreams`); default 10 */
-  maxLiveStreams?: number;
+  /** request body cap in bytes (`http.maxBodyKB`); default 64 KiB. A function: read per request (live config) */
+  maxBodyBytes?: number | (() => number);
+  /** live streams (SSE) one user or API token may hold open (`http.maxLiveStreams`); default 10. A function: read per stream opened */
+  maxLiveStreams?: number | (() => number);
   /** sub-apps other parts contribute, mounted at `path` (the sync pull API at /api/v1/sync) */
   mounts?: { path: string; app: Hono }[];
   /** the gateway's own conditions (storage, clock, ...): health is `degraded` while any is raised */

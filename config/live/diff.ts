@@ -44,6 +44,20 @@ export const RESTART_SETTINGS: readonly string[] = [
   'mqttBroker.port',
   'mqttBroker.tls',
   'snmpTraps',
+  // The notifier opens a queue and a connection per target when it starts.
+  'alarmSettings.notify',
+  // The snapshot service reads its settings (severities, minutes, keepDays) once.
+  'snapshots',
+  // The embedded broker's limits are set on its listeners when it starts (its users change live).
+  'mqttBroker.maxConnections',
+  'mqttBroker.maxConnectionsPerAddress',
+  'mqttBroker.maxClientIdLength',
+  'mqttBroker.maxConnectBytes',
+  'mqttBroker.maxPacketBytes',
+  'mqttBroker.loginBackoff',
+  'mqttBroker.clientRateLimit',
+  // `run` steps' allow-listed folder: the runner is made with it at start.
+  'actionsRunDir',
 ];
 
 /** The sections compared key by key (their lists, above, apart). */
@@ -60,6 +74,7 @@ const SETTING_SECTIONS = [
   'correlation',
   'mqttBroker',
   'snmpTraps',
+  'configSource',
 ] as const;
 
 /** Keys of a section that are compared as lists by id, not as settings. */
@@ -81,6 +96,8 @@ export function diffSiteConfigs(before: SiteConfig, after: SiteConfig): ConfigDi
   }
   if (canonical(before.actions?.runDir) !== canonical(after.actions?.runDir)) changedPaths.push('actionsRunDir');
   if (canonical(writtenTopology(before)) !== canonical(writtenTopology(after))) changedPaths.push('topology');
+  // the points' `store:` policies (report-by-exception), gathered from devices and profiles
+  if (canonical(before.storePolicies) !== canonical(after.storePolicies)) changedPaths.push('storePolicies');
   const needsRestart = (path: string) => RESTART_SETTINGS.some((r) => path === r || path.startsWith(`${r}.`));
   return {
     lists,

@@ -10,7 +10,10 @@ import type { CheckResult } from '../loader.js';
 import type { SiteConfig } from '../types.js';
 import { type ConfigDiff, describeDiff, diffSiteConfigs, isEmptyDiff } from './diff.js';
 
-export type ConfigSource = 'file' | 'api' | 'sighup' | 'rollback';
+export type ConfigSource = 'file' | 'api' | 'sighup' | 'rollback' | 'central';
+
+/** How the refusal starts when beforeApply failed: a passing fault (a retry may succeed), not the config's. */
+export const SITE_FILE_UNWRITABLE = 'the site file cannot be written';
 
 /** What applies a diff to the running gateway; it says first which parts of a diff it cannot take. */
 export interface ConfigApplier {
@@ -90,7 +93,7 @@ export function createLiveConfig(options: LiveConfigOptions): LiveConfig {
       await options.beforeApply?.(text, source);
     } catch (err) {
       // e.g. the site file is not writable by the gateway's user: nothing has changed yet
-      const refusal = `the site file cannot be written (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing changed`;
+      const refusal = `${SITE_FILE_UNWRITABLE} (${(err as NodeJS.ErrnoException).code ?? String(err)}); nothing changed`;
       options.logger.warn('config not applied', { source, who, refusal });
       return { status: 'refused', diff, summary, refusals: [refusal] };
     }

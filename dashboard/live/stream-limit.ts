@@ -16,8 +16,9 @@ export interface StreamLimit {
   count(owner: string): number;
 }
 
-export function createStreamLimit(max = DEFAULT_MAX_LIVE_STREAMS): StreamLimit {
-  const cap = Math.max(1, Math.floor(max));
+/** `max` as a function is read each time a stream opens (`http.maxLiveStreams` changed live): a lower cap closes the oldest extra streams of the owner opening one. */
+export function createStreamLimit(max: number | (() => number) = DEFAULT_MAX_LIVE_STREAMS): StreamLimit {
+  const capOf = () => Math.max(1, Math.floor(typeof max === 'number' ? max : max()));
   /** per owner, its streams oldest first */
   const byOwner = new Map<string, Array<() => void>>();
 
@@ -34,6 +35,7 @@ export function createStreamLimit(max = DEFAULT_MAX_LIVE_STREAMS): StreamLimit {
       const list = byOwner.get(owner) ?? [];
       byOwner.set(owner, list);
       list.push(close);
+      const cap = capOf();
       while (list.length > cap) {
         // Taken off the list before it runs, so its own "ended" call finds nothing to remove.
         const oldest = list.shift()!;

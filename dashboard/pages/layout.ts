@@ -12,7 +12,7 @@ import { clientMessages, type MessageKey } from '../i18n/i18n.js';
 import { activeAlarms, SEVERITY_ORDER } from '../overview-model.js';
 import type { StaticAssets } from '../static-assets.js';
 
-export type NavKey = 'overview' | 'alarms' | 'devices' | 'topology' | 'actions' | 'trends' | 'analytics' | 'system' | 'users';
+export type NavKey = 'overview' | 'alarms' | 'devices' | 'topology' | 'actions' | 'trends' | 'analytics' | 'system' | 'users' | 'config';
 
 export interface PageKit {
   deps: DashboardDeps;
@@ -32,7 +32,7 @@ export interface PageView {
   live?: string | null;
   /** i18n key prefixes the scripts need besides the shared ones */
   messages?: readonly string[];
-  status?: 200 | 400 | 404;
+  status?: 200 | 400 | 403 | 404;
 }
 
 const NAV: Array<{ key: NavKey; href: string; label: MessageKey }> = [
@@ -45,7 +45,12 @@ const NAV: Array<{ key: NavKey; href: string; label: MessageKey }> = [
   { key: 'analytics', href: '/analytics', label: 'nav.analytics' },
   { key: 'system', href: '/system', label: 'nav.system' },
   { key: 'users', href: '/users', label: 'nav.users' },
+  { key: 'config', href: '/config', label: 'nav.config' },
 ];
+
+/** Live configuration is there when the gateway mounted its API (a bare dashboard, e.g. in tests, has none). */
+export const CONFIG_API_PATH = '/api/v1/config';
+export const hasLiveConfig = (deps: DashboardDeps) => (deps.mounts ?? []).some((m) => m.path === CONFIG_API_PATH);
 
 const SHARED_MESSAGES = ['live.', 'alarms.newCritical', 'severity.', 'alarm.state.', 'quality.', 'status.', 'common.'];
 
@@ -55,7 +60,9 @@ export function renderPage(c: Context<WebEnv>, kit: PageKit, view: PageView) {
   const principal = c.get('principal');
   const session = c.get('session');
   const canAdmin = roleAtLeast(principal.role, 'admin');
-  const nav = NAV.filter((n) => n.key !== 'users' || canAdmin).map(
+  // Users and the config are admin pages: others do not see the links (the pages refuse them too).
+  const adminOnly = (key: NavKey) => key === 'users' || key === 'config';
+  const nav = NAV.filter((n) => (!adminOnly(n.key) || canAdmin) && (n.key !== 'config' || hasLiveConfig(kit.deps))).map(
     (n) => html`<li><a href="${n.href}"${view.nav === n.key ? html` aria-current="page"` : ''}>${t(n.label)}</a></li>`,
   );
   const active = activeAlarms(kit.deps) ?? [];

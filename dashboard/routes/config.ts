@@ -1,6 +1,7 @@
 /**
  * The live configuration API (admin only, checked here since the role table lets operators POST):
- *   GET  /api/v1/config                      the running config, secrets redacted
+ *   GET  /api/v1/config                      the running config, secrets redacted (also as `yaml` text),
+ *                                            and the central config source's status (`central`)
  *   POST /api/v1/config?dryRun=1             validate YAML text and return the diff; changes nothing
  *   POST /api/v1/config[?guardS=N]           validate, diff and apply (nothing changes on any problem);
  *                                            for N s (default 60, 0: off) a device that was up going
@@ -8,9 +9,13 @@
  *   POST /api/v1/config/rollback {version}   apply an earlier version again
  *   GET  /api/v1/config/versions             every applied version (newest first)
  *   GET  /api/v1/config/versions/:n/diff     what version n changed
- * The body is the site file's YAML text, as `gateway check` would read it.
+ *   GET  /api/v1/config/source               the running version's site file text, every secret value
+ *                                            as `[secret]` (config/live/mask-secrets.ts), to edit
+ * The body is the site file's YAML text, as `gateway check` would read it. A `[secret]` in it (from
+ * /source) stands for the value at the same place in the running file, put back before anything else.
  */
 import { type Context, Hono } from 'hono';
+import { stringify as stringifyYaml } from 'yaml';
 import { type ConfigProblem, formatProblem } from '../../core/errors.js';
 import { roleAtLeast } from '../../gateway/auth/roles.js';
 import type { WebEnv } from '../context.js';
@@ -37,8 +42,12 @@ export interface ConfigApi {
     /** the watch after the last apply: `version` is undone by restoring `restores` if devices go down before `until` */
     guard: { version: number; restores: number; until: number } | null;
     config: unknown;
+    /** the central config source (`configSource:`): last poll, ETag, outcome, error; null without one (app/config-source.ts) */
+    central?: unknown;
   };
-  /** validate and diff; changes nothing */
+  /** the running version's site file text with its secrets as `[secret]`; null before any version */
+  source(): { version: number; text: string; masked: number } | null;
+  /** validate and diff (after putting back any `[secret]`); changes nothing */
   check(text: string): { ok: false; problems: ConfigProblem[] } | { ok: true; diff: unknown; summary: string[]; refusals: string[] };
   apply(text: string, who: string, options: { guardMs?: number }): Promise<ApplyOutcome>;
   /** undefined: no such version */
@@ -55,7 +64,7 @@ type ApplyOutcome =
   | { status: 'applied'; diff: unknown; summary: string[]; version?: number };
 
 /** The longest guard an apply may ask for (an hour). */
-const MAX_GUARD_S = 3600;
+export const MAX_GUARD_S = 3600;
 
 export function configRoutes(api: ConfigApi): Hono<WebEnv> {
   const app = new Hono<WebEnv>();
@@ -67,7 +76,11 @@ export function configRoutes(api: ConfigApi): Hono<WebEnv> {
     return next();
   });
 
-  app.get('/', (c) => c.json(api.current()));
+  // `yaml`: the same redacted config as YAML text, for the config page (and people) to read.
+  app.get('/', (c) => {
+    const current = api.current();
+    return c.json({ ...current, yaml: stringifyYaml(current.config) });
+  });
 
   app.post('/', async (c) => {
     const text = await c.req.text();
@@ -100,6 +113,13 @@ export function configRoutes(api: ConfigApi): Hono<WebEnv> {
     const outcome = await api.rollback(version, c.get('principal').name);
     if (!outcome) return jsonError(c, 404, 'not-found', `no config version ${version}`);
     return reply(c, outcome);
+  });
+
+  // the text as written (comments and all) for the editor; the secrets never leave the gateway
+  app.get('/source', (c) => {
+    const source = api.source();
+    if (!source) return jsonError(c, 404, 'not-found', 'no config version recorded yet');
+    return c.json(source);
   });
 
   app.get('/versions', (c) => c.json({ versions: api.versions().map(({ n, hash, at, who, source, summary }) => ({ n, hash, at, who, source, summary })) }));

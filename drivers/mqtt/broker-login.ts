@@ -40,6 +40,8 @@ export interface BrokerLogin {
   usernameOf(client: Client): string | null;
   /** whether this connection (client.conn) has logged in */
   isLoggedIn(conn: object): boolean;
+  /** the clients logged in now and as whom (null: anonymous) */
+  loggedInClients(): Array<{ client: Client; username: string | null }>;
 }
 
 function refuse(done: Done, code: 2 | 3 | 4 | 5, why: string): void {
@@ -108,5 +110,6 @@ export function createBrokerLogin(options: BrokerLoginOptions): BrokerLogin {
     },
     usernameOf: (client) => usernames.get(client) ?? null,
     isLoggedIn: (conn) => loggedIn.has(conn),
+    loggedInClients: () => [...owners.values()].filter((o) => !o.client.closed).map((o) => ({ ...o })),
   };
 }

@@ -14,6 +14,7 @@ import { Aedes, type AedesPublishPacket, type Client } from 'aedes';
 import { errorMessage, GatewayError } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { createBrokerAccess } from './broker-auth.js';
+import { type BrokerUsersChange, replaceBrokerUsers } from './broker-users.js';
 import { createBrokerLogin } from './broker-login.js';
 import { DEFAULT_BROKER_LIMITS, defaultMaxPacketBytes } from './broker-limits.js';
 import { createClientThrottle } from './client-throttle.js';
@@ -68,6 +69,8 @@ export interface EmbeddedBroker {
   /** In-process publish (the sensor simulator, tests); bypasses the ACL. */
   publish(topic: string, payload: string | Buffer, options?: { retain?: boolean; qos?: 0 | 1 }): Promise<void>;
   stats(): BrokerStats;
+  /** A live config change of the users and anonymous rules (broker-users.ts). */
+  replaceUsers(section: Pick<MqttBrokerSection, 'users' | 'allowAnonymous' | 'anonymousPublish'>): Promise<BrokerUsersChange>;
   isRunning(): boolean;
   close(): Promise<void>;
 }
@@ -275,6 +278,7 @@ export async function startEmbeddedBroker(options: EmbeddedBrokerOptions): Promi
         publishThrottled: publishTurns.held(),
       };
     },
+    replaceUsers: (section) => replaceBrokerUsers({ access, login, logger: log }, section),
     isRunning: () => !closed,
     async close() {
       if (closed) return;

@@ -25,6 +25,9 @@ export const mqttModule: DriverModule<MqttDeviceConfig, MqttSite> = {
       health: () => runtime.health(),
       metrics: () => runtime.metrics(),
       close: () => runtime.close(),
+      replaceSite: async (next) => {
+        await runtime.replaceBrokerUsers((next as MqttSite).mqttBroker);
+      },
     };
   },
   /**

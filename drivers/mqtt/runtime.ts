@@ -8,6 +8,7 @@ import type { Driver, PushSource, Writable } from '../../core/driver.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
 import { defaultMaxPacketBytes } from './broker-limits.js';
 import { createMqttDriver } from './driver.js';
+import type { BrokerUsersChange } from './broker-users.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './embedded-broker.js';
 import { createMqttIngest, type MqttIngest } from './ingest.js';
 import { type MqttHealth, mqttMetricFamilies } from './metrics.js';
@@ -23,6 +24,12 @@ export interface MqttRuntime {
   health(): MqttHealth;
   /** GET /metrics families: ingest counters and refusals by reason, broker hold-backs */
   metrics(): ReturnType<typeof mqttMetricFamilies>;
+  /**
+   * A live config change of the embedded broker's users and anonymous rules (`mqttBroker.users`,
+   * `allowAnonymous`, `anonymousPublish`); undefined when no broker runs. Turning the broker on or
+   * off, its listeners and limits need a restart.
+   */
+  replaceBrokerUsers(section: MqttBrokerSection | undefined): Promise<BrokerUsersChange | undefined>;
   /** Stops the ingest, then the broker (after the sampler closed the drivers). */
   close(): Promise<void>;
 }
@@ -67,6 +74,10 @@ export async function startMqttRuntime(options: MqttRuntimeOptions): Promise<Mqt
     driverFor: (device) => createMqttDriver(device, { ingest }),
     health,
     metrics: () => mqttMetricFamilies(health()),
+    async replaceBrokerUsers(next) {
+      if (!broker || !next) return undefined;
+      return broker.replaceUsers(next);
+    },
     async close() {
       await ingest.close();
       await broker?.close();

@@ -16,6 +16,7 @@ import type { Logger } from '../../core/logger.js';
 import { scrubUrls } from '../../core/redact-url.js';
 import type { StoredEvent, Store } from '../store/types.js';
 import { ruleMatches, triggerOf } from './match.js';
+import { sameActionRule } from './same-rule.js';
 import { describeStep, runStep, type StepRunners, stepKind } from './step-runner.js';
 import { runFields } from './template.js';
 import {
@@ -59,9 +60,24 @@ export interface ActionEngineOptions {
   historyEvents?: number;
 }
 
+/** What a live rule change did, by action id. */
+export interface ActionRulesReplaced {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
 export interface ActionEngine extends ActionService {
   /** subscribes to commits, reads the history back and starts schedules */
   start(): void;
+  /**
+   * A live config change. An action kept by id (changed or not) keeps its cooldown, its hourly
+   * count, an operator's disable and its last runs, so a reload never lets it fire twice. A run in
+   * progress finishes with the definition it started with and is recorded as usual. Triggers
+   * queued for a changed or removed action are dropped: they were admitted under the old rule. A
+   * changed schedule starts its interval again; an added action reads its history back like at start.
+   */
+  replaceRules(rules: readonly ActionRule[]): ActionRulesReplaced;
   /** stops taking triggers, waits for running steps, closes connections */
   stop(): Promise<void>;
   /** resolves when nothing is running or queued (tests, shutdown) */
@@ -88,15 +104,25 @@ export function createActionEngine(options: ActionEngineOptions): ActionEngine {
   const maxQueued = options.maxQueued ?? 10;
   const stepDeadlineMs = options.stepDeadlineMs ?? 600_000;
   const states = new Map<string, ActionState>();
-  for (const rule of options.rules) {
-    states.set(rule.id, { rule, queue: [], running: false, starts: [], disabledUntil: null, disabledBy: null, skipped: { disabled: 0, cooldown: 0, 'rate-limited': 0, 'queue-full': 0 }, lastRuns: [] });
-  }
+  const newState = (rule: ActionRule): ActionState => ({
+    rule,
+    queue: [],
+    running: false,
+    starts: [],
+    disabledUntil: null,
+    disabledBy: null,
+    skipped: { disabled: 0, cooldown: 0, 'rate-limited': 0, 'queue-full': 0 },
+    lastRuns: [],
+  });
+  for (const rule of options.rules) states.set(rule.id, newState(rule));
   /** admitted runs in arrival order, across actions */
   const ready: ActionState[] = [];
   let running = 0;
   let stopped = false;
   let unsubscribe: (() => void) | undefined;
-  const timers: NodeJS.Timeout[] = [];
+  let started = false;
+  /** schedule timers by action id */
+  const timers = new Map<string, NodeJS.Timeout>();
   let idleWaiters: (() => void)[] = [];
 
   function onEvents(events: readonly StoredEvent[]): void {
@@ -216,8 +242,8 @@ export function createActionEngine(options: ActionEngineOptions): ActionEngine {
     if (state.lastRuns.length > LAST_RUNS) state.lastRuns.length = LAST_RUNS;
   }
 
-  /** Last runs, admitted start times and disables from the stored events (newest window only). */
-  function readHistory(): void {
+  /** Last runs, admitted start times and disables from the stored events (newest window only); `only`: of these actions. */
+  function readHistory(only?: ReadonlySet<string>): void {
     const want = options.historyEvents ?? 20_000;
     let after = Math.max(0, store.stats().lastEventSeq - want);
     const wallNow = now();
@@ -228,7 +254,7 @@ export function createActionEngine(options: ActionEngineOptions): ActionEngine {
       after = page.at(-1)!.seq;
       for (const e of page) {
         const id = typeof e.data.actionId === 'string' ? e.data.actionId : undefined;
-        const state = id ? states.get(id) : undefined;
+        const state = id && (!only || only.has(id)) ? states.get(id) : undefined;
         if (!state) continue;
         if (e.type === ACTION_RUN_EVENT) {
           remember(state, { ...(e.data as unknown as ActionRunRecord), seq: e.seq });
@@ -246,6 +272,74 @@ export function createActionEngine(options: ActionEngineOptions): ActionEngine {
       if (page.length < 1000) break;
     }
     for (const state of states.values()) state.starts.sort((a, b) => a - b);
+  }
+
+  function startSchedule(state: ActionState): void {
+    const { on } = state.rule;
+    if (!('everyS' in on)) return;
+    const timer = setInterval(() => admit(state, { type: 'schedule', id: state.rule.id, transition: 'every' }), on.everyS * 1000);
+    timer.unref();
+    timers.set(state.rule.id, timer);
+  }
+
+  function stopSchedule(id: string): void {
+    clearInterval(timers.get(id));
+    timers.delete(id);
+  }
+
+  /** Drops what an action had queued (admitted under a rule that no longer is). */
+  function dropQueued(state: ActionState): number {
+    const dropped = state.queue.length;
+    state.queue.length = 0;
+    for (let i = ready.length - 1; i >= 0; i--) if (ready[i] === state) ready.splice(i, 1);
+    return dropped;
+  }
+
+  function replaceRules(rules: readonly ActionRule[]): ActionRulesReplaced {
+    const result: ActionRulesReplaced = { added: [], removed: [], changed: [] };
+    const wanted = new Map(rules.map((r) => [r.id, r]));
+    let dropped = 0;
+    for (const [id, state] of states) {
+      if (wanted.has(id)) continue;
+      stopSchedule(id);
+      dropped += dropQueued(state);
+      states.delete(id);
+      result.removed.push(id);
+    }
+    const added = new Set<string>();
+    const next = new Map<string, ActionState>();
+    for (const rule of rules) {
+      const state = states.get(rule.id);
+      if (!state) {
+        const fresh = newState(rule);
+        next.set(rule.id, fresh);
+        added.add(rule.id);
+        result.added.push(rule.id);
+        continue;
+      }
+      next.set(rule.id, state);
+      if (sameActionRule(state.rule, rule)) continue;
+      dropped += dropQueued(state);
+      // the running execution captured its rule when it began: it finishes with that one
+      state.rule = rule;
+      result.changed.push(rule.id);
+      if (started) {
+        stopSchedule(rule.id);
+        startSchedule(state);
+      }
+    }
+    // the config's order (the page lists them so)
+    states.clear();
+    for (const [id, state] of next) states.set(id, state);
+    if (started && added.size > 0) {
+      readHistory(added);
+      for (const id of added) startSchedule(states.get(id)!);
+    }
+    if (dropped > 0) logger.info('queued action triggers dropped: their action changed or was removed', { dropped });
+    logger.info('action rules replaced', { added: result.added.length, removed: result.removed.length, changed: result.changed.length, actions: states.size });
+    // nothing left to run: whoever waits for idle hears it now
+    setImmediate(pump);
+    return result;
   }
 
   function status(state: ActionState): ActionStatus {
@@ -297,20 +391,16 @@ export function createActionEngine(options: ActionEngineOptions): ActionEngine {
 
   return {
     start() {
+      started = true;
       readHistory();
       unsubscribe = store.onCommit((batch) => onEvents(batch.events));
-      for (const state of states.values()) {
-        const { on } = state.rule;
-        if (!('everyS' in on)) continue;
-        const timer = setInterval(() => admit(state, { type: 'schedule', id: state.rule.id, transition: 'every' }), on.everyS * 1000);
-        timer.unref();
-        timers.push(timer);
-      }
+      for (const state of states.values()) startSchedule(state);
     },
+    replaceRules,
     async stop() {
       stopped = true;
       unsubscribe?.();
-      for (const t of timers) clearInterval(t);
+      for (const id of [...timers.keys()]) stopSchedule(id);
       for (const state of states.values()) state.queue.length = 0;
       ready.length = 0;
       // Running steps get a moment to finish and be recorded; a hung one does not hold shutdown.

@@ -31,13 +31,21 @@ export interface AuthServiceHandle extends AuthService {
   /** Deletes expired sessions; call it now and then. */
   sweep(): number;
   loginThrottles(): ThrottleView[];
+  /**
+   * A live config change of `auth.*`. The idle time and the login backoff apply at once (to
+   * existing sessions too); a new maximum age applies to sessions made from now on (a session's
+   * end is fixed when it is made). Failures already counted stay counted.
+   */
+  setPolicies(policies: { sessions?: SessionPolicy; throttle?: Partial<ThrottlePolicy> }): void;
 }
 
 export function createAuthService(options: AuthServiceOptions): AuthServiceHandle {
   const now = options.now ?? Date.now;
-  const policy = options.throttle ?? DEFAULT_THROTTLE;
+  // Copies the store and the throttle read on every call, so setPolicies() reaches them.
+  const policy: ThrottlePolicy = { ...(options.throttle ?? DEFAULT_THROTTLE) };
+  const sessionPolicy: SessionPolicy = { ...(options.sessions ?? DEFAULT_SESSION_POLICY) };
   const users = createUserStore(options.db, now, options.hashCost);
-  const sessions = createSessionStore(options.db, options.sessions ?? DEFAULT_SESSION_POLICY, now);
+  const sessions = createSessionStore(options.db, sessionPolicy, now);
   const throttle = createLoginThrottle(policy, options.monotonicNow ?? options.now ?? (() => performance.now()));
   const log = options.logger;
   // Unknown names cost a hash check too, so the answer time does not tell which names exist.
@@ -95,5 +103,10 @@ export function createAuthService(options: AuthServiceOptions): AuthServiceHandl
     },
     sweep: () => sessions.sweep(),
     loginThrottles: () => throttle.view(),
+    setPolicies(next) {
+      if (next.sessions) Object.assign(sessionPolicy, next.sessions);
+      if (next.throttle) Object.assign(policy, next.throttle);
+      log.info('login policies changed', { idleMs: sessionPolicy.idleMs, maxAgeMs: sessionPolicy.maxAgeMs, maxFailures: policy.maxFailures, maxDelayMs: policy.maxDelayMs });
+    },
   };
 }

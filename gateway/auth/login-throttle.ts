@@ -85,6 +85,7 @@ interface PairState {
 
 const userKey = (user: string) => user.slice(0, 64).toLowerCase();
 
+/** `policy` is read on every call: the auth service changes it in place on a live config change. */
 export function createLoginThrottle(policy: ThrottlePolicy, now: () => number = () => performance.now()): LoginThrottle {
   const pairs = new Map<string, PairState>();
   const clientFailures = new Map<string, number[]>();

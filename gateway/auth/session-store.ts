@@ -31,6 +31,7 @@ const hashId = (id: string) => createHash('sha256').update(id).digest('base64url
 
 type Row = { user: string; role: string; csrf: string; created_at: number; last_seen: number; expires_at: number };
 
+/** `policy` is read on every call: the auth service changes it in place on a live config change. */
 export function createSessionStore(db: AuthDb, policy: SessionPolicy, now: () => number = Date.now): SessionStore {
   const insert = db.prepare('INSERT INTO sessions (id_hash, user, csrf, created_at, last_seen, expires_at) VALUES (?, ?, ?, ?, ?, ?)');
   const lookup = db.prepare<[string], Row>(

@@ -55,9 +55,12 @@ export function createControlService(options: ControlServiceOptions): ControlSer
   const rate = createRateWindow(config.rateLimitPerPoint, mono);
   const stats: Record<WriteResult['result'], number> = { verified: 0, written: 0, refused: 0, failed: 0 };
   // every configured point, writable or not: a point without a spec is not-writable, not not-found
-  const targets = new Map<string, { deviceId: string; spec?: WriteSpec }>();
-  for (const d of options.devices) {
-    for (const p of d.points) targets.set(p.id, { deviceId: d.id, spec: p.write });
+  let targets = writeTargets(options.devices);
+
+  function writeTargets(devices: readonly LoadedDevice[]): Map<string, { deviceId: string; spec?: WriteSpec }> {
+    const map = new Map<string, { deviceId: string; spec?: WriteSpec }>();
+    for (const d of devices) for (const p of d.points) map.set(p.id, { deviceId: d.id, spec: p.write });
+    return map;
   }
 
   async function write(request: WriteRequest): Promise<WriteResult> {
@@ -185,5 +188,12 @@ export function createControlService(options: ControlServiceOptions): ControlSer
     log.call(logger, 'control write', { point: out.pointId, actor: request.actor.name, result: out.result, reason: out.reason });
   }
 
-  return { write, stats: () => ({ ...stats }) };
+  return {
+    write,
+    stats: () => ({ ...stats }),
+    replaceDevices(devices) {
+      // A write already under way finishes with the spec it was checked against; the next one sees these.
+      targets = writeTargets(devices);
+    },
+  };
 }

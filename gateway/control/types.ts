@@ -3,6 +3,7 @@
  * ControlService.write, from the page, the API or the central EMS. It checks, writes, reads back
  * and records one `control.write` event per attempt, whatever the outcome.
  */
+import type { LoadedDevice } from '../../core/device.js';
 import type { PointValue } from '../../core/types.js';
 
 /** Who asked: a page user or API token (by name and role), the central EMS (a command id), or an automated action. */
@@ -57,6 +58,8 @@ export interface ControlService {
   write(request: WriteRequest): Promise<WriteResult>;
   /** for health: attempts by result */
   stats(): Record<WriteResult['result'], number>;
+  /** A live config change: the points and write limits of these devices from the next write on. */
+  replaceDevices(devices: readonly LoadedDevice[]): void;
 }
 
 /** The site's `control:` section. */

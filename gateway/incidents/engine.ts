@@ -49,8 +49,24 @@ export interface IncidentEngineOptions {
   tickMs?: number;
 }
 
+/** What a live rule change did, by incident (rule) id. */
+export interface IncidentRulesReplaced {
+  added: string[];
+  removed: string[];
+  /** restarted from their new definition (an open one was closed first) */
+  changed: string[];
+}
+
 export interface IncidentEngine extends IncidentService {
   start(): void;
+  /**
+   * A live config change. An unchanged rule keeps its incident as it is (state, members, the
+   * matches in its window). A removed rule's open incident is closed with an `incident.removed`
+   * event saying why; a changed rule's open incident likewise, and the rule starts again from
+   * normal with its new definition (it raises again at once if its new conditions hold). The
+   * correlation settings take effect on the next question asked.
+   */
+  replaceRules(rules: readonly IncidentRule[], correlation?: CorrelationSection): IncidentRulesReplaced;
   /** Re-evaluates every rule now (the timer calls it every tickMs). */
   tick(): void;
   stop(): void;
@@ -82,14 +98,15 @@ interface Incident {
 
 export function createIncidentEngine(options: IncidentEngineOptions): IncidentEngine {
   const { store, logger, topology } = options;
-  const correlation = options.correlation ?? DEFAULT_CORRELATION;
+  let correlation = options.correlation ?? DEFAULT_CORRELATION;
   const now = options.now ?? Date.now;
   const mono = monotonicOf(options);
   const active = new Map<string, AlarmRecord>();
   /** each point's window, or null for a point no condition watches (decided when it first reports) */
   const windows = new Map<string, PointWindow | null>();
   const incidents = new Map<string, Incident>();
-  const keepMs = Math.max(60_000, ...options.rules.map((r) => r.when.withinS * 1000));
+  /** how long a point window keeps samples: the longest rule window (read on every trim, so a live change reaches old windows) */
+  let keepMs = keepMsOf(options.rules);
   let unsubscribe: (() => void) | undefined;
   let timer: NodeJS.Timeout | undefined;
   let started = false;
@@ -99,9 +116,11 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     all: () => active.values(),
   };
 
-  for (const rule of options.rules) {
+  for (const rule of options.rules) incidents.set(rule.id, newIncident(rule));
+
+  function newIncident(rule: IncidentRule): Incident {
     const list = rule.when.any ?? rule.when.all ?? [];
-    incidents.set(rule.id, {
+    return {
       rule,
       mode: rule.when.any ? 'any' : 'all',
       min: rule.when.min ?? 1,
@@ -109,7 +128,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       conditions: list.map(compile),
       machine: initialMachineState(0),
       record: emptyRecord(rule),
-    });
+    };
   }
 
   function compile(c: IncidentCondition): CompiledCondition {
@@ -269,11 +288,14 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     }
   }
 
-  const pointConditions = [...incidents.values()].flatMap((inc) => inc.conditions.filter((c) => c.kind === 'point'));
+  let pointConditions = pointConditionsOf();
+  function pointConditionsOf(): CompiledCondition[] {
+    return [...incidents.values()].flatMap((inc) => inc.conditions.filter((c) => c.kind === 'point'));
+  }
   /** A point's first reading: its window, handed to every condition that watches it, or null when none does. */
   function watch(pointId: string): PointWindow | null {
     const watchers = pointConditions.filter((c) => pointWatched(c, pointId));
-    const w = watchers.length > 0 ? createPointWindow(keepMs) : null;
+    const w = watchers.length > 0 ? createPointWindow(() => keepMs) : null;
     if (w) for (const c of watchers) c.windows.push([pointId, w]);
     windows.set(pointId, w);
     return w;
@@ -296,13 +318,88 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       if (a.active && a.state !== 'shelved' && a.state !== 'out-of-service') active.set(a.id, a);
     }
     const records = recoverIncidents((after, limit) => store.eventsAfter(after, limit));
+    let closed = 0;
     for (const [id, rec] of records) {
       const inc = incidents.get(id);
-      if (!inc) continue;
+      if (!inc) {
+        // its rule left the config while the gateway was stopped: closed, so upstream does not show it raised forever
+        if (isOpen(rec)) closed += closeRecord(rec, REMOVED_REASON);
+        continue;
+      }
       inc.record = { ...rec, severity: inc.rule.severity };
       inc.machine = { state: rec.state, active: rec.active, raw: rec.active, rawSince: wallNow, shelvedUntil: null };
     }
-    logger.info('incidents restored', { rules: incidents.size, raised: [...incidents.values()].filter((i) => i.record.state !== 'normal').length, activeAlarms: active.size });
+    logger.info('incidents restored', { rules: incidents.size, raised: [...incidents.values()].filter((i) => i.record.state !== 'normal').length, activeAlarms: active.size, closed });
+    if (closed > 0) flush.now();
+  }
+
+  /** Writes `incident.removed`: the record as it was, now normal and inactive, with why. */
+  function closeRecord(record: IncidentRecord, reason: string): number {
+    const wall = now();
+    const data: IncidentEventData = {
+      ...record,
+      state: 'normal',
+      active: false,
+      incidentId: record.id,
+      transition: 'removed',
+      from: record.state,
+      who: null,
+      comment: reason,
+      symptoms: [],
+    };
+    store.appendEvent(`${INCIDENT_EVENT_PREFIX}removed`, data as unknown as Record<string, unknown>, wall);
+    logger.info('incident removed', { incident: record.id, from: record.state, reason });
+    return 1;
+  }
+
+  function replaceRules(rules: readonly IncidentRule[], nextCorrelation?: CorrelationSection): IncidentRulesReplaced {
+    const result: IncidentRulesReplaced = { added: [], removed: [], changed: [] };
+    correlation = nextCorrelation ?? DEFAULT_CORRELATION;
+    const wanted = new Map(rules.map((r) => [r.id, r]));
+    let closed = 0;
+    for (const [id, inc] of incidents) {
+      if (wanted.has(id)) continue;
+      if (started && isOpen(inc.record)) closed += closeRecord(inc.record, REMOVED_REASON);
+      incidents.delete(id);
+      result.removed.push(id);
+    }
+    for (const rule of rules) {
+      const current = incidents.get(rule.id);
+      // a rule is plain data from the site file: the same text is the same rule
+      if (current && JSON.stringify(current.rule) === JSON.stringify(rule)) continue;
+      if (current && started && isOpen(current.record)) closed += closeRecord(current.record, CHANGED_REASON);
+      incidents.set(rule.id, newIncident(rule));
+      (current ? result.changed : result.added).push(rule.id);
+    }
+    // keeps the config's order (list() sorts anyway, but health and tests read the map)
+    const ordered = rules.map((r) => [r.id, incidents.get(r.id)!] as const);
+    incidents.clear();
+    for (const [id, inc] of ordered) incidents.set(id, inc);
+    keepMs = keepMsOf(rules);
+    rewatchPoints();
+    if (closed > 0) flush.now();
+    if (started && (result.added.length > 0 || result.changed.length > 0)) evaluate();
+    logger.info('incident rules replaced', { added: result.added.length, removed: result.removed.length, changed: result.changed.length, rules: incidents.size });
+    return result;
+  }
+
+  /**
+   * The point conditions changed: each point seen so far is handed to the conditions that watch
+   * it now. A point already watched keeps its window (its samples serve the new conditions at
+   * once); one no condition watches any more is forgotten, and decided again on its next reading.
+   */
+  function rewatchPoints(): void {
+    pointConditions = pointConditionsOf();
+    for (const [pointId, w] of windows) {
+      const watchers = pointConditions.filter((c) => pointWatched(c, pointId));
+      if (watchers.length === 0) {
+        windows.delete(pointId);
+        continue;
+      }
+      const window = w ?? createPointWindow(() => keepMs);
+      windows.set(pointId, window);
+      for (const c of watchers) if (!c.windows.some(([id]) => id === pointId)) c.windows.push([pointId, window]);
+    }
   }
 
   const recordCopy = (r: IncidentRecord): IncidentRecord => ({ ...r, members: [...r.members] });
@@ -333,6 +430,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       }
     },
     tick: evaluate,
+    replaceRules,
     stop() {
       started = false;
       unsubscribe?.();
@@ -378,6 +476,18 @@ function hasNewMember(members: readonly string[], ids: readonly string[]): boole
     memberSets.set(members, known);
   }
   return ids.some((id) => !known.has(id));
+}
+
+const REMOVED_REASON = 'rule removed from the config';
+const CHANGED_REASON = 'rule changed in the config; it starts again from normal';
+
+/** raised, or returned and not yet acknowledged: something upstream still shows */
+function isOpen(record: IncidentRecord): boolean {
+  return record.state !== 'normal' || record.active;
+}
+
+function keepMsOf(rules: readonly IncidentRule[]): number {
+  return Math.max(60_000, ...rules.map((r) => r.when.withinS * 1000));
 }
 
 function emptyRecord(rule: IncidentRule): IncidentRecord {

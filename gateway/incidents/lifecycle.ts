@@ -14,7 +14,9 @@ const PAGE = 5000;
 /** The data of an `incident.<transition>` event: the record after it, and who did it. */
 export interface IncidentEventData extends IncidentRecord {
   incidentId: string;
-  transition: 'raised' | 'returned' | 'acked' | 'reset';
+  /** removed: its rule left the config or changed (live or while stopped); `comment` says which, `from` the state it had */
+  transition: 'raised' | 'returned' | 'acked' | 'reset' | 'removed';
+  from?: string;
   who: string | null;
   comment: string | null;
   /** symptom links among the members when it changed */

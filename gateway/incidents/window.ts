@@ -13,10 +13,13 @@ export interface PointWindow {
 
 const MIN_SPAN_MS = 30_000;
 
-export function createPointWindow(keepMs: number): PointWindow {
+/** `keepMs`: a function when the rules may change while the window lives (live config). */
+export function createPointWindow(keep: number | (() => number)): PointWindow {
+  const keepOf = typeof keep === 'number' ? () => keep : keep;
   const ts: number[] = [];
   const values: number[] = [];
   const trim = (now: number) => {
+    const keepMs = keepOf();
     let drop = 0;
     while (drop < ts.length - 1 && ts[drop]! < now - keepMs) drop++;
     if (drop > 0) {
@@ -33,7 +36,7 @@ export function createPointWindow(keepMs: number): PointWindow {
     latest(now) {
       trim(now);
       const last = ts.length - 1;
-      return last >= 0 && ts[last]! >= now - keepMs ? values[last] : undefined;
+      return last >= 0 && ts[last]! >= now - keepOf() ? values[last] : undefined;
     },
     ratePerMin(now, windowMs) {
       trim(now);

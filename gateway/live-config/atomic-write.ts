@@ -4,7 +4,7 @@
  * fsync the folder (the rename itself must reach the disk). Asynchronous: an fsync on a busy SD
  * card can take a good part of a second, and the pollers share this thread.
  */
-import { open, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export async function writeFileAtomic(file: string, text: string): Promise<void> {
@@ -33,5 +33,31 @@ export async function writeFileAtomic(file: string, text: string): Promise<void>
     await folder.sync();
   } finally {
     await folder.close();
+  }
+  await removeOrphans(dir, basename(file));
+}
+
+/**
+ * A process killed between writing its temporary file and the rename leaves it behind, under its
+ * own pid: remove those of processes that are gone (they may hold a copy of the file's secrets).
+ */
+async function removeOrphans(dir: string, base: string): Promise<void> {
+  const prefix = `.${base}.`;
+  const names = await readdir(dir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const pid = Number(name.slice(prefix.length, -'.tmp'.length));
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    await rm(join(dir, name), { force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { preparePrivateDbFile } from '../private-files.js';
 
-/** where an applied config came from: the file at start, the API, a SIGHUP, a rollback */
-export type ConfigSource = 'file' | 'api' | 'sighup' | 'rollback';
+/** where an applied config came from: the file at start, the API, a SIGHUP, a rollback, the central source (configSource) */
+export type ConfigSource = 'file' | 'api' | 'sighup' | 'rollback' | 'central';
 
 export interface ConfigVersion {
   n: number;

@@ -8,6 +8,7 @@ import { GatewayError } from '../../core/errors.js';
 import type { Sample } from '../../core/types.js';
 import type { CommitBus } from './commit-bus.js';
 import { createCommitFaults } from './commit-faults.js';
+import type { ExceptionFilter } from './report-by-exception.js';
 import type { LatestView } from './latest-view.js';
 import { createSampleGuard } from './sample-guard.js';
 import type { Db } from './schema.js';
@@ -35,6 +36,8 @@ export interface CommitLoopDeps
   measureSize(): void;
   /** After each commit, before subscribers hear of it: how many readings it added. */
   readingsAdded(count: number): void;
+  /** report-by-exception: which samples get a row (absent: every one) */
+  filter?: ExceptionFilter;
 }
 
 export interface CommitLoop {
@@ -46,6 +49,8 @@ export interface CommitLoop {
   commitQueued(): boolean;
   /** Stops every timer and retry; what is still queued stays uncommitted. */
   stop(): void;
+  /** Replaces the report-by-exception filter (a live config change); undefined: store every sample. */
+  setFilter(filter: ExceptionFilter | undefined): void;
   /** The write side's share of the store's stats. */
   stats(): Pick<StoreStats, 'pending' | 'commits' | 'commitErrors' | 'lastError' | 'failingSince' | 'droppedByOverflow' | 'maxQueue'>;
 }
@@ -62,6 +67,7 @@ export function createCommitLoop(deps: CommitLoopDeps): CommitLoop {
 
   let queue: Sample[] = [];
   let events: PendingEvent[] = [];
+  let filter = deps.filter;
   let overflowPending = 0;
   let commits = 0;
   let overflowDropped = 0;
@@ -144,20 +150,24 @@ export function createCommitLoop(deps: CommitLoopDeps): CommitLoop {
     const pending = overflowPending > 0 ? [...events, overflowEvent()] : events;
     let result: ReturnType<typeof writer.commit>;
     try {
-      result = writer.commit(samples, pending);
+      result = writer.commit(samples, pending, filter?.select(samples));
     } catch (err) {
+      // The references go back too, so the retried chunk is judged the same way.
+      filter?.undo();
       faults.failed(err, samples.length, queued);
       armTimer();
       return false;
     }
+    filter?.settle();
     events = [];
     overflowPending = 0;
     commits++;
-    deps.readingsAdded(samples.length);
+    deps.readingsAdded(result.stored);
     faults.succeeded();
-    latest.apply(samples, result.firstSeq, result.pointIds);
-    if (bus.size > 0) bus.publish({ readings: toReadings(samples, result.firstSeq), events: result.events });
-    afterCommitSize(samples.length);
+    // Subscribers and the latest view get every sample; those without a row carry seq 0.
+    latest.apply(samples, result.firstSeq, result.pointIds, result.seqs);
+    if (bus.size > 0) bus.publish({ readings: toReadings(samples, result.firstSeq, result.seqs), events: result.events, pointIds: result.pointIds });
+    afterCommitSize(result.stored);
     return true;
   }
 
@@ -226,6 +236,9 @@ export function createCommitLoop(deps: CommitLoopDeps): CommitLoop {
     stop() {
       stopped = true;
       clearCommitTimers();
+    },
+    setFilter(next) {
+      filter = next;
     },
     stats: () => ({
       pending: queue.length,

@@ -20,6 +20,7 @@ import { createReadSide } from './read-side.js';
 import { createAgeGuard } from './age-guard.js';
 import { createRetention, DEFAULT_SHARE_AFTER_STEP } from './retention.js';
 import { createRollups, scheduleRollups } from './rollups.js';
+import { createExceptionFilter, pacedCheckpoint } from './report-by-exception.js';
 import { openDatabase } from './schema.js';
 import { createSyncCursors } from './sync-cursors.js';
 import type { StoreOptions } from './store-options.js';
@@ -65,6 +66,7 @@ export function createStore(options: StoreOptions): Store {
     maxQueue: options.maxQueue,
     batchCommit: options.batchCommit,
     sizeBudget,
+    ...(options.storePolicies && { filter: createExceptionFilter(options.storePolicies) }),
     measureSize() {
       if (!retentionPass && retention.usedBytes() > sizeBudget) startRetentionPass();
     },
@@ -121,7 +123,10 @@ export function createStore(options: StoreOptions): Store {
     if (closed) throw new GatewayError('the store is closed');
   }
 
-  const checkpointTimer = timer(options.latestCheckpointMs ?? 5000, checkpointLatest);
+  // With report-by-exception few readings are stored: checkpoint by what a reopen would replay.
+  let paced = (options.storePolicies?.size ?? 0) > 0;
+  const pacedLatest = pacedCheckpoint(() => writer.lastReadingSeq(), checkpointLatest);
+  const checkpointTimer = timer(options.latestCheckpointMs ?? 5000, () => (paced ? pacedLatest() : checkpointLatest()));
   let retentionPass: Generator<void, void> | undefined;
   function startRetentionPass(): void {
     if (retentionPass || closed) return;
@@ -166,6 +171,12 @@ export function createStore(options: StoreOptions): Store {
     ...createReadSide({ latest, points, queries, cursors, rollups, writer, assertOpen }),
     setRetentionHolds(ids) {
       holds.splice(0, holds.length, ...ids);
+    },
+    setStorePolicies(policies) {
+      assertOpen();
+      // A new filter starts without references: each policy point's next reading is stored.
+      loop.setFilter(createExceptionFilter(policies));
+      paced = policies.size > 0;
     },
     enforceRetention(at) {
       assertOpen();

@@ -15,7 +15,12 @@ import type { LatestValue } from './types.js';
 import { bindValue, decodeQuality, decodeValue, qualityCode } from './value-codec.js';
 
 export interface LatestView {
-  apply(samples: readonly Sample[], firstSeq: number, pointIds: Int32Array): void;
+  /**
+   * samples[i] got seq firstSeq + i, or seqs[i] when given. A sample that got no row (seq 0,
+   * report-by-exception) becomes the live value but does not make its point due for the next
+   * checkpoint: checkpoints follow what is stored, so a steady point writes nothing.
+   */
+  apply(samples: readonly Sample[], firstSeq: number, pointIds: Int32Array, seqs?: Float64Array): void;
   all(): LatestValue[];
   of(pointId: string): LatestValue | undefined;
   /** Writes the changed points and the seq they reflect; must not run inside another transaction. */
@@ -78,11 +83,12 @@ export function createLatestView(db: Db, meta: Meta, points: PointRegistry): Lat
   let checkpointedSeq = meta.get('latest_seq');
 
   return {
-    apply(samples, firstSeq, pointIds) {
+    apply(samples, firstSeq, pointIds, seqs) {
       for (let i = 0; i < samples.length; i++) {
         const s = samples[i]!;
         const id = pointIds[i]!;
-        if (put(id, firstSeq + i, s.ts, s.value, s.quality, s.reason)) markDirty(id);
+        const seq = seqs ? seqs[i]! : firstSeq + i;
+        if (put(id, seq, s.ts, s.value, s.quality, s.reason) && seq > 0) markDirty(id);
       }
     },
     all: () => byId.filter((e) => e !== undefined).map((e) => ({ ...e })),

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../../core/logger.js';
 import type { SelfHealth } from '../../core/self-health.js';
+import type { StorePolicy } from './report-by-exception.js';
 import type { RetentionPolicy } from './retention.js';
 
 export interface StoreOptions {
@@ -53,6 +54,13 @@ export interface StoreOptions {
    * acknowledged is never deleted by age (the size budget still applies). Default: none.
    */
   retentionHolds?: readonly string[];
+  /**
+   * Report-by-exception storage by point id (report-by-exception.ts; config: a point's `store:`).
+   * A listed point gets a row only when it moved beyond its deadband, its heartbeat is due or its
+   * quality changed; subscribers and the latest view still get every sample. Default: none, every
+   * sample is stored.
+   */
+  storePolicies?: ReadonlyMap<string, StorePolicy>;
   /**
    * Where the store reports its own fault: `storage` is raised while commits fail (disk full,
    * locked) and cleared once the backlog is committed again.

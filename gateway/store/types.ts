@@ -1,4 +1,5 @@
 import type { PointValue, Quality, Reading, Sample } from '../../core/types.js';
+import type { StorePolicy } from './report-by-exception.js';
 import type { RollupBucket } from './rollups.js';
 
 export type { RollupBucket } from './rollups.js';
@@ -28,6 +29,11 @@ export interface SyncCursor {
 export interface CommittedBatch {
   readings: Reading[];
   events: StoredEvent[];
+  /**
+   * The store's number for readings[i]'s point (numbers are never reused): a subscriber that
+   * looks something up per reading may index by it rather than hash the id string.
+   */
+  pointIds?: Int32Array;
 }
 
 export interface LatestValue {
@@ -107,6 +113,11 @@ export interface Store {
   syncCursors(): SyncCursor[];
   /** The sync targets and pull consumers whose cursors hold back age retention now (a live config change). */
   setRetentionHolds(ids: readonly string[]): void;
+  /**
+   * Replaces the report-by-exception policies by point id (a live config change; the store option
+   * `storePolicies` at start). Each listed point's next reading is stored, as after a restart.
+   */
+  setStorePolicies(policies: ReadonlyMap<string, StorePolicy>): void;
   /** Applies the retention policy now (it also runs on a timer). */
   enforceRetention(now?: number): void;
   stats(): StoreStats;

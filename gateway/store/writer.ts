@@ -22,8 +22,15 @@ export interface TxContext {
 }
 
 export interface CommitResult {
-  /** seq of samples[0]; samples[i] got firstSeq + i */
+  /** seq of samples[0]; samples[i] got firstSeq + i (without `keep`) */
   firstSeq: number;
+  /**
+   * With `keep` (report-by-exception): the seq samples[i] got, 0 for a sample that got no row.
+   * Seqs are handed out to stored rows only, so they stay gap-free.
+   */
+  seqs?: Float64Array;
+  /** rows written */
+  stored: number;
   /** interned point id of samples[i] */
   pointIds: Int32Array;
   events: StoredEvent[];
@@ -32,8 +39,11 @@ export interface CommitResult {
 export interface Writer {
   lastReadingSeq(): number;
   lastEventSeq(): number;
-  /** Commits the samples and events in one transaction; on failure nothing is consumed. */
-  commit(samples: readonly Sample[], events: readonly PendingEvent[]): CommitResult;
+  /**
+   * Commits the samples and events in one transaction; on failure nothing is consumed. With
+   * `keep`, only samples[i] with keep[i] = 1 get a row (every sample's point is still interned).
+   */
+  commit(samples: readonly Sample[], events: readonly PendingEvent[], keep?: Uint8Array): CommitResult;
   /** Runs fn in one write transaction that may add events (retention uses it). */
   transact<T>(fn: (tx: TxContext) => T): { result: T; events: StoredEvent[] };
 }
@@ -85,16 +95,19 @@ export function createWriter(db: Db, meta: Meta, points: PointRegistry): Writer 
   return {
     lastReadingSeq: () => nextReadingSeq - 1,
     lastEventSeq: () => nextEventSeq - 1,
-    commit(samples, pending) {
+    commit(samples, pending, keep) {
       const n = samples.length;
       const pointIds = new Int32Array(n);
       const firstSeq = nextReadingSeq;
+      const seqs = keep ? new Float64Array(n) : undefined;
       const { events } = run((tx) => {
         for (const e of pending) tx.addEvent(e);
         for (let i = 0; i < n; i++) {
           const s = samples[i]!;
           const id = points.idOf(s.pointId) ?? points.intern(s.pointId);
           pointIds[i] = id;
+          if (keep && keep[i] === 0) continue;
+          if (seqs) seqs[i] = nextReadingSeq;
           insertReading.run(
             nextReadingSeq++,
             s.ts,
@@ -105,18 +118,22 @@ export function createWriter(db: Db, meta: Meta, points: PointRegistry): Writer 
           );
         }
       });
-      return { firstSeq, pointIds, events };
+      return { firstSeq, pointIds, events, stored: nextReadingSeq - firstSeq, ...(seqs && { seqs }) };
     },
     transact: run,
   };
 }
 
-/** The readings a commit produced, for subscribers: samples[i] got firstSeq + i. */
-export function toReadings(samples: readonly Sample[], firstSeq: number): Reading[] {
+/**
+ * The readings a commit produced, for subscribers: samples[i] got firstSeq + i, or seqs[i] when
+ * given (0: committed to subscribers but not stored, see report-by-exception.ts).
+ */
+export function toReadings(samples: readonly Sample[], firstSeq: number, seqs?: Float64Array): Reading[] {
   const out = new Array<Reading>(samples.length);
   for (let i = 0; i < samples.length; i++) {
     const s = samples[i]!;
-    const r: Reading = { seq: firstSeq + i, pointId: s.pointId, ts: s.ts, value: s.value, quality: s.quality };
+    const seq = seqs ? seqs[i]! : firstSeq + i;
+    const r: Reading = { seq, pointId: s.pointId, ts: s.ts, value: s.value, quality: s.quality };
     if (s.reason != null) r.reason = s.reason;
     out[i] = r;
   }

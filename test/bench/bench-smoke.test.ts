@@ -10,6 +10,7 @@ import type { BenchRow } from './bench-row.js';
 import { createChildGroup } from './child-group.js';
 import { packageRoot } from './gateway-processes.js';
 import { benchModbusPolling } from './modbus-polling.js';
+import { benchPiBox } from './pi-box.js';
 import { benchSiteLoad } from './site-load.js';
 import { benchSnmpPolling } from './snmp-polling.js';
 
@@ -34,6 +35,15 @@ describe.runIf(built && process.platform === 'linux')('benchmarks, miniature', (
     for (const row of rows) expect(row.value).toBeGreaterThan(0);
     expect(byName(rows, 'no store').ratio).toBeGreaterThan(0);
     expect(byName(rows, '-> store').target).toBe('ratio >= 0.8');
+    expect(children.running()).toEqual([]);
+  });
+
+  it('Pi box: a small site held on one core with a capped heap; a larger step is tried', { timeout: 60_000 }, async () => {
+    const rows = await benchPiBox({ children, cli, devices: 4, pointsPerDevice: 10, durationMs: 4000, steps: [8], stepMs: 3000 });
+    expect(byName(rows, 'held')).toMatchObject({ pass: true, unit: 'yes' });
+    expect(byName(rows, 'missed poll slots').value).toBe(0);
+    expect(byName(rows, 'overview page p99').value).toBeGreaterThan(0);
+    expect(byName(rows, 'headroom').value).toBe(8);
     expect(children.running()).toEqual([]);
   });
 

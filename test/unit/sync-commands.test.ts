@@ -24,6 +24,7 @@ function countingControl(hold?: Promise<void>) {
       return result;
     },
     stats: () => ({ verified: requests.length, written: 0, refused: 0, failed: 0 }),
+    replaceDevices: () => undefined,
   };
   return { control, requests };
 }

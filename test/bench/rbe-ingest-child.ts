@@ -1,0 +1,218 @@
+/**
+ * One ingest process of the report-by-exception disk-write benchmark (rbe-disk-writes.ts). It
+ * loads the bench site through the real config loader, moves every device with the Modbus
+ * simulator's own models (values decoded from the register bank, as the gateway reads them),
+ * polls each device once per `pollMs` on a staggered grid, and writes the samples with:
+ *
+ * - `rbe`: the gateway's store with the site's `store:` policies,
+ * - `all`: the same store storing every reading,
+ * - `raw`: plain better-sqlite3 inserts of every reading (same pragmas and commit cadence).
+ *
+ * After `warmupS` it checkpoints the WAL (so the window starts from an empty one) and reads its
+ * own /proc/self/io; after `measureS` more it closes the database (the close checkpoints the WAL
+ * into the file, so what the window wrote to the WAL is also counted where it lands) and prints one
+ * JSON line with the bytes written in the window.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import Database from 'better-sqlite3';
+import { loadSiteConfig } from '../../config/index.js';
+import { silentLogger } from '../../core/logger.js';
+import { initialScenarios } from '../../core/scenarios.js';
+import { createRng, deriveSeed } from '../../core/sim-random.js';
+import type { Sample } from '../../core/types.js';
+import type { ModbusDeviceConfig } from '../../drivers/modbus/device.js';
+import { createDeviceRunner, type DeviceRunner } from '../../drivers/modbus/simulator/device-runner.js';
+import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
+import { createRegisterBank } from '../../drivers/modbus/simulator/register-bank.js';
+import { createStore, type Store } from '../../gateway/store/index.js';
+import { bindValue, qualityCode } from '../../gateway/store/value-codec.js';
+
+export type IngestMode = 'rbe' | 'all' | 'raw';
+
+export interface IngestArgs {
+  mode: IngestMode;
+  siteFile: string;
+  dir: string;
+  pollMs: number;
+  warmupS: number;
+  measureS: number;
+}
+
+export interface IngestReport {
+  mode: IngestMode;
+  points: number;
+  devices: number;
+  /** wall seconds of the measured window */
+  seconds: number;
+  /** /proc/self/io write_bytes over the window, the closing checkpoint included */
+  writeBytes: number;
+  /** samples polled in the window */
+  samples: number;
+  /** rows written to the readings table in the window */
+  rows: number;
+  /** database file size after close */
+  fileBytes: number;
+}
+
+function ioWriteBytes(): number {
+  const m = /^write_bytes:\s+(\d+)$/m.exec(readFileSync('/proc/self/io', 'utf8'));
+  if (!m) throw new Error('no write_bytes in /proc/self/io');
+  return Number(m[1]);
+}
+
+interface Sink {
+  append(samples: Sample[]): void;
+  /** rows written so far */
+  rows(): number;
+  close(): void;
+}
+
+function storeSink(store: Store): Sink {
+  return {
+    append: (samples) => store.append(samples),
+    rows: () => store.stats().lastReadingSeq,
+    close: () => store.close(),
+  };
+}
+
+/** What someone would write without the gateway: every reading, one transaction per commit interval. */
+function rawSink(file: string, synchronous: 'full' | 'normal', commitIntervalMs: number): Sink {
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  db.pragma(`synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}`);
+  db.exec(`
+    CREATE TABLE points (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);
+    CREATE TABLE readings (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, point INTEGER NOT NULL, value, quality INTEGER NOT NULL, reason TEXT);
+    CREATE INDEX readings_ts_point ON readings (ts, point);
+  `);
+  const ids = new Map<string, number>();
+  const insertPoint = db.prepare('INSERT INTO points (id, name) VALUES (?, ?)');
+  const insert = db.prepare('INSERT INTO readings (seq, ts, point, value, quality, reason) VALUES (?, ?, ?, ?, ?, ?)');
+  let queue: Sample[] = [];
+  let seq = 0;
+  const write = db.transaction((batch: Sample[]) => {
+    for (const s of batch) {
+      let id = ids.get(s.pointId);
+      if (id === undefined) {
+        id = ids.size + 1;
+        ids.set(s.pointId, id);
+        insertPoint.run(id, s.pointId);
+      }
+      insert.run(++seq, s.ts, id, bindValue(s.value), qualityCode(s.quality, s.value), s.reason ?? null);
+    }
+  });
+  const commit = () => {
+    if (queue.length === 0) return;
+    const batch = queue;
+    queue = [];
+    write(batch);
+  };
+  const timer = setInterval(commit, commitIntervalMs);
+  return {
+    append(samples) {
+      for (const s of samples) queue.push(s);
+    },
+    rows: () => seq,
+    close() {
+      clearInterval(timer);
+      commit();
+      db.pragma('wal_checkpoint(TRUNCATE)');
+      db.close();
+    },
+  };
+}
+
+function checkpointWal(file: string): void {
+  const db = new Database(file);
+  try {
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
+export async function runIngest(args: IngestArgs): Promise<IngestReport> {
+  const config = loadSiteConfig(args.siteFile);
+  const devices = config.devices as ModbusDeviceConfig[];
+  const runners: DeviceRunner[] = devices.map((device) =>
+    createDeviceRunner({ device, model: createModel(device, createRng(deriveSeed(1, device.id))), bank: createRegisterBank(device.points), logger: silentLogger }),
+  );
+  const points = devices.reduce((n, d) => n + d.points.length, 0);
+  const file = join(args.dir, `${args.mode}.db`);
+  const { storage } = config;
+  const sink =
+    args.mode === 'raw'
+      ? rawSink(file, storage.synchronous, storage.commitIntervalMs)
+      : storeSink(
+          // as app/start-gateway.ts makes it, with the site's store policies for `rbe`
+          createStore({
+            file,
+            synchronous: storage.synchronous,
+            commitIntervalMs: storage.commitIntervalMs,
+            maxBatch: storage.maxBatch,
+            retention: storage.retention,
+            logger: silentLogger,
+            ...(args.mode === 'rbe' && { storePolicies: new Map(Object.entries(config.storePolicies ?? {})) }),
+          }),
+        );
+
+  // Devices are spread over the poll period in slots of 100 ms, as a site's polls spread out.
+  const scenarios = initialScenarios();
+  const slots = Math.max(1, Math.round(args.pollMs / 100));
+  let slot = 0;
+  let samples = 0;
+  const poll = () => {
+    const now = Date.now();
+    for (let i = slot; i < runners.length; i += slots) {
+      const runner = runners[i]!;
+      runner.update(now, scenarios);
+      const values = runner.values();
+      const out: Sample[] = [];
+      for (const key in values) out.push({ pointId: `${runner.device.id}.${key}`, ts: now, value: values[key]!, quality: 'good' });
+      samples += out.length;
+      sink.append(out);
+    }
+    slot = (slot + 1) % slots;
+  };
+  const timer = setInterval(poll, args.pollMs / slots);
+
+  await new Promise((r) => setTimeout(r, args.warmupS * 1000));
+  checkpointWal(file);
+  const w0 = ioWriteBytes();
+  const rows0 = sink.rows();
+  const samples0 = samples;
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, args.measureS * 1000));
+  clearInterval(timer);
+  const samplesInWindow = samples - samples0;
+  sink.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const writeBytes = ioWriteBytes() - w0;
+  const rows = (args.mode === 'raw' ? sink.rows() : lastSeq(file)) - rows0;
+  return { mode: args.mode, points, devices: devices.length, seconds, writeBytes, samples: samplesInWindow, rows, fileBytes: statSync(file).size };
+}
+
+/** The highest reading seq in a closed store file (the store's own stats are gone with it). */
+function lastSeq(file: string): number {
+  const db = new Database(file, { readonly: true });
+  try {
+    return Number(db.prepare('SELECT max(seq) FROM readings').pluck().get() ?? 0);
+  } finally {
+    db.close();
+  }
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  runIngest(JSON.parse(process.argv[2] ?? '{}') as IngestArgs).then(
+    (report) => {
+      process.stdout.write(`${JSON.stringify(report)}\n`);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      process.stderr.write(`rbe ingest child failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+      process.exit(1);
+    },
+  );
+}
