@@ -30,6 +30,7 @@ describe('valid site config', () => {
     expect(isAbsolute(config.gateway.dataDir)).toBe(true);
     expect(config.http).toMatchObject({ host: '0.0.0.0', port: 8081, allowedHosts: [], maxBodyKB: 64, maxLiveStreams: 10 });
     expect(config.storage).toEqual({
+      byException: false,
       commitIntervalMs: 200,
       maxBatch: 5000,
       synchronous: 'normal',
