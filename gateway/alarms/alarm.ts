@@ -7,10 +7,11 @@ import type { Reading } from '../../core/types.js';
 import type { PointValue } from '../../core/types.js';
 import type { AlarmDef } from './alarm-def.js';
 import { type ChatterTracker, createChatterTracker } from './chatter.js';
-import { createCondition } from './conditions.js';
+import { ALL_NUMBERS, type Condition, createCondition, NO_NUMBERS, type NumberRange, steadyRange } from './conditions.js';
 import { renderMessage } from './message.js';
-import { initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from './state-machine.js';
-import type { Actor, AlarmRecord, AlarmState, Transition } from './types.js';
+import { hasPendingTime, initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from './state-machine.js';
+import type { Actor, AlarmRecord, AlarmRule, AlarmState, Transition } from './types.js';
+import type { WatchedPoints } from './watched-points.js';
 
 export interface AlarmChange {
   transition: Transition;
@@ -46,6 +47,11 @@ export interface Alarm {
   readonly def: AlarmDef;
   record(): AlarmRecord;
   onReading(reading: Reading, at: Instant): readonly AlarmChange[];
+  /**
+   * The numbers a good reading may take without changing this alarm in its state now (empty while
+   * a delay runs: every reading then goes to the state machine, which may end it).
+   */
+  quiet(): Readonly<NumberRange>;
   onTick(at: Instant, ctx: TickContext): readonly AlarmChange[];
   /** an operator action; `rejected` says why nothing changed */
   operate(input: MachineInput, actor: Actor, at: Instant): { changes: AlarmChange[]; rejected?: string };
@@ -59,6 +65,13 @@ export interface AlarmOptions {
   /** the last persisted record (restart): its state continues, no new raise for a still-active condition */
   restored?: AlarmRecord;
   now: Instant;
+  /**
+   * The engine's slot for the alarm's point: readings in the point's quiet band are settled there
+   * without this alarm (watched-points.ts), which then takes their value from it, and a change of
+   * this alarm's state empties the band until the engine sets it again. Absent: the alarm is
+   * handed every reading.
+   */
+  watch?: { points: WatchedPoints; slot: number };
 }
 
 export function emptyRecord(def: AlarmDef): AlarmRecord {
@@ -90,38 +103,163 @@ export function emptyRecord(def: AlarmDef): AlarmRecord {
 }
 
 export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
-  const rule = def.rule;
-  const cfg: MachineConfig = { onDelayMs: rule.onDelayS * 1000, offDelayMs: rule.offDelayS * 1000, latch: rule.latch };
-  const restored = opts.restored;
-  // The definition may have changed since the record was written (severity, unit): config wins.
-  const rec: AlarmRecord = restored
-    ? { ...restored, severity: def.severity, unit: def.unit, point: def.point, device: def.device, rule: rule.id, type: def.type, level: def.level }
-    : emptyRecord(def);
-  let machine: MachineState = restored
-    ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now.mono, shelvedUntil: toMono(restored.shelvedUntil, opts.now) }
-    : initialMachineState(opts.now.mono);
-  // made at the first raise (or for a record restored chattering): most alarms never raise, and a
-  // tracker with its window is a good part of an idle alarm's memory (20 000 alarms on a large site)
-  let chatter: ChatterTracker | null = rec.chattering ? createChatterTracker(opts.chatterPerMinute, opts.now.mono) : null;
-  const condition = createCondition(rule, def.level, def.limit);
-  let lastValue: PointValue = rec.value;
+  return new RuntimeAlarm(def, opts);
+}
 
-  function apply(input: MachineInput, at: Instant, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
-    const from = machine.state;
+/**
+ * A class rather than a closure per method: a site has ~15 000 alarms, and closures cost each of
+ * them a function object per method and a context (memory, and more for the GC to mark).
+ */
+class RuntimeAlarm implements Alarm {
+  readonly def: AlarmDef;
+  private readonly rule: AlarmRule;
+  private readonly cfg: MachineConfig;
+  private readonly rec: AlarmRecord;
+  private machine: MachineState;
+  /**
+   * made at the first raise (or for a record restored chattering): most alarms never raise, and a
+   * tracker with its window is a good part of an idle alarm's memory (20 000 alarms on a large site)
+   */
+  private chatter: ChatterTracker | null;
+  private readonly chatterPerMinute: number;
+  private readonly condition: Condition;
+  private lastValue: PointValue;
+  private readonly points: WatchedPoints | undefined;
+  private readonly slot: number;
+  /** how many of the point's readings the band had settled when this alarm last caught up */
+  private skippedSeen: number;
+  private readonly valueDriven: boolean;
+
+  constructor(def: AlarmDef, opts: AlarmOptions) {
+    const rule = def.rule;
+    this.def = def;
+    this.rule = rule;
+    this.cfg = { onDelayMs: rule.onDelayS * 1000, offDelayMs: rule.offDelayS * 1000, latch: rule.latch };
+    const restored = opts.restored;
+    // The definition may have changed since the record was written (severity, unit): config wins.
+    this.rec = restored
+      ? { ...restored, severity: def.severity, unit: def.unit, point: def.point, device: def.device, rule: rule.id, type: def.type, level: def.level }
+      : emptyRecord(def);
+    this.machine = restored
+      ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now.mono, shelvedUntil: toMono(restored.shelvedUntil, opts.now) }
+      : initialMachineState(opts.now.mono);
+    this.chatterPerMinute = opts.chatterPerMinute;
+    this.chatter = this.rec.chattering ? createChatterTracker(opts.chatterPerMinute, opts.now.mono) : null;
+    this.condition = createCondition(rule, def.level, def.limit);
+    this.lastValue = this.rec.value;
+    this.points = opts.watch?.points;
+    this.slot = opts.watch?.slot ?? 0;
+    this.skippedSeen = this.points ? this.points.skippedCount[this.slot]! : 0;
+    this.valueDriven = rule.type === 'limit' || rule.type === 'discrete' || rule.type === 'rate';
+  }
+
+  record(): AlarmRecord {
+    return { ...this.rec };
+  }
+
+  onReading(reading: Reading, at: Instant): readonly AlarmChange[] {
+    // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.
+    // An unsynchronised clock (reason `clock`) doubts the timestamp, not the value: it still counts.
+    if (!valueTrusted(reading)) return NO_CHANGES;
+    this.catchUp();
+    const machine = this.machine;
+    if (this.rule.type === 'stale') {
+      this.lastValue = reading.value;
+      return machine.raw ? this.apply({ kind: 'condition', active: false }, at, null).changes : NO_CHANGES;
+    }
+    const active = this.condition(reading.value, reading.ts, machine.raw);
+    if (active === undefined) return NO_CHANGES;
+    this.lastValue = reading.value;
+    if (active === machine.raw && active === machine.active) return NO_CHANGES;
+    return this.apply({ kind: 'condition', active }, at, null).changes;
+  }
+
+  quiet(): Readonly<NumberRange> {
+    const machine = this.machine;
+    // a stale alarm notes the value; only one that is raw-active returns on a good reading
+    if (this.rule.type === 'stale') return machine.raw ? NO_NUMBERS : ALL_NUMBERS;
+    if (machine.raw !== machine.active) return NO_NUMBERS;
+    return steadyRange(this.rule, this.def.level, this.def.limit, machine.raw);
+  }
+
+  onTick(at: Instant, ctx: TickContext): readonly AlarmChange[] {
+    const { rule, def } = this;
+    // A value-driven alarm with no delay or shelve running and no chatter to settle: time alone
+    // changes nothing (a tick visits every alarm each second; most are so).
+    if (this.valueDriven && !hasPendingTime(this.machine) && !this.chatter?.chattering) return NO_CHANGES;
+    const now = at.mono;
+    const changes: AlarmChange[] = [];
+    if (rule.type === 'stale') {
+      const since = ctx.lastGoodAt(def.point!);
+      // A device that is down has a comm-loss alarm instead of one stale alarm per point.
+      const down = ctx.downSince(def.device!) !== null;
+      // Only a good sample (onReading) ends staleness: a restart restarts the clock `since` counts
+      // from, and an alarm carried over must not return then and raise again staleS later.
+      if (!down && now - since >= rule.staleS * 1000) changes.push(...this.apply({ kind: 'condition', active: true }, at, null).changes);
+    } else if (rule.type === 'comm-loss') {
+      const since = ctx.downSince(def.device!);
+      // Only an answer ends a comm loss. After a restart the device is `connecting`, then `down`
+      // for less than commLossS: neither says it came back, so an alarm carried over stays active
+      // (it used to return at once and raise again commLossS later).
+      if (since !== null ? now - since >= rule.commLossS * 1000 : ctx.answered(def.device!)) {
+        changes.push(...this.apply({ kind: 'condition', active: since !== null }, at, null).changes);
+      }
+    } else if (rule.type === 'system' || rule.type === 'analytics') {
+      const reason = rule.type === 'system' ? ctx.system(rule.condition) : ctx.analytics(def.id);
+      // Nothing found and nothing under way: this tick changes nothing, so it is skipped. Most
+      // analytics alarms are so on most ticks (a site may have 5 000).
+      if (reason === null && rule.type === 'analytics' && this.idle()) return NO_CHANGES;
+      // The reason is the alarm's value: the record and its events say why, not just that.
+      if (reason !== null) this.lastValue = reason;
+      changes.push(...this.apply({ kind: 'condition', active: reason !== null }, at, null).changes);
+    }
+    changes.push(...this.apply({ kind: 'tick' }, at, null).changes);
+    if (this.chatter?.settled(now)) {
+      this.rec.chattering = false;
+      this.rec.changedAt = at.wall;
+      changes.push({ transition: 'settled', from: this.machine.state, who: null, comment: null });
+    }
+    return changes;
+  }
+
+  operate(input: MachineInput, actor: Actor, at: Instant): { changes: AlarmChange[]; rejected?: string } {
+    return this.apply(input, at, actor);
+  }
+
+  /** normal, no delay running, not chattering: a tick whose condition is false changes nothing */
+  private idle(): boolean {
+    const machine = this.machine;
+    return machine.state === 'normal' && !machine.raw && !machine.active && !this.rec.chattering;
+  }
+
+  /** The last value is the newest reading's: one the band settled after the last this alarm saw. */
+  private catchUp(): void {
+    const points = this.points;
+    if (!points || points.skippedCount[this.slot] === this.skippedSeen) return;
+    this.skippedSeen = points.skippedCount[this.slot]!;
+    this.lastValue = points.skippedValue[this.slot]!;
+  }
+
+  private apply(input: MachineInput, at: Instant, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
+    const { def, rec } = this;
+    this.catchUp();
+    const from = this.machine.state;
     // The machine runs on the monotonic clock (a shelve's end included); the record shows wall times.
-    const result = step(machine, input, at.mono, cfg);
+    const result = step(this.machine, input, at.mono, this.cfg);
     const now = at.wall;
-    machine = result.next;
+    if (this.points && result.next !== this.machine) this.points.unsettle(this.slot);
+    const machine = result.next;
+    this.machine = machine;
     rec.active = machine.active;
     if (!result.transition) return result.rejected ? { changes: [], rejected: result.rejected } : { changes: [] };
     const changes: AlarmChange[] = [];
     const t = result.transition;
     rec.state = machine.state;
     rec.changedAt = now;
-    rec.value = lastValue;
+    rec.value = this.lastValue;
     rec.message = renderMessage(def.template, {
       id: def.id,
-      value: lastValue,
+      value: this.lastValue,
       unit: def.unit,
       name: def.name,
       point: def.point,
@@ -157,73 +295,13 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
       rec.shelveComment = null;
     }
     // Set before the raise is reported, so the raise that starts the chatter is not notified either.
-    if (t === 'raised') chatter ??= createChatterTracker(opts.chatterPerMinute);
-    const startsChatter = t === 'raised' && chatter !== null && chatter.raised(at.mono);
+    if (t === 'raised') this.chatter ??= createChatterTracker(this.chatterPerMinute);
+    const startsChatter = t === 'raised' && this.chatter !== null && this.chatter.raised(at.mono);
     if (startsChatter) rec.chattering = true;
     changes.push({ transition: t, from, who: actor?.who ?? null, comment: actor?.comment ?? null });
     if (startsChatter) changes.push({ transition: 'chattering', from: machine.state, who: null, comment: null });
     return { changes };
   }
-
-  /** normal, no delay running, not chattering: a tick whose condition is false changes nothing */
-  const idle = () => machine.state === 'normal' && !machine.raw && !machine.active && !rec.chattering;
-
-  return {
-    def,
-    record: () => ({ ...rec }),
-    onReading(reading, at) {
-      // Bad or uncertain samples never move a process alarm; stale and comm-loss alarms cover them.
-      // An unsynchronised clock (reason `clock`) doubts the timestamp, not the value: it still counts.
-      if (!valueTrusted(reading)) return NO_CHANGES;
-      if (rule.type === 'stale') {
-        lastValue = reading.value;
-        return machine.raw ? apply({ kind: 'condition', active: false }, at, null).changes : NO_CHANGES;
-      }
-      const active = condition(reading.value, reading.ts, machine.raw);
-      if (active === undefined) return NO_CHANGES;
-      lastValue = reading.value;
-      if (active === machine.raw && active === machine.active) return NO_CHANGES;
-      return apply({ kind: 'condition', active }, at, null).changes;
-    },
-    onTick(at, ctx) {
-      const now = at.mono;
-      const changes: AlarmChange[] = [];
-      if (rule.type === 'stale') {
-        const since = ctx.lastGoodAt(def.point!);
-        // A device that is down has a comm-loss alarm instead of one stale alarm per point.
-        const down = ctx.downSince(def.device!) !== null;
-        // Only a good sample (onReading) ends staleness: a restart restarts the clock `since` counts
-        // from, and an alarm carried over must not return then and raise again staleS later.
-        if (!down && now - since >= rule.staleS * 1000) changes.push(...apply({ kind: 'condition', active: true }, at, null).changes);
-      } else if (rule.type === 'comm-loss') {
-        const since = ctx.downSince(def.device!);
-        // Only an answer ends a comm loss. After a restart the device is `connecting`, then `down`
-        // for less than commLossS: neither says it came back, so an alarm carried over stays active
-        // (it used to return at once and raise again commLossS later).
-        if (since !== null ? now - since >= rule.commLossS * 1000 : ctx.answered(def.device!)) {
-          changes.push(...apply({ kind: 'condition', active: since !== null }, at, null).changes);
-        }
-      } else if (rule.type === 'system' || rule.type === 'analytics') {
-        const reason = rule.type === 'system' ? ctx.system(rule.condition) : ctx.analytics(def.id);
-        // Nothing found and nothing under way: this tick changes nothing, so it is skipped. Most
-        // analytics alarms are so on most ticks (a site may have 5 000).
-        if (reason === null && rule.type === 'analytics' && idle()) return NO_CHANGES;
-        // The reason is the alarm's value: the record and its events say why, not just that.
-        if (reason !== null) lastValue = reason;
-        changes.push(...apply({ kind: 'condition', active: reason !== null }, at, null).changes);
-      }
-      changes.push(...apply({ kind: 'tick' }, at, null).changes);
-      if (chatter?.settled(now)) {
-        rec.chattering = false;
-        rec.changedAt = at.wall;
-        changes.push({ transition: 'settled', from: machine.state, who: null, comment: null });
-      }
-      return changes;
-    },
-    operate(input, actor, at) {
-      return apply(input, at, actor);
-    },
-  };
 }
 
 /** A persisted shelve end (wall) as a monotonic deadline: what was left of it by the wall clock. */

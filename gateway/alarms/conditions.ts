@@ -99,3 +99,54 @@ export function createCondition(rule: AlarmRule, level: LimitLevel | null, limit
       return never;
   }
 }
+
+/**
+ * A set of finite numbers as a closed interval, less one value (`hole`, NaN for none). A quiet
+ * range is where a reading changes nothing; an empty interval (lo > hi) holds no number.
+ */
+export interface NumberRange {
+  lo: number;
+  hi: number;
+  hole: number;
+}
+
+export const ALL_NUMBERS: Readonly<NumberRange> = Object.freeze({ lo: -Infinity, hi: Infinity, hole: Number.NaN });
+export const NO_NUMBERS: Readonly<NumberRange> = Object.freeze({ lo: Infinity, hi: -Infinity, hole: Number.NaN });
+
+/**
+ * The finite numbers for which the rule's condition, evaluated with `wasActive`, comes out as
+ * `wasActive` again: values that leave a settled condition as it is. NO_NUMBERS where one range
+ * cannot say it (rate windows must see every sample; bit tests and `in` with several numbers).
+ * Every such value makes the condition defined, so the alarm would have noted it as its value.
+ */
+export function steadyRange(rule: AlarmRule, level: LimitLevel | null, limit: number | null, wasActive: boolean): Readonly<NumberRange> {
+  switch (rule.type) {
+    case 'limit': {
+      const raise = limit!;
+      if (level === 'hi' || level === 'hihi') {
+        return wasActive ? { lo: raise - rule.deadband, hi: Infinity, hole: Number.NaN } : { lo: -Infinity, hi: raise, hole: Number.NaN };
+      }
+      return wasActive ? { lo: -Infinity, hi: raise + rule.deadband, hole: Number.NaN } : { lo: raise, hi: Infinity, hole: Number.NaN };
+    }
+    case 'discrete': {
+      const match = rule.match;
+      if (match.op === 'bit-set') return NO_NUMBERS;
+      const numbers = match.op === 'in' ? match.values.filter(isNumber) : isNumber(match.value) ? [match.value] : [];
+      if (numbers.length === 0) {
+        // no number matches: a number leaves `equals`/`in` inactive and makes `not-equals` active
+        return (match.op === 'not-equals') === wasActive ? ALL_NUMBERS : NO_NUMBERS;
+      }
+      if (numbers.some((n) => n !== numbers[0])) return NO_NUMBERS;
+      const x = numbers[0]!;
+      // `matches` true: the condition holds exactly at x (equals, in); false: everywhere but x
+      const matches = match.op !== 'not-equals';
+      return matches === wasActive ? { lo: x, hi: x, hole: Number.NaN } : { lo: -Infinity, hi: Infinity, hole: x };
+    }
+    default:
+      return NO_NUMBERS;
+  }
+}
+
+function isNumber(v: PointValue): v is number {
+  return typeof v === 'number';
+}

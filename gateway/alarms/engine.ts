@@ -15,9 +15,11 @@ import type { Reading } from '../../core/types.js';
 import { type AlarmDef, deviceOfPoint, expandRule, type NameLookup } from './alarm-def.js';
 import { type Alarm, type AlarmChange, createAlarm, type Instant, type TickContext, valueTrusted } from './alarm.js';
 import { createWindowCounter, MINUTE_MS } from './chatter.js';
+import { NO_NUMBERS, type NumberRange } from './conditions.js';
 import { recoverAlarms } from './recovery.js';
 import { SYSTEM_ALARMS } from './system-alarms.js';
 import type { MachineInput } from './state-machine.js';
+import { createSlotsByNumber, createWatchedPoints } from './watched-points.js';
 import {
   type ActionResult,
   type Actor,
@@ -35,7 +37,7 @@ import {
 export interface AlarmEngineOptions {
   rules: readonly AlarmRule[];
   settings: Pick<AlarmSettings, 'chatterPerMinute' | 'floodPer10Min' | 'maxShelveMinutes'>;
-  store: Pick<Store, 'onCommit' | 'appendEvent' | 'eventsAfter' | 'flush'>;
+  store: Pick<Store, 'onCommit' | 'appendEvent' | 'eventsAfter' | 'flush' | 'latestOf'>;
   names: NameLookup;
   /** the sampler's comm state of a device: a provider, so alarms never depend on the sampler */
   deviceState: (deviceId: string) => CommState | undefined;
@@ -58,6 +60,12 @@ export interface AlarmEngineOptions {
   tickMs?: number;
   /** commit alarm events right after the evaluation that made them (default true), not a commit interval later */
   flushEvents?: boolean;
+  /**
+   * settle a reading that changes nothing by its point's quiet band, without visiting its alarms
+   * (default true; watched-points.ts). false hands every reading to every alarm: the reference
+   * the tests compare the shortcut with.
+   */
+  quietBands?: boolean;
 }
 
 /** What a live rule change did, by alarm id (a limit rule makes one alarm per level). */
@@ -96,8 +104,13 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   const definitionsOf = (list: readonly AlarmRule[]): AlarmDef[] =>
     [...list, ...(selfHealth ? SYSTEM_ALARMS : [])].flatMap((r) => expandRule(r, options.names));
   const alarms = new Map<string, Alarm>();
-  /** per watched point: its alarms, and when it last had a good sample (for stale-data alarms) */
-  const byPoint = new Map<string, { alarms: Alarm[]; lastGood: number | null }>();
+  const quietBands = options.quietBands ?? true;
+  /** per point's slot: when it last had a good sample (for stale-data alarms), its quiet band */
+  const points = createWatchedPoints();
+  /** the watched points' slots, and each slot's alarms */
+  let slotByPoint = new Map<string, number>();
+  const slotsByNumber = createSlotsByNumber((pointId) => slotByPoint.get(pointId));
+  let alarmsOf: Alarm[][] = [];
   const downSince = new Map<string, number>();
   /** when a device last came back from `down`: its points' stale timers count from there */
   const backSince = new Map<string, number>();
@@ -114,8 +127,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   let started = false;
 
   const tickContext: TickContext = {
-    lastGoodAt: (pointId) =>
-      Math.max(byPoint.get(pointId)?.lastGood ?? startedAt, backSince.get(deviceOfPoint(pointId)) ?? startedAt),
+    lastGoodAt: (pointId) => Math.max(lastGoodOf(pointId) ?? startedAt, backSince.get(deviceOfPoint(pointId)) ?? startedAt),
     downSince: (deviceId) => downSince.get(deviceId) ?? null,
     answered: (deviceId) => answered.has(deviceId),
     system: (id) => selfHealth?.conditions().find((c) => c.id === id)?.reason ?? null,
@@ -148,19 +160,60 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
   }
 
 
-  function onReadings(readings: readonly Reading[]): void {
+  function lastGoodOf(pointId: string): number | null {
+    const slot = slotByPoint.get(pointId);
+    const at = slot === undefined ? Number.NaN : points.lastGood[slot]!;
+    return Number.isNaN(at) ? null : at;
+  }
+
+  /**
+   * The hot path: every committed reading; `numbers`, the store's for their points, spare a hash
+   * per reading. It runs while the store publishes a commit, and the store commits the events a
+   * listener appends then before that commit call returns (commit-loop.ts), so no flush is asked
+   * for: one on the next turn would also commit the few readings queued by then, in a small
+   * transaction of their own (one more fsync with `synchronous: full`).
+   */
+  function onReadings(readings: readonly Reading[], numbers?: Int32Array): void {
     const at = instant();
-    let emitted = 0;
-    for (const r of readings) {
-      const watched = byPoint.get(r.pointId);
-      if (!watched) continue;
-      if (valueTrusted(r)) watched.lastGood = at.mono;
-      for (const alarm of watched.alarms) {
+    // Slots are made only when the alarms are made, never during this loop: the arrays stay.
+    const { lastGood, lo, hi, hole, skippedValue, skippedCount } = points;
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i]!;
+      const slot = numbers ? slotsByNumber.slotOf(numbers[i]!, r.pointId) : slotByPoint.get(r.pointId);
+      if (slot === undefined) continue;
+      // A reading that is not trusted moves no alarm (alarm.ts) and is not noted as a value.
+      if (!valueTrusted(r)) continue;
+      lastGood[slot] = at.mono;
+      const v = r.value;
+      // In the point's quiet band (a finite number, `v - v === 0`): every alarm would only note the value.
+      if (typeof v === 'number' && v - v === 0 && v >= lo[slot]! && v <= hi[slot]! && v !== hole[slot]) {
+        skippedValue[slot] = v;
+        skippedCount[slot]!++;
+        continue;
+      }
+      for (const alarm of alarmsOf[slot]!) {
         const changes = alarm.onReading(r, at);
-        if (changes.length > 0) emitted += emitAll(alarm, changes, at);
+        if (changes.length > 0) emitAll(alarm, changes, at);
       }
     }
-    if (emitted > 0) scheduleFlush();
+    points.settle(bandOf);
+  }
+
+  /** The numbers in every one of the slot's alarms' quiet ranges (one hole at most: two make it empty). */
+  function bandOf(slot: number): Readonly<NumberRange> {
+    if (!quietBands) return NO_NUMBERS;
+    let lo = Number.NEGATIVE_INFINITY;
+    let hi = Number.POSITIVE_INFINITY;
+    let hole = Number.NaN;
+    for (const alarm of alarmsOf[slot] ?? []) {
+      const q = alarm.quiet();
+      lo = Math.max(lo, q.lo);
+      hi = Math.min(hi, q.hi);
+      if (Number.isNaN(q.hole) || q.hole === hole) continue;
+      if (!Number.isNaN(hole)) return NO_NUMBERS;
+      hole = q.hole;
+    }
+    return { lo, hi, hole };
   }
 
   function tick(): void {
@@ -180,6 +233,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     } finally {
       tickCandidates = null;
     }
+    points.settle(bandOf);
     const floodNow = raises10Min.count(at.mono) > settings.floodPer10Min;
     if (floodNow !== flood) {
       flood = floodNow;
@@ -193,7 +247,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     const at = instant();
     const { records, scanned } = recoverAlarms((after, limit) => store.eventsAfter(after, limit));
     for (const def of uniqueDefs(definitionsOf(rules))) {
-      alarms.set(def.id, createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: sameSubject(records.get(def.id), def), now: at }));
+      alarms.set(def.id, makeAlarm(def, sameSubject(records.get(def.id), def), at));
     }
     indexAlarms();
     let closed = 0;
@@ -220,20 +274,40 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     });
   }
 
-  /** Which alarms each reading feeds, and which devices' comm state the tick follows; a point's last good sample is kept. */
+  /**
+   * Which alarms each reading feeds, and which devices' comm state the tick follows; a point still
+   * watched keeps its last good sample, one no longer watched forgets it.
+   */
   function indexAlarms(): void {
-    const lastGood = new Map([...byPoint].map(([id, w]) => [id, w.lastGood]));
-    byPoint.clear();
+    const before = slotByPoint;
+    slotByPoint = new Map();
+    alarmsOf = [];
+    slotsByNumber.forget();
     watchedDevices.clear();
     for (const alarm of alarms.values()) {
       const def = alarm.def;
       if (def.device && (def.type === 'comm-loss' || def.type === 'stale')) watchedDevices.add(def.device);
-      // analytics alarms follow their findings on the tick, never a reading: not called per sample
-      if (!def.point || def.type === 'analytics') continue;
-      const watched = byPoint.get(def.point);
-      if (watched) watched.alarms.push(alarm);
-      else byPoint.set(def.point, { alarms: [alarm], lastGood: lastGood.get(def.point) ?? null });
+      if (!readsPoint(def)) continue;
+      const slot = points.slotOf(def.point);
+      const list = alarmsOf[slot];
+      if (list) list.push(alarm);
+      else {
+        alarmsOf[slot] = [alarm];
+        slotByPoint.set(def.point, slot);
+      }
     }
+    for (const [point, slot] of before) if (!slotByPoint.has(point)) points.lastGood[slot] = Number.NaN;
+    for (const slot of slotByPoint.values()) points.setBand(slot, bandOf(slot));
+  }
+
+  /** analytics alarms follow their findings on the tick, never a reading: not called per sample */
+  function readsPoint(def: AlarmDef): def is AlarmDef & { point: string } {
+    return def.point !== null && def.type !== 'analytics';
+  }
+
+  function makeAlarm(def: AlarmDef, restored: AlarmRecord | undefined, at: Instant): Alarm {
+    const watch = quietBands && readsPoint(def) ? { points, slot: points.slotOf(def.point) } : undefined;
+    return createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored, now: at, ...(watch && { watch }) });
   }
 
   function closeRecord(record: AlarmRecord, comment: string, at: Instant): void {
@@ -251,6 +325,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     const at = instant();
     const defs = uniqueDefs(definitionsOf(next));
     const wanted = new Set(defs.map((d) => d.id));
+    let emitted = 0;
     let closed = 0;
     for (const [id, alarm] of alarms) {
       if (wanted.has(id)) continue;
@@ -271,12 +346,17 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
         closeRecord(record, 'the alarm now watches another point or device', at);
         closed++;
       }
-      alarms.set(def.id, createAlarm(def, { chatterPerMinute: settings.chatterPerMinute, restored: carried, now: at }));
+      const alarm = makeAlarm(def, carried, at);
+      alarms.set(def.id, alarm);
       (current ? result.changed : result.added).push(def.id);
+      // Judged at once against the point's latest value: a point that reports on change only (an
+      // OPC UA subscription, MQTT) may send no new sample for a long time.
+      const latest = def.point && def.type !== 'analytics' ? store.latestOf(def.point) : undefined;
+      if (latest) emitted += emitAll(alarm, alarm.onReading(latest, at), at);
     }
     rules = next;
     indexAlarms();
-    if (closed > 0) flush.now();
+    if (closed > 0 || emitted > 0) flush.now();
     logger.info('alarm rules replaced', { added: result.added.length, removed: result.removed.length, changed: result.changed.length, alarms: alarms.size });
     return result;
   }
@@ -298,6 +378,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
     if (!alarm) return { ok: false, code: 'not-found', message: `no alarm "${id}"` };
     const at = instant();
     const { changes, rejected } = alarm.operate(input, actor, at);
+    points.settle(bandOf);
     if (rejected) return { ok: false, code: 'conflict', message: rejected };
     emitAll(alarm, changes, at);
     // An operator's action is committed before the reply says it happened.
@@ -326,7 +407,7 @@ export function createAlarmEngine(options: AlarmEngineOptions): AlarmEngine {
       restore();
       started = true;
       unsubscribe = store.onCommit((batch) => {
-        if (batch.readings.length > 0) onReadings(batch.readings);
+        if (batch.readings.length > 0) onReadings(batch.readings, batch.pointIds);
       });
       const tickMs = options.tickMs ?? 1000;
       if (tickMs > 0) {

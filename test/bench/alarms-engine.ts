@@ -2,9 +2,14 @@
  * The alarm engine under load, against the store measured in the same run: samples/s evaluated
  * with 10 k rules (time spent inside the engine's commit listener) vs the store's own ingest rate,
  * the ingest rate with the engine attached, commit → alarm-event latency at the demo's commit
- * interval, the cost of one tick, and the restart replay of alarm events.
+ * interval beside its floor (a bare better-sqlite3 commit with the same durability), the cost of
+ * one tick, and the restart replay of alarm events.
+ * The ingest runs alternate (store alone, with the engine, twice each) and each figure is the
+ * better of its two: on a shared machine a neighbour's burst lands on one run, rarely on both.
  * Run alone: `npx tsx test/bench/alarms-engine.ts`.
  */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { createAlarmEngine, type AlarmEngine } from '../../gateway/alarms/engine.js';
@@ -58,7 +63,7 @@ function makeSamples(count: number): Sample[][] {
   return cycles;
 }
 
-function engineOn(store: Store, rules: AlarmRule[], clock: () => number): AlarmEngine {
+function engineOn(store: Store, rules: AlarmRule[], clock: () => number, tickMs = 0): AlarmEngine {
   return createAlarmEngine({
     rules,
     settings: { chatterPerMinute: 5, floodPer10Min: 10, maxShelveMinutes: 1440 },
@@ -67,7 +72,7 @@ function engineOn(store: Store, rules: AlarmRule[], clock: () => number): AlarmE
     deviceState: () => 'up',
     logger: silentLogger,
     now: clock,
-    tickMs: 0,
+    tickMs,
   });
 }
 
@@ -107,7 +112,8 @@ async function ingest(store: Store, cycles: Sample[][], engine?: AlarmEngine): P
 
 /**
  * Latency from the commit of a reading to the commit of the alarm event it caused, with the demo's
- * store settings (commit every 200 ms, synchronous FULL) and the sampler's rhythm.
+ * store settings (commit every 200 ms, synchronous FULL), the sampler's rhythm and the engine's
+ * one-second tick.
  */
 async function latency(store: Store, rules: AlarmRule[], rounds: number): Promise<number[]> {
   let commitAt = 0;
@@ -121,7 +127,8 @@ async function latency(store: Store, rules: AlarmRule[], rounds: number): Promis
     waiting.push(commitAt);
     store.appendEvent(type, data, ts);
   } };
-  const engine = engineOn(tagged, rules, Date.now);
+  // the gateway's tick (every second) runs too: it holds the event loop while it visits every alarm
+  const engine = engineOn(tagged, rules, Date.now, 1000);
   engine.start();
   store.onCommit((b) => {
     const t = performance.now();
@@ -142,6 +149,31 @@ async function latency(store: Store, rules: AlarmRule[], rounds: number): Promis
   await new Promise((r) => setTimeout(r, 500));
   engine.stop();
   return latencies;
+}
+
+/**
+ * The floor under the commit → event latency: a bare better-sqlite3 transaction of one event row
+ * (WAL, synchronous FULL, as the latency run), `count` times at the latency run's pace.
+ */
+async function bareEventCommits(file: string, count: number): Promise<number[]> {
+  const db = new Database(file);
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = FULL');
+    db.exec('CREATE TABLE events (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, type TEXT NOT NULL, data TEXT NOT NULL)');
+    const insert = db.prepare('INSERT INTO events (ts, type, data) VALUES (?, ?, ?)');
+    const data = JSON.stringify({ alarmId: 'dev0.p0-lim.hi', state: 'unack', severity: 'major', active: true, value: 95, message: 'P0 95 above 90' });
+    const times: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const t0 = performance.now();
+      db.transaction(() => insert.run(Date.now(), 'alarm.raised', data))();
+      times.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    return times;
+  } finally {
+    db.close();
+  }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -165,11 +197,20 @@ export async function benchAlarms(opts: AlarmBenchOptions = {}): Promise<BenchRo
   try {
     const rules = makeRules();
     const cycles = makeSamples(cyclesCount);
-    const alone = await ingest(temp.open(temp.file()), cycles);
     let clock = T0;
-    const storeWithEngine = temp.open(temp.file());
-    const engine = engineOn(storeWithEngine, rules, () => (clock += 1));
-    const withEngine = await ingest(storeWithEngine, cycles, engine);
+    let engine: AlarmEngine | undefined;
+    const runs: { alone: IngestRun[]; withEngine: IngestRun[] } = { alone: [], withEngine: [] };
+    for (let round = 0; round < 2; round++) {
+      runs.alone.push(await ingest(temp.open(temp.file()), cycles));
+      const storeWithEngine = temp.open(temp.file());
+      engine = engineOn(storeWithEngine, rules, () => (clock += 1));
+      runs.withEngine.push(await ingest(storeWithEngine, cycles, engine));
+    }
+    const best = (list: IngestRun[], rate: (r: IngestRun) => number) => list.reduce((a, b) => (rate(b) > rate(a) ? b : a));
+    const alone = best(runs.alone, (r) => r.samplesPerSecond);
+    const withEngine = best(runs.withEngine, (r) => r.samplesPerSecond);
+    const engineRate = best(runs.withEngine, (r) => r.engineSamplesPerSecond!).engineSamplesPerSecond!;
+    if (!engine) throw new Error('no engine run');
     const alarmCount = engine.health().alarms;
 
     // One tick over every alarm (delays, stale, comm loss).
@@ -179,6 +220,7 @@ export async function benchAlarms(opts: AlarmBenchOptions = {}): Promise<BenchRo
     const tickMs = (performance.now() - t0) / ticks;
 
     const lat = (await latency(temp.open(temp.file(), { synchronous: 'full', commitIntervalMs: 200 }), rules, opts.latencyRounds ?? 40)).sort((a, b) => a - b);
+    const bare = (await bareEventCommits(join(temp.dir(), 'bare.db'), Math.max(20, lat.length))).sort((a, b) => a - b);
 
     // Restart: replaying the alarm events.
     const replayStore = temp.open(temp.file(), { commitIntervalMs: 10_000 });
@@ -193,7 +235,7 @@ export async function benchAlarms(opts: AlarmBenchOptions = {}): Promise<BenchRo
     const replayMs = performance.now() - r0;
     if (recovered.records.size !== Math.min(replayEvents, 10_000)) throw new Error(`replay found ${recovered.records.size} alarms`);
 
-    const engineRate = withEngine.engineSamplesPerSecond!;
+    const ingestRatio = withEngine.samplesPerSecond / alone.samplesPerSecond;
     return [
       { name: `store ingest, no alarm engine (${(cyclesCount * POINTS).toLocaleString('en-US')} samples, 10 k points)`, value: alone.samplesPerSecond, unit: 'samples/s' },
       {
@@ -210,12 +252,16 @@ export async function benchAlarms(opts: AlarmBenchOptions = {}): Promise<BenchRo
         value: withEngine.samplesPerSecond,
         unit: 'samples/s',
         baseline: 'store ingest',
-        ratio: withEngine.samplesPerSecond / alone.samplesPerSecond,
+        ratio: ingestRatio,
+        target: 'ratio >= 0.8 (issue 19)',
+        pass: ingestRatio >= 0.8,
       },
       { name: 'alarm events written during that run', value: withEngine.events, unit: 'events' },
       { name: `alarm engine tick over ${alarmCount} alarms`, value: tickMs, unit: 'ms' },
       { name: 'commit → alarm event commit, p50 (FULL, 200 ms commits)', value: percentile(lat, 50), unit: 'ms' },
-      { name: 'commit → alarm event commit, p99', value: percentile(lat, 99), unit: 'ms', target: '< 2000 ms (demo: raise within 2 s)', pass: percentile(lat, 99) < 2000 },
+      { name: 'commit → alarm event commit, p99', value: percentile(lat, 99), unit: 'ms', target: '< 10 ms (issue 19; demo: < 2 s)', pass: percentile(lat, 99) < 10 },
+      { name: 'its floor: a bare better-sqlite3 commit of one event (FULL), p50', value: percentile(bare, 50), unit: 'ms' },
+      { name: 'its floor: a bare better-sqlite3 commit of one event (FULL), p99', value: percentile(bare, 99), unit: 'ms' },
       { name: `alarm state replay at start, ${replayEvents.toLocaleString('en-US')} events`, value: replayMs, unit: 'ms' },
     ];
   } finally {

@@ -1,7 +1,7 @@
 /**
  * Alarm rules changed in a running engine (a live config apply): what did not change keeps its
- * state and its delays, a limit changed while the alarm is active is judged by the next reading
- * against the new limit, and a removed rule's active alarm is closed upstream.
+ * state and its delays, a limit changed while the alarm is active is judged at once against the
+ * point's latest value, and a removed rule's active alarm is closed upstream.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../gateway/store/types.js';
@@ -16,7 +16,7 @@ describe('alarm rules replaced live', () => {
   });
   afterEach(() => temp.cleanup());
 
-  it('a HI limit raised above an active value returns the alarm on the next reading; lowered, it stays active', () => {
+  it('a HI limit raised above an active value returns the alarm at once; lowered, it stays the same raise', () => {
     const supply = (hi: number) => limitRule('supply', 'crac1.supply_temp', { hi }, { deadband: 0.5 });
     const rig = alarmRig(store, [supply(27)]);
     rig.feed({ 'crac1.supply_temp': 28 });
@@ -28,9 +28,9 @@ describe('alarm rules replaced live', () => {
     rig.feed({ 'crac1.supply_temp': 28 });
     expect(rig.engine.get('supply.hi')).toMatchObject({ state: 'unack', active: true, raisedAt });
 
-    // raised above the value: the next reading returns it
+    // raised above the value: judged at once against the latest value, it returns
     rig.engine.replaceRules([supply(30)]);
-    expect(rig.engine.get('supply.hi')).toMatchObject({ state: 'unack', active: true });
+    expect(rig.engine.get('supply.hi')).toMatchObject({ state: 'rtn-unack', active: false });
     rig.feed({ 'crac1.supply_temp': 28 });
     expect(rig.engine.get('supply.hi')).toMatchObject({ state: 'rtn-unack', active: false });
     expect(rig.events().map((e) => e.type)).toEqual(['alarm.raised', 'alarm.returned']);
@@ -86,5 +86,13 @@ describe('alarm rules replaced live', () => {
     rig.feed({ 'crac1.supply_temp': 28 });
     expect(rig.engine.replaceRules(structuredClone(rules))).toEqual({ added: [], removed: [], changed: [] });
     expect(rig.engine.get('supply.hi')?.state).toBe('unack');
+  });
+
+  it('judges a changed rule at once against the latest value: a point that reports on change may send nothing new', () => {
+    const rig = alarmRig(store, [limitRule('supply', 'crac1.supply_temp', { hi: 27 })]);
+    rig.feed({ 'crac1.supply_temp': 20 });
+    rig.engine.replaceRules([limitRule('supply', 'crac1.supply_temp', { hi: 15 })]);
+    expect(rig.engine.get('supply.hi')).toMatchObject({ state: 'unack', value: 20 });
+    expect(rig.events().map((e) => e.type)).toEqual(['alarm.raised']);
   });
 });
