@@ -1,7 +1,8 @@
 /**
  * What a running gateway changes live: devices (only those devices' pollers restart; the catalog
- * follows), alarm rules (unchanged alarms keep their state and delays), sync targets (untouched
- * ones keep their cursor and batch in flight) and whether retention waits for them. Every other
+ * follows), analytics (unchanged points keep their models), alarm rules (unchanged alarms keep
+ * their state and delays), sync targets (untouched ones keep their cursor and batch in flight),
+ * whether retention waits for them, and the sections of live-sections.ts. Every other
  * change is refused by name (nothing changes) until its section learns to apply live; a restart
  * applies it.
  */
@@ -9,7 +10,7 @@ import type { SiteConfig } from '../config/types.js';
 import { type ConfigDiff, isEmptyList, LIST_NAMES, type ListName } from '../config/live/diff.js';
 import type { ConfigApplier } from '../config/live/live-config.js';
 import type { AlarmEngine } from '../gateway/alarms/index.js';
-import { analyticsAlarmRules } from '../gateway/analytics/index.js';
+import { type AnalyticsEngine, analyticsAlarmRules } from '../gateway/analytics/index.js';
 import type { AlarmRule } from '../gateway/alarms/types.js';
 import type { ControlService } from '../gateway/control/index.js';
 import type { LiveCatalog } from '../gateway/live-config/live-catalog.js';
@@ -21,7 +22,7 @@ import { applyLiveSections, LIVE_SECTION_LISTS, type LiveSectionDeps, liveSectio
 const NOT_LIVE_YET = 'not applied live yet; needs a restart';
 
 /** The lists this applier takes; any other list's change is refused. */
-const LIVE_LISTS: ReadonlySet<ListName> = new Set(['devices', 'alarms', 'syncTargets']);
+const LIVE_LISTS: ReadonlySet<ListName> = new Set(['devices', 'alarms', 'analytics', 'syncTargets']);
 /** The settings this applier takes (paths as the diff names them). */
 const LIVE_SETTINGS: ReadonlySet<string> = new Set(['sync.retention', 'storePolicies', 'storage.byException']);
 
@@ -29,6 +30,7 @@ export interface LiveApplierDeps {
   devices: LiveDevices;
   catalog: LiveCatalog;
   alarms: Pick<AlarmEngine, 'replaceRules'>;
+  analytics: Pick<AnalyticsEngine, 'applySpecs'>;
   /** the alarm rules in force changed (the analytics' forecasts follow the limits) */
   onAlarmRules(rules: readonly AlarmRule[]): void;
   sync: Pick<SyncService, 'replaceTargets'>;
@@ -70,6 +72,8 @@ export function createLiveApplier(deps: LiveApplierDeps): ConfigApplier {
       }
       // After the catalog: alarm messages take the points' and devices' new names. A renamed
       // device changes its alarms' definitions even when no rule changed, so the engine compares.
+      // Analytics before its alarms: unchanged points keep their models; a device's change may rename them.
+      if (!isEmptyList(d) || !isEmptyList(diff.lists.analytics)) deps.analytics.applySpecs(next.analytics ?? []);
       if (!isEmptyList(d) || !isEmptyList(diff.lists.alarms) || !isEmptyList(diff.lists.analytics)) {
         const rules = [...next.alarms, ...analyticsAlarmRules(next.analytics ?? [])];
         deps.alarms.replaceRules(rules);

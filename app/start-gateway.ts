@@ -241,6 +241,7 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
       devices: sampler,
       catalog,
       alarms,
+      analytics,
       control,
       onAlarmRules: (rules) => {
         limitLines = limitLinesByPoint(rules);

@@ -4,6 +4,7 @@
  * per slice, so ingest never waits on a fit), keeps fitted models in analytics.db across restarts,
  * and answers the alarm engine's `analytics` rules with what each detector finds now.
  */
+import { isDeepStrictEqual } from 'node:util';
 import { errorMessage } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Reading } from '../../core/types.js';
@@ -24,14 +25,19 @@ import type {
   Detector,
   LimitLine,
   PointLabel,
+  SerializedBaseline,
 } from './types.js';
 
 const MINUTE_MS = 60_000;
 const DAY_MS = 24 * 60 * MINUTE_MS;
 /** below this much history a baseline is refitted every quarter of its age instead of every refitEveryMs */
 const YOUNG_MINUTES = 6 * 60;
-/** the forecast keeps one sample per 5 s: 1 000 points at 1 Hz hold minutes of trend in little memory */
-const FORECAST_SPACING_MS = 5_000;
+/**
+ * the forecast keeps one sample per 10 s: 1 000 points at 1 Hz hold their 10 minutes of trend in
+ * 61 samples each (1 KB), and 10 s is the spacing its time-to-limit accuracy is measured at (the
+ * labelled evaluation's series); 5 s held twice the samples for no better trend
+ */
+const FORECAST_SPACING_MS = 10_000;
 /** a peer's value older than this is not compared */
 const PEER_FRESH_MS = 5 * MINUTE_MS;
 /** the most points of a baseline the API returns (a week at one a minute would be 10 080) */
@@ -69,9 +75,28 @@ export interface AnalyticsHealth {
   refitMs: number;
 }
 
+/** What applySpecs changed, by point id. */
+export interface AnalyticsSpecChanges {
+  /** new points: training, or judging at once from a model analytics.db still held for them */
+  added: string[];
+  /** points no longer analysed: their detectors are gone and their stored model deleted */
+  removed: string[];
+  /** points whose spec differs: new detectors, refitted at the next slice */
+  changed: string[];
+  /** points whose spec is the same: their fitted model and every detector's state kept */
+  unchanged: number;
+}
+
 export interface AnalyticsEngine extends AnalyticsService {
   start(): void;
   stop(): void;
+  /**
+   * Takes a new analytics spec list while running (live configuration): unchanged points keep
+   * their baseline and detector state, changed ones start over and refit, removed ones stop. The
+   * alarm engine's `analytics` rules are the caller's: analyticsAlarmRules(specs) gives the new set,
+   * and a removed point's analytics alarms answer no finding (finding() returns null) from now on.
+   */
+  applySpecs(specs: readonly AnalyticsSpec[]): AnalyticsSpecChanges;
   /** while the finding behind this analytics alarm id is active: its text (what the alarm shows) */
   finding(alarmId: string): string | null;
   /**
@@ -93,7 +118,9 @@ interface PointState {
   lastFitAt: number | null;
   nextFitAt: number;
   /** every check's detector but the forecast's */
-  detectors: Map<AnalyticsCheck, Detector>;
+  detectors: Detector[];
+  /** the check of each of `detectors`, at the same index (two small arrays: a Map per point cost ~300 bytes) */
+  detectorChecks: AnalyticsCheck[];
   forecaster: ForecastDetector | null;
   /** when the forecaster last took a sample */
   forecastSampleAt: number;
@@ -121,11 +148,18 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
   let timer: NodeJS.Timeout | undefined;
   const counters = { refits: 0, refitFailures: 0, refitMs: 0 };
 
+  /** bumped by applySpecs: a peer's state may have been replaced or removed */
+  let generation = 0;
   const peerValues = (peers: readonly string[]) => {
-    // the peers' states, looked up once on first use (every state exists by then), not per sample
+    // the peers' states, looked up on first use (every state exists by then) and again after a
+    // spec change, not per sample
     let states: (PointState | undefined)[] | null = null;
+    let lookedUpIn = -1;
     return (ts: number) => {
-      states ??= peers.map((p) => points.get(p));
+      if (states === null || lookedUpIn !== generation) {
+        states = peers.map((p) => points.get(p));
+        lookedUpIn = generation;
+      }
       const values: number[] = [];
       for (const peer of states) {
         const last = peer?.last;
@@ -149,15 +183,11 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
     }
   }
 
-  const stored = models.load();
-  const startedAt = now();
-  let stagger = 0;
-  for (const spec of options.specs) {
+  /** A point's state: its model restored from analytics.db when there is one, its detectors fresh. */
+  function createPointState(spec: AnalyticsSpec, saved: SerializedBaseline | undefined, firstFitAt: number): PointState {
     const info = options.pointInfo(spec.point);
     const label: PointLabel = { name: info?.name ?? spec.point, unit: info?.unit ?? null, tzOffsetMin };
-    const checks = checksOf(spec);
     let baseline: BaselineModel | null = null;
-    const saved = stored.get(spec.point);
     if (saved) {
       try {
         baseline = restoreBaseline(saved);
@@ -165,16 +195,17 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
         logger.warn('a stored analytics model is unreadable; refitting it', { point: spec.point, err: errorMessage(err) });
       }
     }
-    const state: PointState = {
+    return {
       spec,
       label,
-      checks,
+      checks: checksOf(spec),
       baseline,
       trainedMinutes: baseline?.trainedMinutes ?? 0,
       lastFitAt: baseline?.fittedAt ?? null,
       // a restored model is refitted when due; the others at once, spread over the slices
-      nextFitAt: baseline ? Math.max(baseline.fittedAt + refitEveryMs, startedAt + stagger++) : startedAt + stagger++,
-      detectors: new Map((spec.anomaly?.kinds ?? []).map((k) => [`anomaly.${k}` as const, detectorFor(`anomaly.${k}`, spec, label)])),
+      nextFitAt: baseline ? Math.max(baseline.fittedAt + refitEveryMs, firstFitAt) : firstFitAt,
+      detectors: (spec.anomaly?.kinds ?? []).map((k) => detectorFor(`anomaly.${k}`, spec, label)),
+      detectorChecks: (spec.anomaly?.kinds ?? []).map((k) => `anomaly.${k}` as const),
       forecaster: spec.forecast
         ? createForecastDetector({ label, horizonMin: spec.forecast.horizonMin, limits: () => options.limitsOf(spec.point), windowMin: spec.forecast.windowMin })
         : null,
@@ -189,9 +220,25 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
         : null,
       last: null,
     };
-    points.set(spec.point, state);
-    if (spec.battery && state.battery) batteryLoads.set(spec.battery.load, [...(batteryLoads.get(spec.battery.load) ?? []), state.battery]);
-    for (const check of checks) byAlarm.set(analyticsAlarmId(spec.point, check), { state, check, detector: detectorOf(state, check) });
+  }
+
+  /** byAlarm and batteryLoads from the points held: at start and after every spec change */
+  function index(): void {
+    byAlarm.clear();
+    batteryLoads.clear();
+    for (const state of points.values()) {
+      const { spec } = state;
+      if (spec.battery && state.battery) batteryLoads.set(spec.battery.load, [...(batteryLoads.get(spec.battery.load) ?? []), state.battery]);
+      for (const check of state.checks) byAlarm.set(analyticsAlarmId(spec.point, check), { state, check, detector: detectorOf(state, check) });
+    }
+  }
+
+  {
+    const stored = models.load();
+    const startedAt = now();
+    let stagger = 0;
+    for (const spec of options.specs) points.set(spec.point, createPointState(spec, stored.get(spec.point), startedAt + stagger++));
+    index();
   }
 
   function observe(readings: readonly Reading[]): void {
@@ -207,7 +254,7 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
         state.last.value = r.value;
       } else state.last = { ts: r.ts, value: r.value };
       state.battery?.observe(r.ts, r.value, null);
-      for (const d of state.detectors.values()) d.observe(r.ts, r.value, state.baseline);
+      for (let i = 0; i < state.detectors.length; i++) state.detectors[i]!.observe(r.ts, r.value, state.baseline);
       if (state.forecaster && r.ts - state.forecastSampleAt >= FORECAST_SPACING_MS) {
         state.forecastSampleAt = r.ts;
         state.forecaster.observe(r.ts, r.value, state.baseline);
@@ -262,30 +309,86 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
 
   function detectorOf(state: PointState, check: AnalyticsCheck): Detector | null {
     if (check === 'battery.runtime') return state.battery;
-    return check === 'forecast.limit' ? state.forecaster : (state.detectors.get(check) ?? null);
+    if (check === 'forecast.limit') return state.forecaster;
+    const i = state.detectorChecks.indexOf(check);
+    return i >= 0 ? state.detectors[i]! : null;
   }
 
   function activeChecks(state: PointState, at: number): AnalyticsCheck[] {
     return state.checks.filter((c) => detectorOf(state, c)?.finding(at).active === true);
   }
 
-  return {
-    start() {
-      if (unsubscribe || points.size === 0) return;
-      unsubscribe = store.onCommit((batch) => {
-        try {
-          if (batch.readings.length > 0) observe(batch.readings);
-        } catch (err) {
-          logger.error('analytics update failed', { err: errorMessage(err) });
-        }
-      });
-      const every = options.sliceMs ?? 250;
-      if (every > 0) {
-        timer = setInterval(slice, every);
-        timer.unref();
+  function applySpecs(specs: readonly AnalyticsSpec[]): AnalyticsSpecChanges {
+    if (stopped) throw new Error('applySpecs: the analytics service has been stopped');
+    const changes: AnalyticsSpecChanges = { added: [], removed: [], changed: [], unchanged: 0 };
+    const wanted = new Map(specs.map((spec) => [spec.point, spec]));
+    for (const point of [...points.keys()]) {
+      if (wanted.has(point)) continue;
+      points.delete(point);
+      // a point analysed again later starts from its history, not from this old model
+      models.remove(point);
+      changes.removed.push(point);
+    }
+    const at = now();
+    let stagger = 0;
+    // an added point's model may still be in analytics.db (analysed in an earlier run, dropped from
+    // the config while the gateway was stopped): used as at start, refitted when due
+    const stored = specs.some((spec) => !points.has(spec.point)) ? models.load() : new Map<string, SerializedBaseline>();
+    for (const spec of specs) {
+      const held = points.get(spec.point);
+      if (held && isDeepStrictEqual(held.spec, spec)) {
+        // the name or unit may have changed with the devices: detectors read the label object itself
+        const info = options.pointInfo(spec.point);
+        held.label.name = info?.name ?? spec.point;
+        held.label.unit = info?.unit ?? null;
+        changes.unchanged++;
+        continue;
       }
+      if (held) {
+        // a changed spec may learn differently (season, training days, sensitivity): fitted again
+        models.remove(spec.point);
+        points.set(spec.point, createPointState(spec, undefined, at + stagger++));
+        changes.changed.push(spec.point);
+      } else {
+        points.set(spec.point, createPointState(spec, stored.get(spec.point), at + stagger++));
+        changes.added.push(spec.point);
+      }
+    }
+    generation++;
+    index();
+    if (unsubscribe === undefined && timer === undefined && started && points.size > 0) listen();
+    return changes;
+  }
+
+  let started = false;
+  /** stop() closed analytics.db: the service is done */
+  let stopped = false;
+  /** the commit listener and the refit slices (start() with no point to analyse waits for one) */
+  function listen(): void {
+    unsubscribe = store.onCommit((batch) => {
+      try {
+        if (batch.readings.length > 0) observe(batch.readings);
+      } catch (err) {
+        logger.error('analytics update failed', { err: errorMessage(err) });
+      }
+    });
+    const every = options.sliceMs ?? 250;
+    if (every > 0) {
+      timer = setInterval(slice, every);
+      timer.unref();
+    }
+  }
+
+  return {
+    applySpecs,
+    start() {
+      started = true;
+      if (unsubscribe || points.size === 0) return;
+      listen();
     },
     stop() {
+      started = false;
+      stopped = true;
       unsubscribe?.();
       unsubscribe = undefined;
       if (timer) clearInterval(timer);
@@ -310,7 +413,7 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
     status() {
       const at = now();
       return [...points.values()].map((s): AnalyticsPointStatus => {
-        const crossing = s.forecaster?.latest()?.crossings.find((c) => c.at > at);
+        const crossing = s.forecaster?.crossings().find((c) => c.at > at);
         return {
           point: s.spec.point,
           name: s.label.name,

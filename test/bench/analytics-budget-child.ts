@@ -20,7 +20,7 @@ export interface ChildArgs {
   cycles: number;
   /**
    * simulated minutes before the cycles in which only the analysed points report, every 5 s (the
-   * forecast's spacing): the detectors' windows fill toward their steady size without feeding
+   * forecast keeps one in two): the detectors' windows fill toward their steady size without feeding
    * every point of the site for that long
    */
   warmMinutes: number;

@@ -11,12 +11,15 @@
  * - memory: a child holding the store and the alarm engine, without and with the service (every
  *   point's fitted model loaded from analytics.db, minutes of samples fed), run with the gateway's
  *   node flags. Target: < 30 MB more RSS. The model is plain JS (no WASM).
- * Time is simulated (one poll cycle = 1 s). Run alone: `npx tsx test/bench/analytics-budget.ts`.
+ * Time is simulated (one poll cycle = 1 s). Run alone: `npx tsx test/bench/analytics-budget.ts`;
+ * flags for a quicker look at one part: `--runs 1 --cycles 20` (ingest), `--memory-runs 3`,
+ * `--memory-cycles`, `--memory-warm-minutes`, `--history-days`.
  */
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
 import type { Store } from '../../gateway/store/types.js';
 import { gatewayNodeFlags } from '../helpers/node-flags.js';
 import { createTempStores } from '../helpers/temp-store.js';
@@ -58,8 +61,8 @@ export interface AnalyticsBudgetOptions {
   memoryCycles?: number;
   /**
    * simulated minutes of the analysed points alone (every 5 s) fed to each memory child before
-   * the cycles (default 90: with the cycles, the forecast's sample buffer is near its largest,
-   * just before it compacts at ~95 min)
+   * the cycles (default 90: every window is full by then, the peer check's day of deviations
+   * partly: it holds one minute in four, 360 floats a point at most)
    */
   memoryWarmMinutes?: number;
   /** memory children of each configuration, alternating (default 1) */
@@ -291,5 +294,27 @@ export async function benchAnalyticsBudget(opts: AnalyticsBudgetOptions = {}): P
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  printTable(await benchAnalyticsBudget());
+  const { values } = parseArgs({
+    options: {
+      runs: { type: 'string' },
+      cycles: { type: 'string' },
+      'memory-runs': { type: 'string' },
+      'memory-cycles': { type: 'string' },
+      'memory-warm-minutes': { type: 'string' },
+      'history-days': { type: 'string' },
+    },
+  });
+  const options: AnalyticsBudgetOptions = {};
+  for (const [key, flag] of [
+    ['runs', 'runs'],
+    ['cycles', 'cycles'],
+    ['memoryRuns', 'memory-runs'],
+    ['memoryCycles', 'memory-cycles'],
+    ['memoryWarmMinutes', 'memory-warm-minutes'],
+    ['historyDays', 'history-days'],
+  ] as const) {
+    const value = values[flag];
+    if (value !== undefined) options[key] = Number(value);
+  }
+  printTable(await benchAnalyticsBudget(options));
 }

@@ -24,7 +24,8 @@
  * Run alone: `npx tsx test/bench/analytics-eval.ts` (or `npm run eval`): 16 points over 2 scored
  * days, sized to the ~60 s budget, the time to limit on the ramps of 64; `--groups 8 --days 21`
  * gives 224 point-days (a few minutes), `--ttl-groups 64` more ramps, `--seed 17` other series, and
- * `--drift low`, `--forecast-window 20`, `--baseline-days 14`, `--forecast-on-delay 120` try tunings.
+ * `--drift low`, `--forecast-window 20`, `--baseline-days 14`, `--forecast-on-delay 120` try tunings;
+ * `--list-false` lists every false alarm (detector, point, local time, length) under the table.
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -82,6 +83,8 @@ export interface AnalyticsEvalOptions extends SeriesOptions {
    * the worst of them
    */
   ttlGroups?: number;
+  /** list every false alarm (detector, point, local start, length) under the table, to see where they come from */
+  listFalse?: boolean;
 }
 
 interface Alarm {
@@ -386,6 +389,18 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
     return String(n);
   });
   lines.push(['', 'false on weekends', ...weekend]);
+  const falseList: string[] = [];
+  if (options.listFalse) {
+    for (const [point, alarms] of run.alarms) {
+      for (const d of TRACKED) {
+        for (const a of alarms[d].filter((x) => !inFault(point, x))) {
+          const local = new Date(a.raisedAt + TZ_OFFSET_MIN * MINUTE).toISOString().slice(0, 16).replace('T', ' ');
+          const length = Number.isFinite(a.clearedAt) ? `${((a.clearedAt - a.raisedAt) / MINUTE).toFixed(0)} min` : 'to the end';
+          falseList.push(`false ${d} on ${point} at ${local} local, ${length}`);
+        }
+      }
+    }
+  }
   const widths = lines[0]!.map((_, i) => Math.max(...lines.map((l) => l[i]!.length)));
   const matrix = lines.map((l) => l.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
 
@@ -429,7 +444,7 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
   const cost = run.seconds;
   const cpu = `generate ${generatedS.toFixed(1)} s, fits ${cost.fit.toFixed(1)} s, band ${cost.band.toFixed(1)} s, spike ${cost.spike.toFixed(1)} s, drift ${cost.drift.toFixed(1)} s, peer ${cost.peer.toFixed(1)} s, forecast ${cost.forecast.toFixed(1)} s, total ${totalS.toFixed(1)} s`;
   const header = `analytics evaluation: ${set.points.length} points in groups of 4, ${pointDays.toFixed(0)} scored point-days at one sample per ${SAMPLE_S} s (after ${((set.scoredFrom - set.start) / DAY).toFixed(0)} days of history), ${set.faults.length} planted faults, sensitivity ${opts.sensitivity}${Object.entries(opts.sensitivityOf).map(([d, v]) => ` (${d} ${v})`).join('')}, forecast on-delay ${opts.forecastOnDelayS} s${opts.forecastWindowMin ? ` window ${opts.forecastWindowMin} min` : ''}, baseline ${opts.baselineTrainingDays} days refitted every ${opts.refitHours} h; time to limit on the ramps of ${ttlSet.points.length} points`;
-  return { rows, table: [header, '', matrix, '', formatTable(rows), '', cpu].join('\n') };
+  return { rows, table: [header, '', matrix, '', formatTable(rows), '', cpu, ...(falseList.length > 0 ? ['', ...falseList] : [])].join('\n') };
 }
 
 function isWeekend(ts: number): boolean {
@@ -463,6 +478,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'forecast-on-delay': { type: 'string' },
       'forecast-window': { type: 'string' },
       'ttl-groups': { type: 'string' },
+      'list-false': { type: 'boolean' },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -481,5 +497,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
     if (value !== undefined) options[key] = value;
   }
   if (values.sensitivity) options.sensitivity = level(values.sensitivity)!;
+  if (values['list-false']) options.listFalse = true;
   console.log(evaluateAnalytics(options).table);
 }

@@ -214,7 +214,9 @@ export async function benchWeb(opts: WebBenchOptions = {}): Promise<BenchRow[]> 
         baseline: `1 client p50 ${percentile(one, 50).toFixed(1)} ms`,
         ratio: percentile(many, 50) / Math.max(0.01, percentile(one, 50)),
       });
-      rows.push({ name: `live update, ${clients} clients, p99`, value: p99, unit: 'ms', target: '< 1000 ms', pass: p99 < 1000 && many.length >= clients * commits * 0.9 });
+      // every client should see every commit: fewer arrivals fail the row even with a fast p99
+      const arrived = `${many.length} of ${clients * commits} updates arrived`;
+      rows.push({ name: `live update, ${clients} clients, p99 (${arrived})`, value: p99, unit: 'ms', target: '< 1000 ms, >= 90 % arrived', pass: p99 < 1000 && many.length >= clients * commits * 0.9 });
     } finally {
       await server.close();
     }

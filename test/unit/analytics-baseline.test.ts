@@ -70,7 +70,10 @@ describe('fitBaseline', () => {
     expect(kind(6, ['day', 'week'])).toBe('daytype');
     expect(kind(7 - 3 / 1440, ['day', 'week'])).toBe('daytype');
     expect(kind(13.9, ['day', 'week'])).toBe('daytype');
-    expect(kind(14, ['day', 'week'])).toBe('week');
+    // hour of the week from three weeks: a median of two weeks is their mean, moved by one odd week
+    expect(kind(14, ['day', 'week'])).toBe('daytype');
+    expect(kind(20.9, ['day', 'week'])).toBe('daytype');
+    expect(kind(21, ['day', 'week'])).toBe('week');
     expect(kind(10, ['week'])).toBe('daytype');
     expect(kind(15, ['day'])).toBe('day');
     expect(kind(15, [])).toBe('recent');

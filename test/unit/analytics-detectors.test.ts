@@ -89,6 +89,29 @@ describe('band detector', () => {
     expect(d.finding(stepAt + 31 * MINUTE)).toEqual({ active: false, text: null });
   });
 
+  it('follows a slow wander of 4σ (no 5-minute run outside), but not a step of 6σ on top of it, and never beyond 2 scales', () => {
+    // a wander of 4σ over 3 hours (a warm afternoon, a room's load): outside a fixed band for an hour
+    const wander = (ts: number) => daily(ts) + 4 * SIGMA * Math.sin(Math.PI * Math.min(1, Math.max(0, ts - start) / (3 * HOUR)));
+    const d = createBandDetector({ label });
+    const active = run(d, live(start, start + 3 * HOUR, wander, createRng(13)), baseline);
+    expect(longestRun(active)).toBeLessThan(300_000);
+    expect(Math.abs(d.level)).toBeLessThanOrEqual(2 * baseline.scale + 1e-9);
+    // at the wander's top the band had moved up by about its 2-scale cap
+    const top = createBandDetector({ label });
+    run(top, live(start, start + 90 * MINUTE, wander, createRng(14)), baseline);
+    expect(top.level).toBeGreaterThan(1.5 * baseline.scale);
+    // a step of 6σ there is outside at once, and the minutes outside teach the level nothing
+    const stepAt = start + 90 * MINUTE;
+    const levelBefore = top.level;
+    const stepped = run(top, live(stepAt, stepAt + 30 * MINUTE, (ts) => wander(ts) + 6 * SIGMA, createRng(15)), baseline);
+    expect(stepped.length).toBeGreaterThan(0.95 * 180);
+    expect(Math.abs(top.level - levelBefore)).toBeLessThan(0.3 * SIGMA);
+    // its message gives the band it was judged against (moved with the level)
+    const lastAt = stepAt + 30 * MINUTE - STEP;
+    const b = baseline.bandAt(lastAt);
+    expect(top.finding(lastAt).text).toContain(`expected ${(b.lo + top.level).toFixed(1)}–${(b.hi + top.level).toFixed(1)} °C`);
+  });
+
   it('says what was seen and what was expected, for when', () => {
     // a day baseline with exactly 19.15 ± 0.95 all day
     const fixed = restoreBaseline({
@@ -317,6 +340,25 @@ describe('peer detector', () => {
     expect(active[2]![0]! - at).toBeLessThan(20 * MINUTE);
     expect(active[2]!.at(-1)).toBe(end);
     expect(detectors[2]!.finding(end).text).toMatch(/^CRAC 3 supply air temperature \d+\.\d °C, its peers \d+\.\d °C \(median of 3\)$/);
+  });
+
+  it('with two peers reporting, one peer apart does not make the healthy unit look apart; the unit apart is still found', () => {
+    // units 0 (healthy), 1 (healthy peer), 2 (a peer 10σ high from 2 h on: the mean of two moves 5σ); the fourth unit is out
+    const rng = createRng(60);
+    const at = start + 2 * HOUR;
+    const value = [0, 0, 0];
+    const healthy = createPeerDetector({ label, sensitivity: 'high', peerValues: () => [value[1]!, value[2]!] });
+    const apart = createPeerDetector({ label, sensitivity: 'high', peerValues: () => [value[0]!, value[1]!] });
+    const found = { healthy: 0, apart: 0 };
+    for (let ts = start; ts < start + 4 * HOUR; ts += STEP) {
+      for (let i = 0; i < 3; i++) value[i] = daily(ts) + SIGMA * 0.3 * rng.gauss() + (i === 2 && ts >= at ? 10 * SIGMA : 0);
+      healthy.observe(ts, value[0]!, baseline);
+      apart.observe(ts, value[2]!, baseline);
+      if (healthy.finding(ts).active) found.healthy++;
+      if (apart.finding(ts).active) found.apart++;
+    }
+    expect(found.healthy).toBe(0);
+    expect(found.apart).toBeGreaterThan(0);
   });
 
   it('needs two peers with values', () => {

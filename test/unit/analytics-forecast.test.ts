@@ -157,6 +157,29 @@ describe('forecast detector', () => {
   });
 });
 
+describe('forecast detector after a sensor gap', () => {
+  it('a gap of more than a quarter of the window starts the trend over: no trend across it, one again after 3 minutes', () => {
+    // 8 minutes of a flat 20 °C, the sensor out for 4 minutes, back at 24 °C (a 4 °C jump the
+    // sensor never showed happening: read across the gap it is a steep rise toward HI 27)
+    const d = createForecastDetector({ label, horizonMin: 60, limits: () => LIMITS });
+    const before = series(8, () => 20, 0.02);
+    for (const s of before) d.observe(s.ts, s.value, null);
+    expect(d.latest()!.crossings).toEqual([]);
+    const after = series(16, () => 24, 0.02, 2).filter((s) => s.ts >= T0 + 12 * MINUTE);
+    let sawCrossing = false;
+    for (const s of after) {
+      d.observe(s.ts, s.value, null);
+      if ((d.latest()?.crossings.length ?? 0) > 0 || d.finding(s.ts).active) sawCrossing = true;
+      // too few minutes after the gap for a trend: none, rather than one across the gap
+      if (s.ts === T0 + 13 * MINUTE) expect(d.latest()).toBeNull();
+    }
+    expect(sawCrossing).toBe(false);
+    // three minutes after the gap: a (flat) trend of the new samples
+    expect(d.latest()).not.toBeNull();
+    expect(d.latest()!.mean[0]).toBeCloseTo(24, 1);
+  });
+});
+
 describe('batteryRuntimeMin', () => {
   const now = T0 + 10 * MINUTE;
   it('a rising load shortens the UPS runtime: 10 kW + 0.5 kW/min on 20 min empties in ~14.6 min', () => {

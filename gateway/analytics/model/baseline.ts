@@ -12,6 +12,14 @@ const MINUTE = 60_000;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const WEEK = 7 * DAY;
+/**
+ * The hour-of-week model needs three weeks: each of its 168 hours is a median over the weeks, and
+ * a median of two is their mean, which one odd week moves by half (and whose residuals are half
+ * their difference, so the spread it learns is too small). With two weeks it made the larger
+ * labelled evaluation's drift and peer checks raise ~9 false alarms per 100 point-days where the
+ * weekday/weekend profiles of the same fortnight raised none; three weeks outvote one odd week.
+ */
+const WEEK_MIN_SPAN = 3 * WEEK;
 /** hours from the local epoch (1970-01-01 00:00, a Thursday) back to the Monday before it */
 const MONDAY_OFFSET_H = 72;
 /**
@@ -34,8 +42,14 @@ const QUIET_FLOOR = 0.005;
 const RECENT_WINDOW = 6 * HOUR;
 /** a bucket gets its own spread only with this many minutes in it; fewer would make a noisy MAD */
 const MIN_BUCKET_POINTS = 30;
-/** a quiet bucket's spread is kept at least half the overall one, so a lucky calm hour does not give a razor-thin band */
-const MIN_BUCKET_SCALE_RATIO = 0.5;
+/**
+ * A bucket's spread is never below the overall one: it may only widen the band (an hour that is
+ * noisier, e.g. while the load climbs, earns a wider band). An hour's minutes are not independent:
+ * a wander of an hour or more makes the 300 minutes of a weekday hour in a week about five draws,
+ * and a spread from five draws is often half the true one by luck (the labelled series: bucket
+ * spreads 0.26–1.07 around a true 0.63), which gave a razor-thin band at that hour every day.
+ */
+const MIN_BUCKET_SCALE_RATIO = 1;
 /**
  * The last hour's median residual is added to the expected value only when it is within half a
  * scale: small level differences (a setpoint nudged, a seasonal change since the week before) are
@@ -75,7 +89,7 @@ export function fitBaseline(history: readonly MinutePoint[], options: FitOptions
   const k = BAND_K[options.sensitivity];
   const meta = { fittedAt: options.now, trainedMinutes: points.length };
   const tzOffsetMin = options.tzOffsetMin ?? 0;
-  if (options.season.includes('week') && span >= 2 * WEEK) return seasonalModel('week', fitSeasonal('week', points, last, k, tzOffsetMin), meta);
+  if (options.season.includes('week') && span >= WEEK_MIN_SPAN) return seasonalModel('week', fitSeasonal('week', points, last, k, tzOffsetMin), meta);
   if (options.season.includes('week') && span >= DAYTYPE_MIN_SPAN && coversDayTypes(points, tzOffsetMin)) {
     return seasonalModel('daytype', fitSeasonal('daytype', points, last, k, tzOffsetMin), meta);
   }

@@ -2,8 +2,15 @@
  * anomaly.peer: one unit deviating from its identical siblings (one CRAC of four). The deviation
  * d = x − median(peers) removes what all units share (load, weather, time of day), so a fault
  * in one unit stands out even while every value is inside its own band.
+ *
+ * The median of an even number of peers is any value between the two middle ones, and d is taken
+ * to the one nearest the unit. With two peers (one of four units out for a few minutes) the middle
+ * of the two is their mean, not robust at all: while one of them had a fault of its own, the two
+ * healthy units were both "apart from their peers" (the larger labelled evaluation: every one of
+ * its 11 false peer alarms, ~7 per 100 point-days). Taken to the nearer peer, a healthy unit stays
+ * with the healthy peer, and a unit that is itself apart is still apart from both.
  */
-import type { Detector, PointLabel, Sensitivity } from '../../types.js';
+import type { BaselineModel, Detector, Finding, PointLabel, Sensitivity } from '../../types.js';
 import { formatValue } from '../format.js';
 import { createMinuteMeans } from '../minute-means.js';
 import { robustStats } from '../robust.js';
@@ -12,15 +19,18 @@ const K: Record<Sensitivity, number> = { low: 6, medium: 4.5, high: 3 };
 /** EWMA weight of the newest minute: smooths noise, follows a real divergence within a few minutes */
 const ALPHA = 0.3;
 /**
- * minutes of d the spread is learned from: a day, 1440 numbers a point, held as 32-bit floats in a
- * ring (5.6 KB a point, where an array of doubles grown by push was over 11 KB; d needs no more
- * than the 7 digits a float keeps)
+ * The spread is learned from a day of d, one minute in HISTORY_EVERY: d moves with each unit's own
+ * wander (an hour or more) and its compressor cycle (10–20 min), so neighbouring minutes say much
+ * the same and every fourth minute gives the same median and MAD. 360 numbers a point, held as
+ * 32-bit floats in a ring (1.4 KB a point, where every minute of the day took 5.6 KB; d needs no
+ * more than the 7 digits a float keeps).
  */
-const HISTORY = 1440;
+const HISTORY_EVERY = 4;
+const HISTORY = 1440 / HISTORY_EVERY;
 /** the ring starts this small and doubles up to HISTORY, so a new point holds little */
-const HISTORY_START = 64;
-/** no judgement before this many minutes of d: the spread would be a guess */
-const MIN_HISTORY = 30;
+const HISTORY_START = 16;
+/** no judgement before this many minutes of d (held one in HISTORY_EVERY): the spread would be a guess */
+const MIN_HISTORY = Math.ceil(30 / HISTORY_EVERY);
 /** the deviation must last this many consecutive minutes */
 const CONSECUTIVE = 3;
 /** the spread's floor relative to the peers' level, for units that track each other almost exactly */
@@ -38,93 +48,120 @@ export function createPeerDetector(opts: {
   sensitivity: Sensitivity;
   peerValues: (ts: number) => number[];
 }): Detector & { isActive(now: number): boolean } {
-  const { label } = opts;
-  const k = K[opts.sensitivity];
-  // per minute: d, x, peer median, peer count
-  const minutes = createMinuteMeans(4);
-  const history = createHistory();
-  let ewma: number | null = null;
-  let streak = 0;
-  let learned: { center: number; scale: number } | null = null;
-  let minutesSinceLearned = 0;
-  let text: string | null = null;
+  return new PeerDetector(opts.label, K[opts.sensitivity], opts.peerValues);
+}
 
-  const closeMinute = ([d, x, peers, count]: number[], baselineScale: number) => {
-    ewma = ewma === null ? d! : ALPHA * d! + (1 - ALPHA) * ewma;
+/**
+ * The peers' finite values of one sample, sorted in place: one array for every detector (a
+ * sample is judged to the end before the next; a few numbers: no allocation per sample).
+ */
+let scratch = new Float64Array(8);
+
+function peerMedian(values: readonly number[]): { median: number; lower: number; upper: number; count: number } | null {
+  if (values.length > scratch.length) scratch = new Float64Array(values.length);
+  let n = 0;
+  for (const v of values) {
+    if (!Number.isFinite(v)) continue;
+    // insertion sort: the groups are a handful of identical units
+    let i = n++;
+    while (i > 0 && scratch[i - 1]! > v) {
+      scratch[i] = scratch[i - 1]!;
+      i--;
+    }
+    scratch[i] = v;
+  }
+  if (n < 2) return null;
+  const mid = n >> 1;
+  const lower = n % 2 === 1 ? scratch[mid]! : scratch[mid - 1]!;
+  const upper = scratch[mid]!;
+  return { median: (lower + upper) / 2, lower, upper, count: n };
+}
+
+/** A class, not closures: its methods are shared by the 1 000 points' detectors (closures cost ~1 KB a point). */
+class PeerDetector implements Detector {
+  // per minute: d, x, peer median, peer count
+  private readonly minutes = createMinuteMeans(4);
+  private readonly history = new History();
+  private ewma: number | null = null;
+  private streak = 0;
+  private learned: { center: number; scale: number } | null = null;
+  private minutesSinceLearned = 0;
+  /** normal minutes seen: one in HISTORY_EVERY is kept */
+  private normalMinutes = 0;
+  private text: string | null = null;
+
+  constructor(
+    private readonly label: PointLabel,
+    private readonly k: number,
+    private readonly peerValues: (ts: number) => number[],
+  ) {}
+
+  private closeMinute([d, x, peers, count]: number[], baselineScale: number): void {
+    const { k, label, history } = this;
+    const ewma = this.ewma === null ? d! : ALPHA * d! + (1 - ALPHA) * this.ewma;
+    this.ewma = ewma;
     let out = false;
     let normal = true;
-    if (history.size() >= MIN_HISTORY) {
+    if (history.size >= MIN_HISTORY) {
       // centred on the usual d: identical units still differ a little (sensor placement, calibration);
       // that standing offset is normal, a change from it is the finding
-      if (learned === null || minutesSinceLearned >= RELEARN_MINUTES) {
-        learned = robustStats(history.values());
-        minutesSinceLearned = 0;
+      if (this.learned === null || this.minutesSinceLearned >= RELEARN_MINUTES) {
+        this.learned = robustStats(history.values());
+        this.minutesSinceLearned = 0;
       }
-      minutesSinceLearned++;
-      const center = learned.center;
-      const scale = Math.max(learned.scale, baselineScale, LEVEL_FLOOR * Math.abs(peers!));
+      this.minutesSinceLearned++;
+      const center = this.learned.center;
+      const scale = Math.max(this.learned.scale, baselineScale, LEVEL_FLOOR * Math.abs(peers!));
       const deviation = Math.abs(ewma - center);
       out = deviation > k * scale;
       normal = deviation <= LEARN_WITHIN * k * scale;
     }
-    streak = out ? streak + 1 : 0;
-    text = streak >= CONSECUTIVE ? `${label.name} ${formatValue(x!, label.unit)}, its peers ${formatValue(peers!, label.unit)} (median of ${Math.round(count!)})` : null;
+    this.streak = out ? this.streak + 1 : 0;
+    this.text =
+      this.streak >= CONSECUTIVE ? `${label.name} ${formatValue(x!, label.unit)}, its peers ${formatValue(peers!, label.unit)} (median of ${Math.round(count!)})` : null;
     // learn only from minutes that are clearly normal: a divergence hovering near the threshold
     // would otherwise creep into the history and be learned away within hours
-    if (normal) history.push(d!);
-  };
+    if (normal && this.normalMinutes++ % HISTORY_EVERY === 0) history.push(d!);
+  }
 
-  /** the peers' finite values of one sample, sorted in place (a few numbers: no allocation per sample) */
-  let scratch = new Float64Array(8);
-  const peerMedian = (values: readonly number[]): { median: number; count: number } | null => {
-    if (values.length > scratch.length) scratch = new Float64Array(values.length);
-    let n = 0;
-    for (const v of values) {
-      if (!Number.isFinite(v)) continue;
-      // insertion sort: the groups are a handful of identical units
-      let i = n++;
-      while (i > 0 && scratch[i - 1]! > v) {
-        scratch[i] = scratch[i - 1]!;
-        i--;
-      }
-      scratch[i] = v;
-    }
-    if (n < 2) return null;
-    const mid = n >> 1;
-    return { median: n % 2 === 1 ? scratch[mid]! : (scratch[mid - 1]! + scratch[mid]!) / 2, count: n };
-  };
+  observe(ts: number, value: number, baseline: BaselineModel | null): void {
+    const peers = peerMedian(this.peerValues(ts));
+    if (!peers) return;
+    // x less its clamp into [lower, upper] middle: 0 inside it (always for an odd count, whose two are one)
+    const d = value - Math.min(peers.upper, Math.max(peers.lower, value));
+    const closed = this.minutes.add(ts, [d, value, peers.median, peers.count]);
+    if (closed) this.closeMinute(closed.means, baseline?.scale ?? 0);
+  }
 
-  return {
-    observe(ts, value, baseline) {
-      const peers = peerMedian(opts.peerValues(ts));
-      if (!peers) return;
-      const closed = minutes.add(ts, [value - peers.median, value, peers.median, peers.count]);
-      if (closed) closeMinute(closed.means, baseline?.scale ?? 0);
-    },
-    finding: () => ({ active: text !== null, text }),
-    isActive: () => text !== null,
-  };
+  finding(): Finding {
+    return { active: this.text !== null, text: this.text };
+  }
+
+  isActive(): boolean {
+    return this.text !== null;
+  }
 }
 
 /** The last HISTORY values of d, oldest overwritten first (their order does not matter: median and MAD). */
-function createHistory() {
-  let ring = new Float32Array(HISTORY_START);
-  let size = 0;
-  let next = 0;
-  return {
-    size: () => size,
-    push(d: number) {
-      if (size === ring.length && size < HISTORY) {
-        const grown = new Float32Array(Math.min(HISTORY, ring.length * 2));
-        grown.set(ring);
-        ring = grown;
-        // it was full and not yet wrapped: the next slot is the first new one
-        next = size;
-      }
-      ring[next] = d;
-      next = (next + 1) % ring.length;
-      size = Math.min(size + 1, ring.length);
-    },
-    values: () => ring.subarray(0, size),
-  };
+class History {
+  private ring = new Float32Array(HISTORY_START);
+  size = 0;
+  private next = 0;
+
+  push(d: number): void {
+    if (this.size === this.ring.length && this.size < HISTORY) {
+      const grown = new Float32Array(Math.min(HISTORY, this.ring.length * 2));
+      grown.set(this.ring);
+      this.ring = grown;
+      // it was full and not yet wrapped: the next slot is the first new one
+      this.next = this.size;
+    }
+    this.ring[this.next] = d;
+    this.next = (this.next + 1) % this.ring.length;
+    this.size = Math.min(this.size + 1, this.ring.length);
+  }
+
+  values(): Float32Array {
+    return this.ring.subarray(0, this.size);
+  }
 }

@@ -36,29 +36,31 @@ export interface ResidualNormal {
 }
 
 export function createResidualNormal(): ResidualNormal {
-  let bias = 0;
-  let variance = 1;
-  let learnt = 0;
-  const spread = () => Math.max(SPREAD_FLOOR, Math.sqrt(variance));
-  return {
-    get bias() {
-      return bias;
-    },
-    get spread() {
-      return spread();
-    },
-    learn(residual) {
-      const deviation = residual - bias;
-      if (Math.abs(deviation) > LEARN_WITHIN * spread()) return;
-      learnt++;
-      const alpha = Math.max(1 / MEMORY_QUARTERS, 1 / (PRIOR_QUARTERS + learnt));
-      bias += alpha * deviation;
-      variance += alpha * ((deviation * deviation) / TRUNCATED_VARIANCE - variance);
-    },
-    reset() {
-      bias = 0;
-      variance = 1;
-      learnt = 0;
-    },
-  };
+  return new LearntNormal();
+}
+
+/** A class, not closures: every point's drift check holds one. */
+class LearntNormal implements ResidualNormal {
+  bias = 0;
+  private variance = 1;
+  private learnt = 0;
+
+  get spread(): number {
+    return Math.max(SPREAD_FLOOR, Math.sqrt(this.variance));
+  }
+
+  learn(residual: number): void {
+    const deviation = residual - this.bias;
+    if (Math.abs(deviation) > LEARN_WITHIN * this.spread) return;
+    this.learnt++;
+    const alpha = Math.max(1 / MEMORY_QUARTERS, 1 / (PRIOR_QUARTERS + this.learnt));
+    this.bias += alpha * deviation;
+    this.variance += alpha * ((deviation * deviation) / TRUNCATED_VARIANCE - this.variance);
+  }
+
+  reset(): void {
+    this.bias = 0;
+    this.variance = 1;
+    this.learnt = 0;
+  }
 }

@@ -3,7 +3,7 @@
  * against the recent window rather than the baseline, so a spike is caught at any level; the
  * baseline's spread is a floor, so a very smooth stretch does not make ordinary noise a spike.
  */
-import type { Detector, PointLabel, Sensitivity } from '../../types.js';
+import type { BaselineModel, Detector, Finding, PointLabel, Sensitivity } from '../../types.js';
 import { formatValue } from '../format.js';
 import { robustZ } from '../robust.js';
 import { createRollingWindow } from '../rolling-window.js';
@@ -18,37 +18,52 @@ const HOLD_MS = 60_000;
 
 /** isActive(now): finding(now).active without building the finding (the service asks it every second) */
 export function createSpikeDetector(opts: { label: PointLabel; sensitivity: Sensitivity }): Detector & { isActive(now: number): boolean } {
-  const { label } = opts;
-  const threshold = THRESHOLD[opts.sensitivity];
+  return new SpikeDetector(opts.label, THRESHOLD[opts.sensitivity]);
+}
+
+/** A class, not closures: its methods are shared by the 1 000 points' detectors (closures cost ~1 KB a point). */
+class SpikeDetector implements Detector {
   // kept sorted as samples arrive: the median and MAD cost one pass per sample, not two sorts
-  const recent = createRollingWindow(WINDOW);
-  let lastSpikeAt: number | null = null;
-  let text: string | null = null;
-  const held = (now: number) => lastSpikeAt !== null && now - lastSpikeAt <= HOLD_MS;
-  return {
-    observe(ts, value, baseline) {
-      if (!Number.isFinite(value)) return;
-      // No judgement while the point trains: a quiet, coarsely quantised stretch (0.1 °C steps)
-      // has a spread of nearly nothing, and one ordinary step would read as a spike.
-      // The scale is at least the baseline's: a value within threshold × that of the median is no
-      // spike whatever the window's MAD, so most samples need only the median (the margin keeps
-      // a rounding at the very edge from skipping a spike the full test would call).
-      if (baseline && recent.size >= MIN_WINDOW && Math.abs(value - recent.median()) > threshold * baseline.scale * (1 - 1e-9)) {
-        const stats = recent.stats();
-        const center = stats.center;
-        const scale = Math.max(stats.scale, baseline.scale);
-        if (Math.abs(robustZ(value, center, scale)) > threshold) {
-          lastSpikeAt = ts;
-          text = `${label.name} spiked to ${formatValue(value, label.unit)}, expected about ${formatValue(center, label.unit)}`;
-        }
+  private readonly recent = createRollingWindow(WINDOW);
+  private lastSpikeAt: number | null = null;
+  private text: string | null = null;
+
+  constructor(
+    private readonly label: PointLabel,
+    private readonly threshold: number,
+  ) {}
+
+  private held(now: number): boolean {
+    return this.lastSpikeAt !== null && now - this.lastSpikeAt <= HOLD_MS;
+  }
+
+  observe(ts: number, value: number, baseline: BaselineModel | null): void {
+    if (!Number.isFinite(value)) return;
+    const { recent, threshold, label } = this;
+    // No judgement while the point trains: a quiet, coarsely quantised stretch (0.1 °C steps)
+    // has a spread of nearly nothing, and one ordinary step would read as a spike.
+    // The scale is at least the baseline's: a value within threshold × that of the median is no
+    // spike whatever the window's MAD, so most samples need only the median (the margin keeps
+    // a rounding at the very edge from skipping a spike the full test would call).
+    if (baseline && recent.size >= MIN_WINDOW && Math.abs(value - recent.median()) > threshold * baseline.scale * (1 - 1e-9)) {
+      const stats = recent.stats();
+      const center = stats.center;
+      const scale = Math.max(stats.scale, baseline.scale);
+      if (Math.abs(robustZ(value, center, scale)) > threshold) {
+        this.lastSpikeAt = ts;
+        this.text = `${label.name} spiked to ${formatValue(value, label.unit)}, expected about ${formatValue(center, label.unit)}`;
       }
-      // the spike joins the window too: the median shrugs it off, and a lasting step stops being "sudden" after ~15 samples
-      recent.push(value);
-    },
-    finding(now) {
-      const active = held(now);
-      return { active, text: active ? text : null };
-    },
-    isActive: (now) => held(now),
-  };
+    }
+    // the spike joins the window too: the median shrugs it off, and a lasting step stops being "sudden" after ~15 samples
+    recent.push(value);
+  }
+
+  finding(now: number): Finding {
+    const active = this.held(now);
+    return { active, text: active ? this.text : null };
+  }
+
+  isActive(now: number): boolean {
+    return this.held(now);
+  }
 }
