@@ -13,7 +13,11 @@ import { benchModbusPolling } from './modbus-polling.js';
 import { benchMqttFlood } from './mqtt-flood.js';
 import { benchMqtt } from './mqtt-ingest.js';
 import { benchOpcua } from './opcua-bench.js';
+import { benchPiBox } from './pi-box.js';
+import { benchRbeDiskWrites } from './rbe-disk-writes.js';
+import { benchMemoryComponents } from './memory-components.js';
 import { benchSiteLoad } from './site-load.js';
+import { benchStartup } from './startup-time.js';
 import { benchSnapshotBuild } from './snapshot-build.js';
 import { benchSnmpPolling } from './snmp-polling.js';
 import { benchStoreIngest } from './store-ingest.js';
@@ -41,6 +45,9 @@ async function main(): Promise<number> {
     ['event snapshot build (50 points x 15 min)', benchSnapshotBuild],
     ['modbus polling', () => benchModbusPolling({ children, cli })],
     ['site load (CPU, memory)', () => benchSiteLoad({ children, cli })],
+    ['memory by component (10 k-point site in stages: devices, alarms, analytics, every feature)', () => benchMemoryComponents({ children, cli })],
+    ['start-up (gateway run -> page answering, -> all devices up; with and without OPC UA)', () => benchStartup({ children, cli })],
+    ['Pi box (one core, 64 MB old space: 5 min at 200 devices, then larger sites)', () => benchPiBox({ children, cli })],
     ['snmp polling (200 agents x 30 OIDs @ 10 s, CPU and readings/s)', () => benchSnmpPolling({ children, cli })],
     ['opcua (10 k monitored items, RSS with/without)', benchOpcua],
     ['mqtt ingest (publisher -> embedded broker -> SQLite)', () => benchMqtt()],
@@ -49,6 +56,7 @@ async function main(): Promise<number> {
     ['upstream sync into NATS JetStream (1 M-reading backlog, raw publish beside it)', benchSyncNats],
     ['upstream sync into VictoriaMetrics (1 M-reading backlog: remote_write, line protocol)', benchSyncTsdb],
     ['web page (10 k points, 20 live clients)', benchWeb],
+    ['disk writes per hour, report-by-exception (10 k points of simulated UPS/PDU/CRAC, 3 minutes each way)', () => benchRbeDiskWrites()],
   ];
   const rows: BenchRow[] = [];
   const started = performance.now();
