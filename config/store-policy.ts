@@ -7,7 +7,7 @@
  */
 import { z } from 'zod';
 import type { ConfigProblem } from '../core/errors.js';
-import type { StorePolicy } from '../gateway/store/report-by-exception.js';
+import type { StorePolicy } from '../core/store-policy.js';
 import { parseAt } from './schema.js';
 import type { PathSegment, YamlSource } from './yaml-source.js';
 

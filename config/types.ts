@@ -10,7 +10,7 @@ import type { Topology } from '../gateway/topology/types.js';
 import type { SnapshotSettings } from '../gateway/snapshots/types.js';
 import type { AnalyticsSpec } from '../gateway/analytics/types.js';
 import type { ActionsSection } from '../gateway/actions/types.js';
-import type { StorePolicy } from '../gateway/store/report-by-exception.js';
+import type { StorePolicy } from '../core/store-policy.js';
 import type { ConfigSourceSection } from './live/config-source-schema.js';
 
 export interface GatewaySection {

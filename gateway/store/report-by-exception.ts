@@ -12,17 +12,10 @@
  * never depends on a reference that a crash took with it, and a receiver sees a fresh value at
  * every start.
  */
+import type { StorePolicy } from '../../core/store-policy.js';
 import type { PointValue, Quality, Sample } from '../../core/types.js';
 
-/** How one point is stored; exactly one of deadband / deadbandPct. */
-export interface StorePolicy {
-  /** absolute: stored once |value − last stored| > deadband (engineering units) */
-  deadband?: number;
-  /** relative: stored once |value − last stored| > |last stored| × deadbandPct / 100 */
-  deadbandPct?: number;
-  /** a reading is stored at least this often (seconds, by sample timestamps) while the point reports */
-  heartbeatS: number;
-}
+export type { StorePolicy };
 
 /** What the filter remembers of a point: its policy and the last reading it let through. */
 export interface PointReference {
