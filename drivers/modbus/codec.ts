@@ -55,6 +55,28 @@ export function decodeRegisters(
   registers: ArrayLike<number>,
   blockAddress: number,
 ): DecodedValue {
+  const decoded = decodeRegisterValue(point, registers, blockAddress);
+  return isDecodeFault(decoded) ? decoded : good(decoded);
+}
+
+/**
+ * A value that did not decode as good: a DecodedValue (bad, or uncertain with its value). A good
+ * value is never an object (PointValue is a primitive), so the two cannot be confused.
+ */
+export function isDecodeFault(decoded: PointValue | DecodedValue): decoded is DecodedValue {
+  return typeof decoded === 'object' && decoded !== null;
+}
+
+/**
+ * decodeRegisters for the poll loop: a good value comes back as itself, with no wrapper object per
+ * point (at 125 points a read, the wrappers were most of the garbage a poll made); anything else
+ * as a DecodedValue (see isDecodeFault).
+ */
+export function decodeRegisterValue(
+  point: ModbusPoint,
+  registers: ArrayLike<number>,
+  blockAddress: number,
+): PointValue | DecodedValue {
   if (isBitTable(point.table)) return bad('config');
   const at = point.address - blockAddress;
   const type = point.type;
@@ -68,10 +90,10 @@ export function decodeRegisters(
     const word = (registers[at] as number) & 0xffff;
     // A whole status register of 0xFFFF usually means "not available", not "every flag set".
     if (point.sentinel?.includes(word)) return bad('not-available');
-    return good(((word >>> bit) & 1) === 1);
+    return ((word >>> bit) & 1) === 1;
   }
 
-  if (type === 'string') return good(decodeString(registers, at, point));
+  if (type === 'string') return decodeString(registers, at, point);
 
   // raw: the value as the device means it; pattern: the same bits read as an unsigned integer,
   // so a sentinel can be written the way vendor maps write it (0xFFFF on an int16).
@@ -83,7 +105,7 @@ export function decodeRegisters(
       raw = pattern = (registers[at] as number) & 0xffff;
       if (type === 'bool') {
         if (point.sentinel?.includes(raw)) return bad('not-available');
-        return good(raw !== 0);
+        return raw !== 0;
       }
       break;
     case 'int16':
@@ -125,19 +147,25 @@ export function decodeRegisters(
 
   if (point.enum !== undefined) {
     const label = point.enum[String(raw)] ?? (pattern !== raw ? point.enum[String(pattern)] : undefined);
-    if (label !== undefined) return good(label);
+    if (label !== undefined) return label;
     return { value: String(raw), quality: 'uncertain', reason: 'unknown-enum' };
   }
 
-  return good(scaleRaw(raw, point, isFloat(type)));
+  return scaleRaw(raw, point, isFloat(type));
 }
 
 /** Decode one coil/discrete point from a block of bits that starts at blockAddress. */
 export function decodeBits(point: ModbusPoint, bits: ArrayLike<boolean>, blockAddress: number): DecodedValue {
+  const decoded = decodeBitValue(point, bits, blockAddress);
+  return isDecodeFault(decoded) ? decoded : good(decoded);
+}
+
+/** decodeBits for the poll loop: the good value as itself (see decodeRegisterValue). */
+export function decodeBitValue(point: ModbusPoint, bits: ArrayLike<boolean>, blockAddress: number): boolean | DecodedValue {
   if (!isBitTable(point.table)) return bad('config');
   const at = point.address - blockAddress;
   if (at < 0 || at >= bits.length) return bad('bad-frame');
-  return good(Boolean(bits[at]));
+  return Boolean(bits[at]);
 }
 
 function scaleRaw(raw: number, point: ModbusPoint, float: boolean): number {

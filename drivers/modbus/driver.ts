@@ -7,9 +7,9 @@ import type { Driver, Writable } from '../../core/driver.js';
 import type { WriteValue } from '../../core/write-spec.js';
 import { DriverError, errorMessage } from '../../core/errors.js';
 import { type Logger, silentLogger } from '../../core/logger.js';
-import { badSample, type Sample } from '../../core/types.js';
+import { badSample, type PointValue, type Sample } from '../../core/types.js';
 import { describeLink, type ModbusClient, ModbusRequestError } from './client.js';
-import { type DecodedValue, decodeBits, decodeRegisters } from './codec.js';
+import { type DecodedValue, decodeBitValue, decodeRegisterValue, isDecodeFault } from './codec.js';
 import { encodeBit, encodeRegisters } from './encode.js';
 import { exceptionReason, isGatewayException } from './exceptions.js';
 import { linkIdOf, type ModbusLinkPool } from './link-pool.js';
@@ -78,27 +78,26 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
     signal: AbortSignal,
     samples: (Sample | undefined)[],
   ): Promise<void> {
-    const put = (point: ModbusPoint, sample: Sample) => {
-      samples[slot.get(point) as number] = sample;
-    };
-    // The hot path (a good reply): one sample object per point, built with a fixed shape.
+    // The hot path (a good reply): one sample object per point and nothing else per point (no
+    // closure, no intermediate decode result), built with a fixed shape.
     const slots = slotsOf(request);
+    const points = request.points;
     try {
       if (isBitTable(request.table)) {
         const table = request.table as 'coil' | 'discrete';
         const bits = await link.readBits(unitId, table, request.address, request.count, timeoutMs, signal);
         const ts = now();
-        request.points.forEach((point, i) => {
-          samples[slots[i]!] = toSample(point.id, ts, decodeBits(point, bits, request.address));
-        });
+        for (let i = 0; i < points.length; i++) {
+          const point = points[i]!;
+          samples[slots[i]!] = toSample(point.id, ts, decodeBitValue(point, bits, request.address));
+        }
       } else {
         const table = request.table as 'holding' | 'input';
         const registers = await link.readRegisters(unitId, table, request.address, request.count, timeoutMs, signal);
         const ts = now();
-        const points = request.points;
         for (let i = 0; i < points.length; i++) {
           const point = points[i]!;
-          samples[slots[i]!] = toSample(point.id, ts, decodeRegisters(point, registers, request.address));
+          samples[slots[i]!] = toSample(point.id, ts, decodeRegisterValue(point, registers, request.address));
         }
       }
       return;
@@ -145,7 +144,7 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
       }
       const ts = now();
       const reason = err.fault === 'exception' ? exceptionReason(code ?? 0) : 'bad-frame';
-      for (const point of request.points) put(point, badSample(point.id, ts, reason));
+      for (let i = 0; i < points.length; i++) samples[slots[i]!] = badSample(points[i]!.id, ts, reason);
     }
   }
 
@@ -210,10 +209,17 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
     async read(signal) {
       signal.throwIfAborted();
       const link = currentLink();
-      const samples = new Array<Sample | undefined>(device.points.length);
-      for (const request of plan) await runRequest(link, request, signal, samples);
+      const points = device.points;
+      const samples = new Array<Sample | undefined>(points.length);
+      // The plan as it stands now: a split (see runRequest) replaces it for the next read.
+      const requests = plan;
+      for (let r = 0; r < requests.length; r++) await runRequest(link, requests[r]!, signal, samples);
+      // A point no request covers (unreadable, see `readable`): filled in place, no second array.
       const ts = now();
-      return device.points.map((point, i) => samples[i] ?? badSample(point.id, ts, 'config'));
+      for (let i = 0; i < samples.length; i++) {
+        if (samples[i] === undefined) samples[i] = badSample(points[i]!.id, ts, 'config');
+      }
+      return samples as Sample[];
     },
 
     reset: letGo,
@@ -221,16 +227,18 @@ export function createModbusDriver(device: ModbusDeviceConfig, options: ModbusDr
   };
 }
 
-/**
- * Many devices refuse a read that spans unmapped registers. First drop the holes between points;
- * only a gap-free block that is still refused is read point by point.
- */
-function toSample(pointId: string, ts: number, decoded: DecodedValue): Sample {
+/** A good value becomes the usual 4-field sample; a fault keeps its quality and reason. */
+function toSample(pointId: string, ts: number, decoded: PointValue | DecodedValue): Sample {
+  if (!isDecodeFault(decoded)) return { pointId, ts, value: decoded, quality: 'good' };
   const sample: Sample = { pointId, ts, value: decoded.value, quality: decoded.quality };
   if (decoded.reason !== undefined) sample.reason = decoded.reason;
   return sample;
 }
 
+/**
+ * Many devices refuse a read that spans unmapped registers. First drop the holes between points;
+ * only a gap-free block that is still refused is read point by point.
+ */
 function splitRequest(request: ReadRequest): ReadRequest[] {
   const gapFree = planReads(request.points, { maxRegisters: request.count, maxBits: request.count, maxGap: 0 });
   if (gapFree.length > 1) return gapFree;

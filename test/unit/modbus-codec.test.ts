@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBits, decodeRegisters } from '../../drivers/modbus/codec.js';
+import { decodeBitValue, decodeBits, decodeRegisterValue, decodeRegisters, isDecodeFault } from '../../drivers/modbus/codec.js';
 import { encodeBit, encodeRegisters } from '../../drivers/modbus/encode.js';
 import { type ModbusPoint, type ModbusType, WORD_ORDERS, type WordOrder } from '../../drivers/modbus/point.js';
 
@@ -391,5 +391,41 @@ describe('encode range checks', () => {
   it('floats may carry NaN and infinities (a simulator’s "not available")', () => {
     expect(encodeRegisters(pt({ type: 'float32' }), Number.NaN)).toEqual([0x7fc0, 0]);
     expect(encodeRegisters(pt({ type: 'float32' }), Number.NEGATIVE_INFINITY)).toEqual([0xff80, 0]);
+  });
+});
+
+describe('the poll loop\'s form (decodeRegisterValue, decodeBitValue)', () => {
+  // Every kind of outcome: good values of each type, a sentinel, an unknown enum, a bad frame.
+  const cases: Array<{ what: string; p: Partial<ModbusPoint> & Pick<ModbusPoint, 'type'>; regs: number[] }> = [
+    { what: 'uint16', p: { type: 'uint16' }, regs: [65535] },
+    { what: 'int16', p: { type: 'int16' }, regs: [0xfffe] },
+    { what: 'scaled int16', p: { type: 'int16', scale: 0.1 }, regs: [2301] },
+    { what: 'float32', p: { type: 'float32' }, regs: [0x42f6, 0xe979] },
+    { what: 'bit of a register', p: { type: 'bool', bit: 3 }, regs: [0b1000] },
+    { what: 'string', p: { type: 'string', length: 4 }, regs: [0x4142, 0x4344] },
+    { what: 'enum label', p: { type: 'uint16', enum: { '2': 'online' } }, regs: [2] },
+    { what: 'unknown enum', p: { type: 'uint16', enum: { '2': 'online' } }, regs: [7] },
+    { what: 'sentinel', p: { type: 'uint16', sentinel: [0xffff] }, regs: [0xffff] },
+    { what: 'bad frame', p: { type: 'uint32' }, regs: [1] },
+    { what: 'bit table point', p: { type: 'bool', table: 'coil' }, regs: [1] },
+  ];
+  it.each(cases)('$what: a good value comes back bare, anything else as decodeRegisters says', ({ p, regs }) => {
+    const point = pt(p);
+    const full = decodeRegisters(point, regs, 0);
+    const fast = decodeRegisterValue(point, regs, 0);
+    if (full.quality === 'good') {
+      expect(isDecodeFault(fast)).toBe(false);
+      expect(fast).toEqual(full.value);
+    } else {
+      expect(isDecodeFault(fast)).toBe(true);
+      expect(fast).toEqual(full);
+    }
+  });
+
+  it('bits: the value bare when good, the fault otherwise', () => {
+    const bits = [false, true];
+    expect(decodeBitValue(pt({ type: 'bool', table: 'coil', address: 1 }), bits, 0)).toBe(true);
+    expect(decodeBitValue(pt({ type: 'bool', table: 'discrete', address: 0 }), bits, 0)).toBe(false);
+    expect(decodeBitValue(pt({ type: 'bool', table: 'coil', address: 2 }), bits, 0)).toEqual({ value: null, quality: 'bad', reason: 'bad-frame' });
   });
 });
