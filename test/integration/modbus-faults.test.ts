@@ -135,6 +135,23 @@ describe('Modbus TCP faults (simulator)', () => {
     await expectHealthy();
   });
 
+  it('a signal reused across reads still ends the read in flight when it aborts', async () => {
+    // The client keeps one abort listener on a signal its requests reuse: it must follow the
+    // request in flight, not the first one that brought the signal.
+    const controller = new AbortController();
+    for (let i = 0; i < 3; i++) expect(values(await driver().read(controller.signal))).toEqual(HELD);
+    slave().dead = true;
+    const reason = new Error('stopping');
+    setTimeout(() => controller.abort(reason), 50);
+    const [err, took] = await timed(driver().read(controller.signal).catch((e: unknown) => e));
+    expect(err).toBe(reason);
+    expect(took).toBeLessThan(TIMEOUT_MS - 50);
+    slave().dead = false;
+    // the aborted signal stays aborted; a fresh one reads again
+    await expect(driver().read(controller.signal)).rejects.toBe(reason);
+    await expectHealthy();
+  });
+
   it.each([
     [0x01, 'illegal-function'],
     [0x03, 'illegal-value'],
