@@ -274,8 +274,13 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     if (typeof data.alarmId !== 'string') return;
     const record: AlarmRecord = { ...data, id: data.alarmId };
     // Shelved and out-of-service alarms are set aside by an operator: they make no incident.
-    if (record.active && record.state !== 'shelved' && record.state !== 'out-of-service') active.set(record.id, record);
-    else active.delete(record.id);
+    if (record.active && record.state !== 'shelved' && record.state !== 'out-of-service') {
+      active.set(record.id, record);
+      // Counted now: one commit may carry its raise and its return (a glitch shorter than the
+      // commit interval), and the evaluation after the batch would no longer see it active.
+      const at = mono();
+      for (const inc of incidents.values()) for (const c of inc.conditions) if (c.kind === 'alarm' && alarmMatches(c, record)) c.lastTrue.set(record.id, at);
+    } else active.delete(record.id);
   }
 
   function onReadings(readings: readonly Reading[]): void {

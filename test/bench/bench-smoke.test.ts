@@ -34,7 +34,7 @@ describe.runIf(built && process.platform === 'linux')('benchmarks, miniature', (
     expect(rows).toHaveLength(4);
     for (const row of rows) expect(row.value).toBeGreaterThan(0);
     expect(byName(rows, 'no store').ratio).toBeGreaterThan(0);
-    expect(byName(rows, '-> store').target).toBe('ratio >= 0.8');
+    expect(byName(rows, '-> store').target).toBe('ratio >= 0.9');
     expect(children.running()).toEqual([]);
   });
 

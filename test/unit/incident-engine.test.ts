@@ -97,6 +97,21 @@ describe('incident engine', () => {
     expect(incidentEvents().filter((x) => x.type === 'incident.raised')).toHaveLength(raised ? 1 : 0);
   });
 
+  it('counts an alarm raised and returned within one commit (a glitch shorter than the commit interval)', () => {
+    const e = engine();
+    const append = (id: string, active: boolean) => {
+      const record = alarmRecord(id, 'major', active, clock.now);
+      const data: AlarmEventData = { ...record, alarmId: id, transition: active ? 'raised' : 'returned', from: active ? 'normal' : 'unack', who: null, comment: null };
+      store.appendEvent(`alarm.${data.transition}`, data as unknown as Record<string, unknown>, clock.now);
+    };
+    append('ups1.on-battery', true);
+    append('ups1.on-battery', false);
+    append('ups2.on-battery', true);
+    append('ups2.on-battery', false);
+    store.flush();
+    expect(incidentEvents().filter((x) => x.type === 'incident.raised')).toHaveLength(1);
+  });
+
   it('raises once with the message filled, members joining later, returns when it no longer holds, acks once', () => {
     const e = engine();
     alarm('ups1.on-battery', true);
