@@ -1,8 +1,8 @@
 /**
  * The V8 heap of a benchmark's child process, asked from outside: the child is started with
  * heapProbeFlag() (a preloaded module); on SIGUSR2 it prints one line `heap-probe {json}` with
- * process.memoryUsage() (after a full GC when SIGWINCH came first: SIGUSR1 belongs to the inspector; so a
- * plain probe never disturbs the heap it measures). No change to the gateway itself.
+ * process.memoryUsage(), on SIGWINCH the same after a full GC (SIGUSR1 belongs to the inspector).
+ * A plain probe never disturbs the heap it measures. No change to the gateway itself.
  */
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,16 +13,15 @@ import type { BenchChild } from './child-group.js';
 const PROBE_SOURCE = `
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-let gcNext = false;
-process.on('SIGWINCH', () => { gcNext = true; });
-process.on('SIGUSR2', () => {
-  if (gcNext) {
-    gcNext = false;
-    setFlagsFromString('--expose-gc');
-    runInNewContext('gc')();
-  }
+const report = () => {
   const m = process.memoryUsage();
   process.stdout.write('heap-probe ' + JSON.stringify({ heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }) + '\\n');
+};
+process.on('SIGUSR2', report);
+process.on('SIGWINCH', () => {
+  setFlagsFromString('--expose-gc');
+  runInNewContext('gc')();
+  report();
 });
 `;
 
@@ -50,7 +49,7 @@ export async function heapOf(child: BenchChild, timeoutMs = 5000, fullGc = false
     const m = JSON.parse(line.slice('heap-probe '.length)) as { heapUsed: number; heapTotal: number; external: number };
     return { heapUsedMB: m.heapUsed / 1e6, heapTotalMB: m.heapTotal / 1e6, externalMB: m.external / 1e6 };
   }, timeoutMs);
-  if (fullGc) child.process.kill('SIGWINCH');
-  child.process.kill('SIGUSR2');
+  // one signal each: two sent together arrive lowest number first (SIGUSR2 before SIGWINCH)
+  child.process.kill(fullGc ? 'SIGWINCH' : 'SIGUSR2');
   return answer;
 }
