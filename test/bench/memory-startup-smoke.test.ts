@@ -53,8 +53,8 @@ describe.runIf(built && process.platform === 'linux')('memory and start-up bench
     // every stage's gateway committed readings: 40/s Modbus, plus 20/s SNMP in the full stage
     const committed = rows.filter((r) => r.name.includes('committed readings'));
     expect(committed).toHaveLength(4);
-    for (const row of committed.slice(0, 3)) expect(row.value).toBeGreaterThan(20);
-    expect(committed[3]!.value).toBeGreaterThan(committed[0]!.value);
+    // over a 1 s window with commits every 200 ms a rate moves by ±20/s: each stage is judged alone
+    for (const row of committed) expect(row.value).toBeGreaterThan(20);
     const heaps = rows.filter((r) => r.name.includes('V8 heap used'));
     for (const row of heaps) expect(row.value).toBeGreaterThan(1);
     // the bare node's and each stage's heap after a full GC; the gateway holds more than the bare libraries
