@@ -190,12 +190,13 @@ export async function startGateway(config: SiteConfig, { logger, version, firstA
   // Users, sessions and API tokens: their own SQLite file, so `gateway user add` works beside a running gateway.
   const authDb = openAuthDb(join(config.gateway.dataDir, 'auth.db'));
   const tokens = createTokenStore(authDb);
+  const policies = authPolicies(config.auth);
   const auth = createAuthService({
     db: authDb,
     logger: logger.child({ component: 'auth' }),
     verifyToken: tokens.verifyToken,
-    sessions: authPolicies(config.auth).sessions,
-    throttle: { ...DEFAULT_THROTTLE, ...authPolicies(config.auth).throttle },
+    sessions: policies.sessions,
+    throttle: { ...DEFAULT_THROTTLE, ...policies.throttle },
   });
   if (firstAdmin) await ensureFirstAdmin(auth.users, env, logger.child({ component: 'auth' }));
   const sweepTimer = setInterval(() => auth.sweep(), 3_600_000);

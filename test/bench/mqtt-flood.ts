@@ -14,7 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import Database from 'better-sqlite3';
 import mqtt from 'mqtt';
-import { type BenchRow, printTable } from './bench-row.js';
+import { type BenchRow, percentile, printTable } from './bench-row.js';
 import { type BenchChild, type ChildGroup, createChildGroup } from './child-group.js';
 import { freePorts } from './free-ports.js';
 import { builtCli, packageRoot, startGatewayProcess, startSimulator } from './gateway-processes.js';
@@ -62,11 +62,6 @@ interface Probe {
   answer?: HealthAnswer;
 }
 
-function percentile(values: readonly number[], p: number): number {
-  if (values.length === 0) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
 
 /** A viewer API token (health shows its counters to a logged-in caller only). */
 function createToken(cli: string, configFile: string): string {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL } from 'node:url';
 import { gatewayNodeFlags } from '../helpers/node-flags.js';
-import { type BenchRow, printTable } from './bench-row.js';
+import { type BenchRow, percentile, printTable } from './bench-row.js';
 import { type ChildGroup, createChildGroup } from './child-group.js';
 import { freePorts } from './free-ports.js';
 import { builtCli, createHealthToken, fetchHealth, packageRoot, startSimulator, waitForDevicesUp } from './gateway-processes.js';
@@ -60,10 +60,6 @@ async function overrunsOf(httpPort: number, token: string): Promise<number> {
   return devices.reduce((n, d) => n + d.overruns, 0);
 }
 
-function percentile(values: readonly number[], p: number): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted.length === 0 ? Number.NaN : sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
 
 async function runBox(opts: Required<Omit<PiBoxOptions, 'steps' | 'stepMs' | 'durationMs'>>, devices: number, runMs: number): Promise<BoxRun> {
   const { children, cli } = opts;
