@@ -9,8 +9,8 @@ import type { AlarmDef } from './alarm-def.js';
 import { type ChatterTracker, createChatterTracker } from './chatter.js';
 import { ALL_NUMBERS, type Condition, createCondition, NO_NUMBERS, type NumberRange, steadyRange } from './conditions.js';
 import { renderMessage } from './message.js';
-import { hasPendingTime, initialMachineState, type MachineConfig, type MachineInput, type MachineState, step } from './state-machine.js';
-import type { Actor, AlarmRecord, AlarmRule, AlarmState, Transition } from './types.js';
+import { hasPendingTime, idleMachineState, type MachineConfig, type MachineInput, type MachineState, sharedMachineConfig, step } from './state-machine.js';
+import type { Actor, AlarmRecord, AlarmState, Transition } from './types.js';
 import type { WatchedPoints } from './watched-points.js';
 
 export interface AlarmChange {
@@ -108,13 +108,17 @@ export function createAlarm(def: AlarmDef, opts: AlarmOptions): Alarm {
 
 /**
  * A class rather than a closure per method: a site has ~15 000 alarms, and closures cost each of
- * them a function object per method and a context (memory, and more for the GC to mark).
+ * them a function object per method and a context (memory, and more for the GC to mark). For the
+ * same reason an alarm that has never changed holds no record, no condition and no state or config
+ * of its own: the record is made at its first change, the condition at its first evaluated
+ * reading (the quiet band settles most readings without it), and the idle state and the config
+ * are objects shared with every alarm alike.
  */
 class RuntimeAlarm implements Alarm {
   readonly def: AlarmDef;
-  private readonly rule: AlarmRule;
   private readonly cfg: MachineConfig;
-  private readonly rec: AlarmRecord;
+  /** null while the alarm has never changed: its record is then emptyRecord(def) */
+  private rec: AlarmRecord | null;
   private machine: MachineState;
   /**
    * made at the first raise (or for a record restored chattering): most alarms never raise, and a
@@ -122,39 +126,43 @@ class RuntimeAlarm implements Alarm {
    */
   private chatter: ChatterTracker | null;
   private readonly chatterPerMinute: number;
-  private readonly condition: Condition;
+  /** made at the first reading that reaches the alarm (a rate window starts empty either way) */
+  private condition: Condition | null;
   private lastValue: PointValue;
   private readonly points: WatchedPoints | undefined;
   private readonly slot: number;
   /** how many of the point's readings the band had settled when this alarm last caught up */
   private skippedSeen: number;
-  private readonly valueDriven: boolean;
 
   constructor(def: AlarmDef, opts: AlarmOptions) {
     const rule = def.rule;
     this.def = def;
-    this.rule = rule;
-    this.cfg = { onDelayMs: rule.onDelayS * 1000, offDelayMs: rule.offDelayS * 1000, latch: rule.latch };
+    this.cfg = sharedMachineConfig(rule.onDelayS * 1000, rule.offDelayS * 1000, rule.latch);
     const restored = opts.restored;
     // The definition may have changed since the record was written (severity, unit): config wins.
     this.rec = restored
       ? { ...restored, severity: def.severity, unit: def.unit, point: def.point, device: def.device, rule: rule.id, type: def.type, level: def.level }
-      : emptyRecord(def);
+      : null;
     this.machine = restored
       ? { state: restored.state, active: restored.active, raw: restored.active, rawSince: opts.now.mono, shelvedUntil: toMono(restored.shelvedUntil, opts.now) }
-      : initialMachineState(opts.now.mono);
+      : idleMachineState(opts.now.mono);
     this.chatterPerMinute = opts.chatterPerMinute;
-    this.chatter = this.rec.chattering ? createChatterTracker(opts.chatterPerMinute, opts.now.mono) : null;
-    this.condition = createCondition(rule, def.level, def.limit);
-    this.lastValue = this.rec.value;
+    this.chatter = this.rec?.chattering ? createChatterTracker(opts.chatterPerMinute, opts.now.mono) : null;
+    this.condition = null;
+    this.lastValue = this.rec?.value ?? null;
     this.points = opts.watch?.points;
     this.slot = opts.watch?.slot ?? 0;
     this.skippedSeen = this.points ? this.points.skippedCount[this.slot]! : 0;
-    this.valueDriven = rule.type === 'limit' || rule.type === 'discrete' || rule.type === 'rate';
   }
 
   record(): AlarmRecord {
-    return { ...this.rec };
+    return this.rec ? { ...this.rec } : emptyRecord(this.def);
+  }
+
+  /** The alarm's own record, made at its first change. */
+  private ownRecord(): AlarmRecord {
+    this.rec ??= emptyRecord(this.def);
+    return this.rec;
   }
 
   onReading(reading: Reading, at: Instant): readonly AlarmChange[] {
@@ -163,10 +171,12 @@ class RuntimeAlarm implements Alarm {
     if (!valueTrusted(reading)) return NO_CHANGES;
     this.catchUp();
     const machine = this.machine;
-    if (this.rule.type === 'stale') {
+    const def = this.def;
+    if (def.type === 'stale') {
       this.lastValue = reading.value;
       return machine.raw ? this.apply({ kind: 'condition', active: false }, at, null).changes : NO_CHANGES;
     }
+    this.condition ??= createCondition(def.rule, def.level, def.limit);
     const active = this.condition(reading.value, reading.ts, machine.raw);
     if (active === undefined) return NO_CHANGES;
     this.lastValue = reading.value;
@@ -177,16 +187,18 @@ class RuntimeAlarm implements Alarm {
   quiet(): Readonly<NumberRange> {
     const machine = this.machine;
     // a stale alarm notes the value; only one that is raw-active returns on a good reading
-    if (this.rule.type === 'stale') return machine.raw ? NO_NUMBERS : ALL_NUMBERS;
+    const def = this.def;
+    if (def.type === 'stale') return machine.raw ? NO_NUMBERS : ALL_NUMBERS;
     if (machine.raw !== machine.active) return NO_NUMBERS;
-    return steadyRange(this.rule, this.def.level, this.def.limit, machine.raw);
+    return steadyRange(def.rule, def.level, def.limit, machine.raw);
   }
 
   onTick(at: Instant, ctx: TickContext): readonly AlarmChange[] {
-    const { rule, def } = this;
+    const def = this.def;
+    const rule = def.rule;
     // A value-driven alarm with no delay or shelve running and no chatter to settle: time alone
     // changes nothing (a tick visits every alarm each second; most are so).
-    if (this.valueDriven && !hasPendingTime(this.machine) && !this.chatter?.chattering) return NO_CHANGES;
+    if (isValueDriven(rule.type) && !hasPendingTime(this.machine) && !this.chatter?.chattering) return NO_CHANGES;
     const now = at.mono;
     const changes: AlarmChange[] = [];
     if (rule.type === 'stale') {
@@ -215,8 +227,9 @@ class RuntimeAlarm implements Alarm {
     }
     changes.push(...this.apply({ kind: 'tick' }, at, null).changes);
     if (this.chatter?.settled(now)) {
-      this.rec.chattering = false;
-      this.rec.changedAt = at.wall;
+      const rec = this.ownRecord();
+      rec.chattering = false;
+      rec.changedAt = at.wall;
       changes.push({ transition: 'settled', from: this.machine.state, who: null, comment: null });
     }
     return changes;
@@ -229,7 +242,7 @@ class RuntimeAlarm implements Alarm {
   /** normal, no delay running, not chattering: a tick whose condition is false changes nothing */
   private idle(): boolean {
     const machine = this.machine;
-    return machine.state === 'normal' && !machine.raw && !machine.active && !this.rec.chattering;
+    return machine.state === 'normal' && !machine.raw && !machine.active && !this.rec?.chattering;
   }
 
   /** The last value is the newest reading's: one the band settled after the last this alarm saw. */
@@ -241,7 +254,7 @@ class RuntimeAlarm implements Alarm {
   }
 
   private apply(input: MachineInput, at: Instant, actor: Actor | null): { changes: AlarmChange[]; rejected?: string } {
-    const { def, rec } = this;
+    const def = this.def;
     this.catchUp();
     const from = this.machine.state;
     // The machine runs on the monotonic clock (a shelve's end included); the record shows wall times.
@@ -250,8 +263,10 @@ class RuntimeAlarm implements Alarm {
     if (this.points && result.next !== this.machine) this.points.unsettle(this.slot);
     const machine = result.next;
     this.machine = machine;
-    rec.active = machine.active;
+    // an alarm without its own record is normal and inactive: a step that leaves it so makes none
+    if (this.rec !== null || machine.active) this.ownRecord().active = machine.active;
     if (!result.transition) return result.rejected ? { changes: [], rejected: result.rejected } : { changes: [] };
+    const rec = this.ownRecord();
     const changes: AlarmChange[] = [];
     const t = result.transition;
     rec.state = machine.state;
@@ -302,6 +317,11 @@ class RuntimeAlarm implements Alarm {
     if (startsChatter) changes.push({ transition: 'chattering', from: machine.state, who: null, comment: null });
     return { changes };
   }
+}
+
+/** Limit, discrete and rate alarms follow readings; the others follow time. */
+function isValueDriven(type: AlarmDef['type']): boolean {
+  return type === 'limit' || type === 'discrete' || type === 'rate';
 }
 
 /** A persisted shelve end (wall) as a monotonic deadline: what was left of it by the wall clock. */
