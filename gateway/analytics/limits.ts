@@ -2,6 +2,15 @@
 import { type AlarmRule, LIMIT_LEVELS } from '../alarms/types.js';
 import type { LimitLine } from './types.js';
 
+/** Whether a value is past one of the limit lines (above a HI/HIHI, below a LO/LOLO): its limit alarm's condition, before its delays. */
+export function pastLimit(value: number, lines: readonly LimitLine[]): boolean {
+  for (const l of lines) {
+    if ((l.level === 'hi' || l.level === 'hihi') && value > l.limit) return true;
+    if ((l.level === 'lo' || l.level === 'lolo') && value < l.limit) return true;
+  }
+  return false;
+}
+
 export function limitLinesByPoint(rules: readonly AlarmRule[]): (pointId: string) => LimitLine[] {
   const byPoint = new Map<string, LimitLine[]>();
   for (const rule of rules) {

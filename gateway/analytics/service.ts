@@ -14,6 +14,7 @@ import { createBandDetector, createDriftDetector, createPeerDetector, createSpik
 import { createForecastDetector } from './model/forecast.js';
 import { type BatteryDetector, createBatteryDetector, runtimeLowLimit } from './model/battery.js';
 import { openModelDb } from './model-db.js';
+import { pastLimit } from './limits.js';
 import { analyticsAlarmId, checksOf } from './specs.js';
 import type {
   AnalyticsCheck,
@@ -163,11 +164,20 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
       const values: number[] = [];
       for (const peer of states) {
         const last = peer?.last;
-        if (last && Math.abs(ts - last.ts) <= PEER_FRESH_MS) values.push(last.value);
+        if (last && Math.abs(ts - last.ts) <= PEER_FRESH_MS && trustworthyPeer(peer, last.value, ts)) values.push(last.value);
       }
       return values;
     };
   };
+  /**
+   * A peer with a fault of its own is no reference for its siblings (model/detectors/peer.ts): one
+   * of its analytics checks active, or its value past one of its alarm limits.
+   */
+  function trustworthyPeer(peer: PointState, value: number, ts: number): boolean {
+    if (pastLimit(value, options.limitsOf(peer.spec.point))) return false;
+    for (const d of peer.detectors) if (activeNow(d, ts)) return false;
+    return !(peer.forecaster && activeNow(peer.forecaster, ts));
+  }
 
   function detectorFor(check: `anomaly.${AnomalyKind}`, spec: AnalyticsSpec, label: PointLabel): Detector {
     const sensitivity = spec.anomaly?.sensitivity ?? 'medium';

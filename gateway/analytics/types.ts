@@ -67,6 +67,11 @@ export interface Band {
   expected: number;
   lo: number;
   hi: number;
+  /**
+   * how far the expected value itself may be off (point units): a profile hour learned from few
+   * days is less certain than one from many; absent or 0 where none is known (`recent`)
+   */
+  uncertainty?: number;
 }
 
 /** What a fitted baseline keeps: enough to rebuild it after a restart without reading history again. */

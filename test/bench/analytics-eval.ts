@@ -7,8 +7,10 @@
  * How the service is imitated: per point a baseline fitted with fitBaseline on the last 7 days of
  * minute means, refitted every 6 h of simulated time; every 10 s sample to observe() of each
  * detector; every finding checked every 10 s of sample time, raised as an alarm after its on-delay
- * (band 300 s, the others 0, static 10 s) and cleared when the finding returns. The series'
- * leading days are history only; the detectors start a few hours (warm-up) before scoring begins.
+ * (band 300 s, the others 0, static 10 s) and cleared when the finding returns; a unit with a
+ * finding of its own or past a limit is left out of its siblings' peer reference, as the service
+ * does. The series' leading days are history only; the detectors start a few hours (warm-up)
+ * before scoring begins.
  *
  * Scoring, per fault kind and per detector (and "analytics": all of them together, each check
  * being its own alarm in the engine):
@@ -25,13 +27,15 @@
  * days, sized to the ~60 s budget, the time to limit on the ramps of 64; `--groups 8 --days 21`
  * gives 224 point-days (a few minutes), `--ttl-groups 64` more ramps, `--seed 17` other series, and
  * `--drift low`, `--forecast-window 20`, `--baseline-days 14`, `--forecast-on-delay 120` try tunings;
- * `--list-false` lists every false alarm (detector, point, local time, length) under the table.
+ * `--list-false` lists every false alarm (detector, point, local time, length) under the table;
+ * `--checks band,drift,peer` runs only those checks (quicker: the forecast is most of the time).
  */
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { fitBaseline } from '../../gateway/analytics/model/baseline.js';
 import { createBandDetector, createDriftDetector, createPeerDetector, createSpikeDetector } from '../../gateway/analytics/model/detectors/index.js';
 import { createForecastDetector, makeForecast } from '../../gateway/analytics/model/forecast.js';
+import { pastLimit } from '../../gateway/analytics/limits.js';
 import type { BaselineModel, Detector, MinutePoint, PointLabel, Sensitivity } from '../../gateway/analytics/types.js';
 import {
   FAULT_KINDS,
@@ -85,6 +89,11 @@ export interface AnalyticsEvalOptions extends SeriesOptions {
   ttlGroups?: number;
   /** list every false alarm (detector, point, local start, length) under the table, to see where they come from */
   listFalse?: boolean;
+  /**
+   * the checks run (default all): a subset for a quick look at some of them (the forecast is most
+   * of the run's time); "analytics" is then their union, and a peer's own findings are of those only
+   */
+  checks?: DetectorName[];
 }
 
 interface Alarm {
@@ -133,16 +142,24 @@ interface RunResult {
   seconds: Record<'fit' | DetectorName, number>;
 }
 
+/** Whether a unit may be its peers' reference now: no finding of its own (any check) and inside its limits (see peer.ts). */
+function trustworthy(u: Unit, value: number, ts: number, checks: readonly DetectorName[]): boolean {
+  if (pastLimit(value, u.point.limits)) return false;
+  for (const name of checks) if (u.detectors[name].finding(ts).active) return false;
+  return true;
+}
+
 /** Feeds a group of four identical units sample by sample, as the service would, and records every alarm. */
-type RunOptions = Required<Pick<AnalyticsEvalOptions, 'sensitivity' | 'sensitivityOf' | 'baselineTrainingDays' | 'refitHours' | 'forecastOnDelayS'>> & { forecastWindowMin?: number };
+type RunOptions = Required<Pick<AnalyticsEvalOptions, 'sensitivity' | 'sensitivityOf' | 'baselineTrainingDays' | 'refitHours' | 'forecastOnDelayS' | 'checks'>> & { forecastWindowMin?: number };
 
 function runGroup(set: SeriesSet, members: SeriesPoint[], opts: RunOptions, out: RunResult): void {
   const latest = new Float64Array(members.length).fill(Number.NaN);
   const units: Unit[] = members.map((point, m) => {
     const label: PointLabel = { name: point.name, unit: point.unit, tzOffsetMin: TZ_OFFSET_MIN };
-    const peerValues = () => {
+    // as the service does: a peer with a finding of its own or past a limit is no reference
+    const peerValues = (ts: number) => {
       const values: number[] = [];
-      for (let j = 0; j < latest.length; j++) if (j !== m && !Number.isNaN(latest[j]!)) values.push(latest[j]!);
+      for (let j = 0; j < latest.length; j++) if (j !== m && !Number.isNaN(latest[j]!) && trustworthy(units[j]!, latest[j]!, ts, opts.checks)) values.push(latest[j]!);
       return values;
     };
     const sensitivity = (d: 'spike' | 'drift' | 'peer') => opts.sensitivityOf[d] ?? opts.sensitivity;
@@ -185,13 +202,13 @@ function runGroup(set: SeriesSet, members: SeriesPoint[], opts: RunOptions, out:
       const value = latest[m]!;
       if (!Number.isNaN(value)) {
         u.last = value;
-        for (const name of DETECTORS) {
+        for (const name of opts.checks) {
           const t0 = performance.now();
           u.detectors[name].observe(ts, value, u.baseline);
           clock[name] += performance.now() - t0;
         }
       }
-      for (const name of DETECTORS) u.tracks[name].update(ts, u.detectors[name].finding(ts).active);
+      for (const name of opts.checks) u.tracks[name].update(ts, u.detectors[name].finding(ts).active);
       u.tracks.static.update(ts, u.last > u.hi || u.last < u.lo);
     }
   }
@@ -284,6 +301,7 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
     baselineTrainingDays: options.baselineTrainingDays ?? 7,
     refitHours: options.refitHours ?? 6,
     forecastOnDelayS: options.forecastOnDelayS ?? 0,
+    checks: options.checks ?? [...DETECTORS],
     ...(options.forecastWindowMin !== undefined && { forecastWindowMin: options.forecastWindowMin }),
   };
   const run: RunResult = { alarms: new Map(), seconds: { fit: 0, band: 0, spike: 0, drift: 0, peer: 0, forecast: 0 } };
@@ -443,7 +461,7 @@ export function evaluateAnalytics(options: AnalyticsEvalOptions = {}): Analytics
   const pointDays = (set.points.length * (set.end - set.scoredFrom)) / DAY;
   const cost = run.seconds;
   const cpu = `generate ${generatedS.toFixed(1)} s, fits ${cost.fit.toFixed(1)} s, band ${cost.band.toFixed(1)} s, spike ${cost.spike.toFixed(1)} s, drift ${cost.drift.toFixed(1)} s, peer ${cost.peer.toFixed(1)} s, forecast ${cost.forecast.toFixed(1)} s, total ${totalS.toFixed(1)} s`;
-  const header = `analytics evaluation: ${set.points.length} points in groups of 4, ${pointDays.toFixed(0)} scored point-days at one sample per ${SAMPLE_S} s (after ${((set.scoredFrom - set.start) / DAY).toFixed(0)} days of history), ${set.faults.length} planted faults, sensitivity ${opts.sensitivity}${Object.entries(opts.sensitivityOf).map(([d, v]) => ` (${d} ${v})`).join('')}, forecast on-delay ${opts.forecastOnDelayS} s${opts.forecastWindowMin ? ` window ${opts.forecastWindowMin} min` : ''}, baseline ${opts.baselineTrainingDays} days refitted every ${opts.refitHours} h; time to limit on the ramps of ${ttlSet.points.length} points`;
+  const header = `analytics evaluation: ${set.points.length} points in groups of 4, ${pointDays.toFixed(0)} scored point-days at one sample per ${SAMPLE_S} s (after ${((set.scoredFrom - set.start) / DAY).toFixed(0)} days of history), ${set.faults.length} planted faults, sensitivity ${opts.sensitivity}${Object.entries(opts.sensitivityOf).map(([d, v]) => ` (${d} ${v})`).join('')}, forecast on-delay ${opts.forecastOnDelayS} s${opts.forecastWindowMin ? ` window ${opts.forecastWindowMin} min` : ''}, baseline ${opts.baselineTrainingDays} days refitted every ${opts.refitHours} h${opts.checks.length < DETECTORS.length ? `, checks ${opts.checks.join(', ')} only` : ''}; time to limit on the ramps of ${ttlSet.points.length} points`;
   return { rows, table: [header, '', matrix, '', formatTable(rows), '', cpu, ...(falseList.length > 0 ? ['', ...falseList] : [])].join('\n') };
 }
 
@@ -479,6 +497,7 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
       'forecast-window': { type: 'string' },
       'ttl-groups': { type: 'string' },
       'list-false': { type: 'boolean' },
+      checks: { type: 'string' },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -498,5 +517,6 @@ if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) 
   }
   if (values.sensitivity) options.sensitivity = level(values.sensitivity)!;
   if (values['list-false']) options.listFalse = true;
+  if (values.checks) options.checks = values.checks.split(',').filter((c): c is DetectorName => (DETECTORS as readonly string[]).includes(c));
   console.log(evaluateAnalytics(options).table);
 }

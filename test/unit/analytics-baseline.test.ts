@@ -152,6 +152,32 @@ describe('fitBaseline', () => {
     expect(m.bandAt(saturday).expected).toBeLessThan(18.8);
   });
 
+  it('daytype: of two weekend days that disagree, the one like the weekday cycle scaled to the weekend wins; a weekend hour is less certain', () => {
+    // weekends run a third of the weekday cycle around 16 °C; in the training week the Saturday
+    // ran 0.5 °C warm all day and the Sunday 0.5 °C cool (a weather wander)
+    const weekendDay = (ts: number) => ((Math.floor(ts / DAY) + 3) % 7 === 5 ? 'sat' : (Math.floor(ts / DAY) + 3) % 7 === 6 ? 'sun' : null);
+    const office = (ts: number) => {
+      const cycle = daily()(ts) - 19;
+      return weekendDay(ts) ? 16 + cycle / 3 : 19 + cycle;
+    };
+    const odd = (ts: number) => office(ts) + (weekendDay(ts) === 'sat' ? 0.5 : weekendDay(ts) === 'sun' ? -0.5 : 0);
+    const m = fitBaseline(history(7, end, odd, 9), opts({ now: end }))!;
+    expect(m.kind).toBe('daytype');
+    // the next weekend, every 20 minutes but the hour either side of its edges (end is a Monday 00:00 UTC)
+    let worst = 0;
+    for (let ts = end + 5 * DAY + HOUR; ts < end + 7 * DAY - HOUR; ts += 20 * MINUTE) worst = Math.max(worst, Math.abs(m.bandAt(ts).expected - office(ts)));
+    // the weekday profile merely shifted to the weekend is 1 °C too warm at 15:00 and picks the warm Saturday there
+    expect(worst).toBeLessThan(0.25);
+    // an hour from two weekend days is known less well than one from five weekdays: √(0.5 / (π/10)) ≈ 1.26 ×
+    const saturday15 = end + 5 * DAY + 15 * HOUR;
+    const wednesday15 = end + 2 * DAY + 15 * HOUR;
+    const weekendU = m.bandAt(saturday15).uncertainty!;
+    const weekdayU = m.bandAt(wednesday15).uncertainty!;
+    expect(weekdayU).toBeGreaterThan(0);
+    expect(weekendU / weekdayU).toBeGreaterThan(1.2);
+    expect(weekendU / weekdayU).toBeLessThan(1.35);
+  });
+
   it('recent: a flat band from the median and spread of the last 6 hours', () => {
     // a level of 25 a day ago and 19 in the last 6 h: only the recent level counts
     const pts = history(1, end, (ts) => (ts >= end - 6 * HOUR ? 19 : 25));

@@ -240,6 +240,30 @@ describe('drift detector', () => {
     return { drift: min(driftAt), firstOutside: min(bandAt), bandAlarm: min(bandAlarmAt), leavesBand: (baseline.bandAt(rampAt).hi - baseline.bandAt(rampAt).expected) / baseline.scale / sigmasPerMin };
   }
 
+  it('an offset within what the profile does not know (its uncertainty: an hour learnt from few days) is no drift; against a certain profile it is', () => {
+    // a flat expected value of 19 °C; the profile's hour is off by up to `uncertainty` (a weekend hour of two days)
+    const profile = (uncertainty: number): BaselineModel => ({
+      kind: 'daytype',
+      fittedAt: start,
+      trainedMinutes: 7 * 1440,
+      scale: SIGMA,
+      bandAt: () => ({ expected: 19, lo: 19 - 3.5 * SIGMA, hi: 19 + 3.5 * SIGMA, uncertainty }),
+      toJSON: () => ({ kind: 'daytype', fittedAt: start, trainedMinutes: 7 * 1440, params: {} }),
+    });
+    const found = (uncertainty: number) => {
+      const d = createDriftDetector({ label, sensitivity: 'medium' });
+      const rng = createRng(37);
+      // a clean day: quarter-hour means of white minute noise stray a quarter of a scale (learnt
+      // from a day with the prior of one scale still in it: about 0.37)
+      expect(run(d, live(start - DAY, start, () => 19, rng), profile(uncertainty))).toEqual([]);
+      // then three hours 1.6 scales above it: over 4 quarter spreads, past the allowance of 3.5
+      return run(d, live(start, start + 3 * HOUR, () => 19 + 1.6 * SIGMA, rng), profile(uncertainty)).length;
+    };
+    expect(found(0)).toBeGreaterThan(0);
+    // an hour known only to ±1.5 scales: 1.6 scales off it is about one of its widened spreads
+    expect(found(1.5 * SIGMA)).toBe(0);
+  });
+
   it('a slow drift of 0.02σ/min is found while the value is still well inside the band', () => {
     for (const seed of [34, 35, 36]) {
       const r = ramp(0.02, seed);

@@ -9,6 +9,15 @@
  * healthy units were both "apart from their peers" (the larger labelled evaluation: every one of
  * its 11 false peer alarms, ~7 per 100 point-days). Taken to the nearer peer, a healthy unit stays
  * with the healthy peer, and a unit that is itself apart is still apart from both.
+ *
+ * Only trustworthy peers make the reference: the caller leaves out a peer that has a finding of
+ * its own (any of its analytics checks active) or is past one of its alarm limits (pastLimit in
+ * limits.ts). Its fault is its own alarm's business, and with it in the reference the median of
+ * three is no longer the middle of three healthy units but the nearer edge of the other two: a
+ * healthy unit then sat a unit-to-unit spread away from its usual deviation for as long as the
+ * peer's fault lasted (the larger evaluation, seed 17: 1.27 false peer alarms per 100 point-days).
+ * A unit is judged only against two trustworthy peers or more; with fewer there is no peer
+ * judgement at all (its finding returns, `judging` is false) until they are back.
  */
 import type { BaselineModel, Detector, Finding, PointLabel, Sensitivity } from '../../types.js';
 import { formatValue } from '../format.js';
@@ -46,8 +55,9 @@ const LEARN_WITHIN = 0.5;
 export function createPeerDetector(opts: {
   label: PointLabel;
   sensitivity: Sensitivity;
+  /** the latest values of the trustworthy peers (see the file comment): those with no finding of their own, inside their limits */
   peerValues: (ts: number) => number[];
-}): Detector & { isActive(now: number): boolean } {
+}): Detector & { isActive(now: number): boolean; readonly judging: boolean } {
   return new PeerDetector(opts.label, K[opts.sensitivity], opts.peerValues);
 }
 
@@ -89,6 +99,8 @@ class PeerDetector implements Detector {
   /** normal minutes seen: one in HISTORY_EVERY is kept */
   private normalMinutes = 0;
   private text: string | null = null;
+  /** false while fewer than two trustworthy peers report: no peer judgement then */
+  judging = false;
 
   constructor(
     private readonly label: PointLabel,
@@ -126,7 +138,13 @@ class PeerDetector implements Detector {
 
   observe(ts: number, value: number, baseline: BaselineModel | null): void {
     const peers = peerMedian(this.peerValues(ts));
-    if (!peers) return;
+    this.judging = peers !== null;
+    if (!peers) {
+      // no fair reference: whatever was found against the old one is not held on to
+      this.streak = 0;
+      this.text = null;
+      return;
+    }
     // x less its clamp into [lower, upper] middle: 0 inside it (always for an odd count, whose two are one)
     const d = value - Math.min(peers.upper, Math.max(peers.lower, value));
     const closed = this.minutes.add(ts, [d, value, peers.median, peers.count]);
