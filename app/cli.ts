@@ -1,25 +1,24 @@
-#!/usr/bin/env -S node --max-semi-space-size=1
+#!/usr/bin/env -S node --max-semi-space-size=1 --heap-growing-percent=20
 /**
  * The `gateway` command. Parses arguments and turns every failure into a readable message.
  *
- * The node flags on the first line are part of the product: a 1 MiB young generation keeps a
- * gateway with 10 k points at about 110 MB RSS instead of ~145 MB (V8's default reserves 16 MiB per
- * semi-space), at a few scavenges per second. Whatever starts the gateway (npm scripts, the
- * benchmarks, a service unit) uses the same flags (the benchmarks read them from this line).
+ * The node flags on the first line are part of the product, chosen by measurement on the 10 k-point
+ * site with every feature on (test/bench/memory-components.ts):
+ * - a 1 MiB young generation (V8's default reserves 16 MiB per semi-space), at a few scavenges per
+ *   second;
+ * - the old space allowed to grow 20 % over what the last major GC kept alive. V8's default lets it
+ *   grow up to 4x when allocation is fast, so promoted garbage piled up to ~300 MB steady and ~380 MB
+ *   peak before each major GC; at 20 % the same site holds ~170 MB steady and ~180 MB peak, for
+ *   about 5 % more of a core in GC. Unlike a hard --max-old-space-size cap, a larger site cannot run
+ *   out of heap because of this flag.
+ * Whatever starts the gateway (npm scripts, the benchmarks, a service unit) uses the same flags (the
+ * benchmarks read them from this line).
+ *
+ * Each command's module is imported only when that command runs: `gateway run` does not load the
+ * simulator, the SNMP or OPC UA tools of `identify` and `browse`, or the account commands (every
+ * module loaded before the page answers counts in the start-up time, issue 19 §6).
  */
 import { parseArgs } from 'node:util';
-import { browseCommand } from './commands/browse.js';
-import { checkCommand } from './commands/check.js';
-import { demoCommand } from './commands/demo.js';
-import { identifyCommand } from './commands/identify.js';
-import { mqttPasswdCommand } from './commands/mqtt-passwd.js';
-import { profilesCommand } from './commands/profiles.js';
-import { reloadCommand } from './commands/reload.js';
-import { runCommand } from './commands/run.js';
-import { scenarioCommand } from './commands/scenario.js';
-import { simulateCommand } from './commands/simulate.js';
-import { tokenCommand } from './commands/token.js';
-import { userCommand } from './commands/user.js';
 import { ConfigError, errorMessage } from '../core/errors.js';
 import { packageVersion } from './version.js';
 
@@ -124,25 +123,25 @@ async function main(argv: string[]): Promise<number> {
   };
   switch (command) {
     case 'check':
-      return checkCommand(needConfig());
+      return (await import('./commands/check.js')).checkCommand(needConfig());
     case 'run':
-      return runCommand(needConfig());
+      return (await import('./commands/run.js')).runCommand(needConfig());
     case 'reload': {
       const guardS = values['guard-s'] === undefined ? undefined : Number(values['guard-s']);
       if (guardS !== undefined && !(Number.isInteger(guardS) && guardS >= 0 && guardS <= 3600)) {
         throw new UsageError(`--guard-s must be whole seconds from 0 to 3600, got "${values['guard-s']}"`);
       }
-      return reloadCommand(needConfig(), { url: values.url, guardS });
+      return (await import('./commands/reload.js')).reloadCommand(needConfig(), { url: values.url, guardS });
     }
     case 'demo':
-      return demoCommand(values.config, controlPort);
+      return (await import('./commands/demo.js')).demoCommand(values.config, controlPort);
     case 'simulate':
-      return simulateCommand(needConfig(), controlPort);
+      return (await import('./commands/simulate.js')).simulateCommand(needConfig(), controlPort);
     case 'identify': {
       if (!values.snmp) throw new UsageError('`gateway identify` needs --snmp HOST[:PORT]');
       const timeoutMs = values['timeout-ms'] === undefined ? undefined : Number(values['timeout-ms']);
       if (timeoutMs !== undefined && !(Number.isInteger(timeoutMs) && timeoutMs > 0)) throw new UsageError(`--timeout-ms must be a whole number, got "${values['timeout-ms']}"`);
-      return identifyCommand({
+      return (await import('./commands/identify.js')).identifyCommand({
         target: values.snmp,
         version: values['snmp-version'],
         community: values.community,
@@ -159,25 +158,25 @@ async function main(argv: string[]): Promise<number> {
     case 'scenario': {
       const [name, state] = rest;
       if (!name || !state) throw new UsageError('usage: gateway scenario NAME on|off');
-      return scenarioCommand(name, state, values.control);
+      return (await import('./commands/scenario.js')).scenarioCommand(name, state, values.control);
     }
     case 'profiles': {
       const [sub, name] = rest;
-      if (sub === 'list' && !name) return profilesCommand('list', undefined, values.config);
-      if (sub === 'show' && name) return profilesCommand('show', name, values.config);
+      if (sub === 'list' && !name) return (await import('./commands/profiles.js')).profilesCommand('list', undefined, values.config);
+      if (sub === 'show' && name) return (await import('./commands/profiles.js')).profilesCommand('show', name, values.config);
       throw new UsageError('usage: gateway profiles list | gateway profiles show NAME');
     }
     case 'token':
-      return tokenCommand(rest[0], { config: values.config, dataDir: values['data-dir'], name: values.name, role: values.role });
+      return (await import('./commands/token.js')).tokenCommand(rest[0], { config: values.config, dataDir: values['data-dir'], name: values.name, role: values.role });
     case 'user':
-      return userCommand(rest[0], { config: values.config, dataDir: values['data-dir'], name: values.name, role: values.role });
+      return (await import('./commands/user.js')).userCommand(rest[0], { config: values.config, dataDir: values['data-dir'], name: values.name, role: values.role });
     case 'mqtt-passwd':
-      return mqttPasswdCommand();
+      return (await import('./commands/mqtt-passwd.js')).mqttPasswdCommand();
     case 'browse': {
       if (!values.endpoint) throw new UsageError('`gateway browse` needs --endpoint opc.tcp://HOST:PORT/PATH');
       const depth = values.depth === undefined ? undefined : Number(values.depth);
       if (depth !== undefined && !(Number.isInteger(depth) && depth >= 0)) throw new UsageError(`--depth must be a whole number, got "${values.depth}"`);
-      return browseCommand({
+      return (await import('./commands/browse.js')).browseCommand({
         endpoint: values.endpoint,
         user: values.user,
         passwordEnv: values['password-env'],

@@ -68,7 +68,11 @@ export interface DriverModule<D extends LoadedDevice = LoadedDevice, S = unknown
   config: DriverConfigPlugin<D>;
   /** true when the module must start even without devices (the embedded MQTT broker) */
   startsWithoutDevices?(site: S): boolean;
-  /** Starts what the devices share (links, a broker, a PKI) and returns a driver per device. */
+  /**
+   * Starts what the devices share (links, a broker, a PKI) and returns a driver per device. Runs
+   * before the web page is up, so a library slow to load may wait for the drivers' first connect
+   * (the sampler connects after the page answers; see drivers/opcua/loading-driver.ts).
+   */
   start(devices: readonly D[], ctx: DriverStartContext<S>): Promise<StartedDrivers>;
   /** Simulated equipment answering at the addresses the devices' connections name. */
   simulate?(devices: readonly D[], ctx: SimulationContext<S>): Promise<RunningSimulation>;
