@@ -19,8 +19,12 @@ export interface WatchedPort {
 export interface NoiseWatch {
   /** TCP: the transaction id of a request about to be sent (a late reply to it is a frame, not garbage) */
   sent(transactionId: number): void;
-  /** Taken when a request starts; garbageBytes() then says how many bytes came since without a frame. */
-  mark(): { garbageBytes(): number };
+  /**
+   * Taken when a request starts; garbageBytes() then says how many bytes came since without a
+   * frame. A link has one request in flight at a time, so one mark serves it (no object per request).
+   */
+  mark(): void;
+  garbageBytes(): number;
 }
 
 /** How many recent transaction ids count as ours: a late reply is to one of the last few requests. */
@@ -29,25 +33,32 @@ const RECENT_IDS = 16;
 export function createNoiseWatch(framing: 'tcp' | 'rtu' | 'rtu-over-tcp', line: WatchedPort): NoiseWatch {
   let bytes = 0;
   let frames = 0;
-  const recent = new Set<number>();
+  let bytesAtMark = 0;
+  let framesAtMark = 0;
+  // The last RECENT_IDS ids sent, as a ring (-1: empty): a Set with eviction cost an iterator per request.
+  const recent = new Int32Array(RECENT_IDS).fill(-1);
+  let nextSlot = 0;
+  const isRecent = (id: number) => {
+    for (let i = 0; i < RECENT_IDS; i++) if (recent[i] === id) return true;
+    return false;
+  };
   line.stream?.on('data', (chunk: Buffer) => {
     bytes += chunk.length;
   });
   line.port?.on('data', () => {
     // RTU frames are matched by unit and function already; on TCP a frame with an id we never sent is noise.
     const id = line.lastFrameId();
-    if (framing !== 'tcp' || (id !== undefined && recent.has(id))) frames += 1;
+    if (framing !== 'tcp' || (id !== undefined && isRecent(id))) frames += 1;
   });
   return {
     sent(transactionId) {
-      recent.delete(transactionId);
-      recent.add(transactionId);
-      if (recent.size > RECENT_IDS) recent.delete(recent.values().next().value!);
+      recent[nextSlot] = transactionId;
+      nextSlot = (nextSlot + 1) % RECENT_IDS;
     },
     mark() {
-      const bytesAtMark = bytes;
-      const framesAtMark = frames;
-      return { garbageBytes: () => (frames === framesAtMark ? bytes - bytesAtMark : 0) };
+      bytesAtMark = bytes;
+      framesAtMark = frames;
     },
+    garbageBytes: () => (frames === framesAtMark ? bytes - bytesAtMark : 0),
   };
 }
