@@ -33,6 +33,8 @@ export interface PiBoxOptions {
   stepMs?: number;
   /** old-space cap, MB (default 64) */
   oldSpaceMB?: number;
+  /** after all devices are up, before measuring: first commits, point registration, the first rollups (default 5000) */
+  settleMs?: number;
 }
 
 const PAGE_P99_TARGET_MS = 200;
@@ -90,8 +92,7 @@ async function runBox(opts: Required<Omit<PiBoxOptions, 'steps' | 'stepMs' | 'du
       return result;
     }
     result.startupS = (performance.now() - started) / 1000;
-    // first commits, point registration, the first rollups
-    await sleep(5000);
+    await sleep(opts.settleMs);
     const overruns0 = await overrunsOf(httpPort, token);
     const seq0 = (await fetchHealth(httpPort, token)).store.lastReadingSeq;
     const t0 = performance.now();
@@ -136,6 +137,7 @@ export async function benchPiBox(opts: PiBoxOptions): Promise<BenchRow[]> {
     devices: opts.devices ?? 200,
     pointsPerDevice: opts.pointsPerDevice ?? 50,
     oldSpaceMB: opts.oldSpaceMB ?? 64,
+    settleMs: opts.settleMs ?? 5000,
   };
   const box = `one core, old space ${base.oldSpaceMB} MB`;
   const first = await runBox(base, base.devices, opts.durationMs ?? 300_000);

@@ -15,6 +15,7 @@ import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js
 import { freePort } from '../helpers/free-port.js';
 import { peersAvailable } from '../helpers/peers.js';
 import { seedHistory } from '../helpers/seed-history.js';
+import { oneStartAtATime } from '../helpers/start-gate.js';
 
 const ARTIFACTS = join(REPO_ROOT, 'test-artifacts');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'];
@@ -59,41 +60,45 @@ describe.runIf(peersAvailable('chromium'))('browser: analytics on the demo site'
   beforeAll(async () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     dir = mkdtempSync(join(tmpdir(), 'gw-browser-analytics-'));
-    const httpPort = await freePort();
-    controlPort = await freePort();
-    let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
-    for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
-    const dataDir = join(dir, 'data');
-    text = text.replace('dataDir: ../data/demo', `dataDir: ${dataDir}`).replace('port: 8080', `port: ${httpPort}`);
-    writeFileSync(join(dir, 'demo.yaml'), text);
-    // Before the gateway opens the folder: three hours of the analysed points' readings, so their
-    // baselines are fitted at start instead of after minTrainingMinutes of live data.
-    seedHistory(
-      dataDir,
-      [
-        { pointId: 'crac1.supply_temp', value: (ts) => 19 + noise(ts, 0) * 0.4 },
-        ...RACKS.map((pointId, i) => ({ pointId, value: (ts: number) => 23.5 + noise(ts, i + 1) * 0.4 })),
-      ],
-      { minutes: 180 },
-    );
-    child = spawnCli(['demo', '--config', join(dir, 'demo.yaml'), '--control-port', String(controlPort)]);
-    base = `http://127.0.0.1:${httpPort}`;
-    await waitFor(
-      () => {
-        for (const m of child.output().matchAll(/^\s+(\w+)\s+user: (\S+)\s+password: (\S+)$/gm)) accounts.set(m[2]!, m[3]!);
-        return accounts.has('viewer') ? true : undefined;
-      },
-      // the demo starts several simulators (OPC UA is the slowest) before it prints them
-      60_000,
-      'the demo to print its accounts',
-    ).catch((err) => {
-      throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
+    // ports are picked inside the gate: picked before a long wait, another process may take one
+    await oneStartAtATime(async () => {
+      const httpPort = await freePort();
+      controlPort = await freePort();
+      let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
+      for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
+      const dataDir = join(dir, 'data');
+      text = text.replace('dataDir: ../data/demo', `dataDir: ${dataDir}`).replace('port: 8080', `port: ${httpPort}`);
+      writeFileSync(join(dir, 'demo.yaml'), text);
+      // Before the gateway opens the folder: three hours of the analysed points' readings, so their
+      // baselines are fitted at start instead of after minTrainingMinutes of live data.
+      seedHistory(
+        dataDir,
+        [
+          { pointId: 'crac1.supply_temp', value: (ts) => 19 + noise(ts, 0) * 0.4 },
+          ...RACKS.map((pointId, i) => ({ pointId, value: (ts: number) => 23.5 + noise(ts, i + 1) * 0.4 })),
+        ],
+        { minutes: 180 },
+      );
+      base = `http://127.0.0.1:${httpPort}`;
+      child = spawnCli(['demo', '--config', join(dir, 'demo.yaml'), '--control-port', String(controlPort)]);
+      await waitFor(
+        () => {
+          for (const m of child.output().matchAll(/^\s+(\w+)\s+user: (\S+)\s+password: (\S+)$/gm)) accounts.set(m[2]!, m[3]!);
+          return accounts.has('viewer') ? true : undefined;
+        },
+        // the demo starts several simulators (OPC UA is the slowest) before it prints them (one demo
+        // start at a time: start-gate.ts)
+        120_000,
+        'the demo to print its accounts',
+      ).catch((err) => {
+        throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
+      });
     });
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' });
     page = await context.newPage();
     watch(page);
-  }, 90_000);
+  }, 420_000);
 
   afterAll(async () => {
     if (controlPort) scenario('hot-spot', 'off');
@@ -121,6 +126,8 @@ describe.runIf(peersAvailable('chromium'))('browser: analytics on the demo site'
     );
     await page.click('nav a[href="/analytics"]');
     await page.locator('h1', { hasText: 'Analytics' }).waitFor();
+    // the rows are drawn by the page's script after the heading is there: wait for them, not the heading
+    await page.locator('#analytics-rows tr[data-point="crac1.supply_temp"]').waitFor();
     const rows = page.locator('#analytics-rows tr[data-point]');
     const points = await rows.evaluateAll((els) => els.map((e) => [e.getAttribute('data-point'), e.getAttribute('data-state')]));
     expect(points).toContainEqual(['crac1.supply_temp', 'ready']);

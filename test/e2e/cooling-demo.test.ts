@@ -13,6 +13,7 @@ import type { ActionRunRecord } from '../../gateway/actions/types.js';
 import type { IncidentRecord } from '../../gateway/incidents/types.js';
 import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
 import { freePort } from '../helpers/free-port.js';
+import { oneStartAtATime } from '../helpers/start-gate.js';
 
 interface PointRow {
   id: string;
@@ -67,22 +68,26 @@ describe('the cooling demo: standby CRAC started by the action, Hall A recovers'
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-cooling-demo-'));
-    httpPort = await freePort();
-    controlPort = await freePort();
-    // The demo config as shipped, moved to free ports and a temporary data folder.
-    let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
-    for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
-    text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
-    configFile = join(dir, 'demo.yaml');
-    writeFileSync(configFile, text);
-    child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
-    await waitFor(
-      async () => ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).ok ? true : undefined),
-      // generous: the demo starts five simulators and the gateway on a shared machine
-      60_000,
-      'the demo gateway',
-    ).catch((err) => {
-      throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
+    // ports are picked inside the gate: picked before a long wait, another process may take one
+    await oneStartAtATime(async () => {
+      httpPort = await freePort();
+      controlPort = await freePort();
+      // The demo config as shipped, moved to free ports and a temporary data folder.
+      let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
+      for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
+      text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
+      configFile = join(dir, 'demo.yaml');
+      writeFileSync(configFile, text);
+      child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
+      await waitFor(
+        async () => ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).ok ? true : undefined),
+        // generous: the demo starts five simulators and the gateway on a shared machine (one demo
+        // start at a time: start-gate.ts)
+        120_000,
+        'the demo gateway',
+      ).catch((err) => {
+        throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
+      });
     });
     // With logins, act as an operator through an API token made beside the running gateway.
     if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/incidents`)).status === 401) {
@@ -98,7 +103,7 @@ describe('the cooling demo: standby CRAC started by the action, Hall A recovers'
       60_000,
       'CRAC-2 and the Hall A racks reporting',
     );
-  }, 150_000);
+  }, 480_000);
 
   afterAll(async () => {
     await scenario('cooling-failure', false).catch(() => undefined);
