@@ -10,6 +10,7 @@ import type { CommitBus } from './commit-bus.js';
 import { createCommitFaults } from './commit-faults.js';
 import type { ExceptionFilter } from './report-by-exception.js';
 import type { LatestView } from './latest-view.js';
+import type { MinuteAccumulator } from './minute-accumulator.js';
 import { createSampleGuard } from './sample-guard.js';
 import type { Db } from './schema.js';
 import type { StoreOptions } from './store-options.js';
@@ -38,6 +39,8 @@ export interface CommitLoopDeps
   readingsAdded(count: number): void;
   /** report-by-exception: which samples get a row (absent: every one) */
   filter?: ExceptionFilter;
+  /** per-minute rollups of every committed sample, stored or not (absent: rollups from stored rows only) */
+  minutes?: MinuteAccumulator;
 }
 
 export interface CommitLoop {
@@ -159,6 +162,8 @@ export function createCommitLoop(deps: CommitLoopDeps): CommitLoop {
       return false;
     }
     filter?.settle();
+    // After COMMIT and before anyone hears of it, so a rollup pass a listener starts covers it.
+    deps.minutes?.add(samples, result.pointIds, writer.lastReadingSeq());
     events = [];
     overflowPending = 0;
     commits++;

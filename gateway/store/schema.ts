@@ -93,6 +93,22 @@ const MIGRATIONS: ((db: Db) => void)[] = [
       ) WITHOUT ROWID;
     `);
   },
+  // Staging for the rollups (rollups.ts): keyed by (minute, point), so the 10 s writes append at
+  // the right edge of the tree (a few pages) instead of touching a page per point in rollups_1m,
+  // which then takes whole closed hours at once.
+  (db) => {
+    db.exec(`
+      CREATE TABLE rollups_recent (
+        minute INTEGER NOT NULL,
+        point INTEGER NOT NULL,
+        n INTEGER NOT NULL,
+        vmin,
+        vmax,
+        vsum,
+        PRIMARY KEY (minute, point)
+      ) WITHOUT ROWID;
+    `);
+  },
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

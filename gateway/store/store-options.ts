@@ -34,7 +34,11 @@ export interface StoreOptions {
   latestCheckpointMs?: number;
   /** how often retention runs, default 60000 (0: only when enforceRetention is called) */
   retentionIntervalMs?: number;
-  /** how often readings are rolled up per minute for trends, default 10000 (0: only when rollUp is called) */
+  /**
+   * how often the rollup pass runs, default 10000: each pass stages the minutes held in memory
+   * (a crash loses at most one pass of samples without a row) and folds closed hours into the
+   * per-point table (0: no pass and no accumulator, rollUp() aggregates the stored readings only)
+   */
   rollupIntervalMs?: number;
   /** rows deleted per retention transaction, default 10000 */
   retentionChunk?: number;

@@ -97,7 +97,7 @@ export interface Store {
   eventsAfter(after: number, limit: number): StoredEvent[];
   /**
    * min/max/avg of one point per bucket (`bucketMs`, a multiple of a minute) from the per-minute
-   * rollups, for buckets starting in [from, to]. Readings reach the rollups within rollupIntervalMs.
+   * rollups, for buckets starting in [from, to]. Samples reach the rollups as soon as they are committed.
    */
   rollups(pointId: string, from: number, to: number, bucketMs: number): RollupBucket[];
   /** Rolls up everything committed so far now (it also runs on a timer). */

@@ -38,6 +38,12 @@ export interface IngestArgs {
   pollMs: number;
   warmupS: number;
   measureS: number;
+  /**
+   * minutes of per-minute rollup history put in the store's table first (store modes): the table
+   * is clustered by point, so a rollup write costs about a page per point once each point's
+   * minutes fill pages of their own, which a fresh file never shows
+   */
+  rollupHistoryMin: number;
 }
 
 export interface IngestReport {
@@ -54,6 +60,11 @@ export interface IngestReport {
   rows: number;
   /** database file size after close */
   fileBytes: number;
+  /**
+   * store modes: /proc/self/io write_bytes of one hourly fold, measured after the window (an
+   * hour of staged minutes of every point moved into rollups_1m; a 300 s window holds none)
+   */
+  foldBytes?: number;
 }
 
 function ioWriteBytes(): number {
@@ -124,6 +135,21 @@ function rawSink(file: string, synchronous: 'full' | 'normal', commitIntervalMs:
   };
 }
 
+/** `minutes` of rollups for point ids 1..points, ending a minute ago, as hours of running leave them. */
+function prefillRollups(file: string, points: number, minutes: number): void {
+  const db = new Database(file);
+  try {
+    const insert = db.prepare('INSERT OR IGNORE INTO rollups_1m (point, minute, n, vmin, vmax, vsum) VALUES (?, ?, 60, 1, 2, 90)');
+    const last = Math.floor(Date.now() / 60_000) - 1;
+    db.transaction(() => {
+      for (let point = 1; point <= points; point++) for (let m = last - minutes + 1; m <= last; m++) insert.run(point, m);
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+}
+
 function checkpointWal(file: string): void {
   const db = new Database(file);
   try {
@@ -142,21 +168,21 @@ export async function runIngest(args: IngestArgs): Promise<IngestReport> {
   const points = devices.reduce((n, d) => n + d.points.length, 0);
   const file = join(args.dir, `${args.mode}.db`);
   const { storage } = config;
-  const sink =
-    args.mode === 'raw'
-      ? rawSink(file, storage.synchronous, storage.commitIntervalMs)
-      : storeSink(
-          // as app/start-gateway.ts makes it, with the site's store policies for `rbe`
-          createStore({
-            file,
-            synchronous: storage.synchronous,
-            commitIntervalMs: storage.commitIntervalMs,
-            maxBatch: storage.maxBatch,
-            retention: storage.retention,
-            logger: silentLogger,
-            ...(args.mode === 'rbe' && { storePolicies: new Map(Object.entries(config.storePolicies ?? {})) }),
-          }),
-        );
+  // as app/start-gateway.ts makes it, with the site's store policies for `rbe`
+  const openStore = (now?: () => number) =>
+    createStore({
+      file,
+      synchronous: storage.synchronous,
+      commitIntervalMs: storage.commitIntervalMs,
+      maxBatch: storage.maxBatch,
+      retention: storage.retention,
+      logger: silentLogger,
+      ...(args.mode === 'rbe' && { storePolicies: new Map(Object.entries(config.storePolicies ?? {})) }),
+      ...(now && { now }),
+    });
+  const sink = args.mode === 'raw' ? rawSink(file, storage.synchronous, storage.commitIntervalMs) : storeSink(openStore());
+
+  if (args.mode !== 'raw') prefillRollups(file, points, args.rollupHistoryMin);
 
   // Devices are spread over the poll period in slots of 100 ms, as a site's polls spread out.
   const scenarios = initialScenarios();
@@ -191,7 +217,32 @@ export async function runIngest(args: IngestArgs): Promise<IngestReport> {
   const seconds = (performance.now() - t0) / 1000;
   const writeBytes = ioWriteBytes() - w0;
   const rows = (args.mode === 'raw' ? sink.rows() : lastSeq(file)) - rows0;
-  return { mode: args.mode, points, devices: devices.length, seconds, writeBytes, samples: samplesInWindow, rows, fileBytes: statSync(file).size };
+  const fileBytes = statSync(file).size;
+  const foldBytes = args.mode === 'raw' ? undefined : measureFold(file, points, openStore);
+  return { mode: args.mode, points, devices: devices.length, seconds, writeBytes, samples: samplesInWindow, rows, fileBytes, ...(foldBytes !== undefined && { foldBytes }) };
+}
+
+/**
+ * One hourly fold on the file as the window left it: an hour of staged minutes of every point
+ * after everything it holds, then a store whose clock is in the hour after, folding and closing.
+ */
+function measureFold(file: string, points: number, openStore: (now: () => number) => Store): number {
+  const hour = (Math.floor(Date.now() / 3_600_000) + 1) * 60;
+  const db = new Database(file);
+  try {
+    const insert = db.prepare('INSERT INTO rollups_recent (minute, point, n, vmin, vmax, vsum) VALUES (?, ?, 60, 1, 2, 90) ON CONFLICT DO NOTHING');
+    db.transaction(() => {
+      for (let m = hour; m < hour + 60; m++) for (let point = 1; point <= points; point++) insert.run(m, point);
+    })();
+    db.pragma('wal_checkpoint(TRUNCATE)');
+  } finally {
+    db.close();
+  }
+  const w0 = ioWriteBytes();
+  const store = openStore(() => (hour + 61) * 60_000);
+  store.rollUp();
+  store.close();
+  return ioWriteBytes() - w0;
 }
 
 /** The highest reading seq in a closed store file (the store's own stats are gone with it). */
