@@ -41,6 +41,8 @@ const YOUNG_MINUTES = 6 * 60;
 const FORECAST_SPACING_MS = 10_000;
 /** a peer's value older than this is not compared */
 const PEER_FRESH_MS = 5 * MINUTE_MS;
+/** how long a peer's "no analytics check active" holds before it is asked again (trustworthyPeer) */
+const PEER_TRUST_RECHECK_MS = MINUTE_MS;
 /** the most points of a baseline the API returns (a week at one a minute would be 10 080) */
 const MAX_BASELINE_POINTS = 2_000;
 
@@ -128,6 +130,9 @@ interface PointState {
   /** a UPS runtime point: the runtime under its load's trend */
   battery: BatteryDetector | null;
   last: { ts: number; value: number } | null;
+  /** none of this point's analytics checks was active at its sample at `checksJudgedAt` (peer trust) */
+  checksQuiet: boolean;
+  checksJudgedAt: number;
 }
 
 type ForecastDetector = ReturnType<typeof createForecastDetector>;
@@ -164,19 +169,31 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
       const values: number[] = [];
       for (const peer of states) {
         const last = peer?.last;
-        if (last && Math.abs(ts - last.ts) <= PEER_FRESH_MS && trustworthyPeer(peer, last.value, ts)) values.push(last.value);
+        if (last && Math.abs(ts - last.ts) <= PEER_FRESH_MS && trustworthyPeer(peer, last)) values.push(last.value);
       }
       return values;
     };
   };
   /**
-   * A peer with a fault of its own is no reference for its siblings (model/detectors/peer.ts): one
-   * of its analytics checks active, or its value past one of its alarm limits.
+   * A peer with a fault of its own is no reference for its siblings (model/detectors/peer.ts): its
+   * value past one of its alarm limits (checked on every sample: a few comparisons), or one of its
+   * analytics checks active. The checks are asked at most once a minute of the peer's own time:
+   * asking all of them on every sample of every sibling doubled analytics' time per commit, and a
+   * finding takes minutes to matter to the peer check, which judges minute means over minutes.
    */
-  function trustworthyPeer(peer: PointState, value: number, ts: number): boolean {
-    if (pastLimit(value, options.limitsOf(peer.spec.point))) return false;
-    for (const d of peer.detectors) if (activeNow(d, ts)) return false;
-    return !(peer.forecaster && activeNow(peer.forecaster, ts));
+  function trustworthyPeer(peer: PointState, last: { ts: number; value: number }): boolean {
+    if (pastLimit(last.value, options.limitsOf(peer.spec.point))) return false;
+    const age = last.ts - peer.checksJudgedAt;
+    if (!(age >= 0 && age < PEER_TRUST_RECHECK_MS)) {
+      peer.checksJudgedAt = last.ts;
+      peer.checksQuiet = !anyActive(peer, last.ts);
+    }
+    return peer.checksQuiet;
+  }
+
+  function anyActive(state: PointState, at: number): boolean {
+    for (const d of state.detectors) if (activeNow(d, at)) return true;
+    return state.forecaster !== null && activeNow(state.forecaster, at);
   }
 
   function detectorFor(check: `anomaly.${AnomalyKind}`, spec: AnalyticsSpec, label: PointLabel): Detector {
@@ -229,6 +246,8 @@ export function createAnalyticsService(options: AnalyticsServiceOptions): Analyt
           })
         : null,
       last: null,
+      checksQuiet: false,
+      checksJudgedAt: Number.NaN,
     };
   }
 

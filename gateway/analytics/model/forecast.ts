@@ -114,6 +114,7 @@ export function createForecastDetector(opts: {
   limits: () => LimitLine[];
   windowMin?: number;
 }): Detector & {
+  isActive(now: number): boolean;
   /** the latest forecast with its path (drawn on each call); null: too few samples yet */
   latest(): Forecast | null;
   /** the latest forecast's limit crossings, without drawing its path */
@@ -160,12 +161,16 @@ class ForecastDetector implements Detector {
 
   finding(now: number): Finding {
     const { nearest, label } = this;
-    const crossingNow = this.current !== null;
-    const held = this.crossingSeenAt !== null && now - this.crossingSeenAt < HOLD_MS;
-    if (!nearest || !(crossingNow || held)) return { active: false, text: null };
+    if (!nearest || !this.isActive(now)) return { active: false, text: null };
     const minutes = (nearest.at - now) / MINUTE;
     const when = minutes < 1 ? 'in under 1 min' : `in about ${Math.round(minutes)} min`;
     return { active: true, text: `${label.name} reaches ${nearest.level.toUpperCase()} ${formatLimit(nearest.limit, label.unit)} ${when}` };
+  }
+
+  /** finding(now).active without building its text: peers ask it of each other on every sample */
+  isActive(now: number): boolean {
+    const held = this.crossingSeenAt !== null && now - this.crossingSeenAt < HOLD_MS;
+    return this.nearest !== null && (this.current !== null || held);
   }
 
   latest(): Forecast | null {

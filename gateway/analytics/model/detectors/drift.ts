@@ -45,7 +45,7 @@ const CAP = 1.25;
 
 type Direction = 'up' | 'down';
 
-export function createDriftDetector(opts: { label: PointLabel; sensitivity: Sensitivity }): Detector {
+export function createDriftDetector(opts: { label: PointLabel; sensitivity: Sensitivity }): Detector & { isActive(now: number): boolean } {
   const { k, h } = LIMITS[opts.sensitivity];
   return new DriftDetector(opts.label, k, h);
 }
@@ -118,15 +118,29 @@ class DriftDetector implements Detector {
   finding(now: number): Finding {
     if (!this.judging) return { active: false, text: null };
     if (this.active !== null) return { active: true, text: this.textFor(this.active, this.seenX, this.seenExpected) };
-    // the open quarter counts by the share of it that has passed: a drift is raised sooner,
-    // while one odd sample early in a quarter weighs little
     const open = this.quarters.open(now);
-    if (!open) return { active: false, text: null };
-    const [r, x, expected, uncertainty] = open.means as [number, number, number, number];
-    const z = this.standardised(r, uncertainty);
+    const direction = open && this.openDirection(open.means, open.fraction);
+    if (!open || !direction) return { active: false, text: null };
+    return { active: true, text: this.textFor(direction, open.means[1]!, open.means[2]!) };
+  }
+
+  /** finding(now).active without building its text: peers ask it of each other on every sample */
+  isActive(now: number): boolean {
+    if (!this.judging) return false;
+    if (this.active !== null) return true;
+    const open = this.quarters.open(now);
+    return open !== null && this.openDirection(open.means, open.fraction) !== null;
+  }
+
+  /**
+   * The open quarter counts by the share of it that has passed: a drift is raised sooner, while
+   * one odd sample early in a quarter weighs little.
+   */
+  private openDirection(means: readonly number[], fraction: number): Direction | null {
+    const z = this.standardised(means[0]!, means[3]!);
     const { k, h } = this;
-    if (this.up + open.fraction * (z - k) > h) return { active: true, text: this.textFor('up', x, expected) };
-    if (this.down + open.fraction * (-z - k) > h) return { active: true, text: this.textFor('down', x, expected) };
-    return { active: false, text: null };
+    if (this.up + fraction * (z - k) > h) return 'up';
+    if (this.down + fraction * (-z - k) > h) return 'down';
+    return null;
   }
 }
