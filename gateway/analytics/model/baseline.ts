@@ -63,10 +63,12 @@ interface SeasonalParams {
   medians: number[];
   scales: number[];
   /**
-   * per bucket, how far its expected value may be off (profileUncertainties); 32-bit: a few
-   * digits are all it needs. null: a model stored before they were kept (read back unchanged)
+   * per bucket, how far its expected value may be off (profileUncertainties). A plain array like
+   * the medians and scales: interpolate() reads all three on every sample, and one typed array
+   * among them made its element loads polymorphic. null: a model stored before they were kept
+   * (read back unchanged)
    */
-  uncertainties: Float32Array | null;
+  uncertainties: number[] | null;
   level: number;
   scale: number;
   k: number;
@@ -120,7 +122,7 @@ export function restoreBaseline(s: SerializedBaseline): BaselineModel {
     throw new Error(`restoreBaseline: bad ${s.kind} params`);
   }
   // a model stored before the uncertainties were kept: none, as it was judged then (the next refit adds them)
-  const uncertainties = stored === undefined ? null : Float32Array.from(stored);
+  const uncertainties = stored === undefined ? null : Array.from(stored as number[]);
   return seasonalModel(s.kind, { medians: p.medians, scales: p.scales, uncertainties, level: p.level, scale: p.scale, k: p.k, tzOffsetMin: p.tzOffsetMin }, meta);
 }
 
@@ -209,7 +211,7 @@ const MIN_DAY_DEVIATIONS = 12;
  * The weekend's vote from the weekday profile (weekendLike) is not counted as a day: it is a
  * guess of the shape, not an observation of it.
  */
-function profileUncertainties(votes: readonly number[][]): Float32Array {
+function profileUncertainties(votes: readonly number[][]): number[] {
   const deviations: number[] = [];
   for (const v of votes) {
     if (v.length < 2) continue;
@@ -217,7 +219,7 @@ function profileUncertainties(votes: readonly number[][]): Float32Array {
     for (let i = 0; i < v.length; i++) deviations.push((v[i]! - median(v.filter((_, j) => j !== i))) * scaleToOne);
   }
   const daySpread = deviations.length >= MIN_DAY_DEVIATIONS ? robustScale(deviations) : 0;
-  return Float32Array.from(votes, (v) => daySpread * Math.sqrt(medianVariance(v.length)));
+  return votes.map((v) => daySpread * Math.sqrt(medianVariance(v.length)));
 }
 
 /**
@@ -283,7 +285,7 @@ function seasonalModel(kind: SeasonalKind, p: SeasonalParams, meta: { fittedAt: 
     },
     toJSON: () => {
       const { uncertainties, ...rest } = p;
-      const params = { ...rest, medians: [...p.medians], scales: [...p.scales], ...(uncertainties && { uncertainties: Array.from(uncertainties) }) };
+      const params = { ...rest, medians: [...p.medians], scales: [...p.scales], ...(uncertainties && { uncertainties: [...uncertainties] }) };
       return { kind, ...meta, params };
     },
   };
@@ -336,7 +338,7 @@ function bucketOf(kind: SeasonalKind, hour: number): number {
  * own bucket, so the expected value glides from one hour to the next instead of jumping on the
  * hour (and from Friday night into the weekend profile across midnight).
  */
-function interpolate(kind: SeasonalKind, values: ArrayLike<number>, hour: number): number {
+function interpolate(kind: SeasonalKind, values: readonly number[], hour: number): number {
   const p = hour - 0.5;
   const h0 = Math.floor(p);
   const f = p - h0;
