@@ -4,14 +4,14 @@
  * it leaves the alarm RTN-UNACK until someone acknowledges it; a cooling failure raises the
  * compressor fault; every transition is in the events stream; health shows the alarm counters.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmHealth, AlarmRecord } from '../../gateway/alarms/types.js';
 import type { StoredEvent } from '../../gateway/store/types.js';
-import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
-import { freePort } from '../helpers/free-port.js';
+import { runCli, type spawnCli, stopCli, waitFor } from '../helpers/cli.js';
+import { startDemoProcess } from '../helpers/demo-copy.js';
 
 describe('alarms on the demo site', () => {
   let dir: string;
@@ -36,25 +36,7 @@ describe('alarms on the demo site', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-alarm-demo-'));
-    httpPort = await freePort();
-    controlPort = await freePort();
-    // The demo config as shipped, moved to free ports and a temporary data folder.
-    let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
-    for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
-    text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
-    configFile = join(dir, 'demo.yaml');
-    writeFileSync(configFile, text);
-    child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
-    await waitFor(
-      async () => {
-        const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
-        return res.ok ? true : undefined;
-      },
-      60_000,
-      'the demo gateway',
-    ).catch((err) => {
-      throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
-    });
+    ({ httpPort, controlPort, configFile, child } = await startDemoProcess(dir));
     // With logins, act as an operator through an API token made beside the running gateway.
     if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alarms`)).status === 401) {
       // the demo config's SNMP community comes from the environment (`gateway demo` sets its own)

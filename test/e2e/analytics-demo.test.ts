@@ -7,14 +7,14 @@
  * from the shipped 60 s to 10 s (a minute less of waiting); the margin to HI is then judged with
  * the supply air the shipped on-delay would have added.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmRecord } from '../../gateway/alarms/types.js';
 import type { AnalyticsPointStatus } from '../../gateway/analytics/types.js';
-import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
-import { freePort } from '../helpers/free-port.js';
+import { runCli, type spawnCli, stopCli, waitFor } from '../helpers/cli.js';
+import { startDemoProcess } from '../helpers/demo-copy.js';
 import { seedHistory } from '../helpers/seed-history.js';
 import { oneStartAtATime } from '../helpers/start-gate.js';
 
@@ -45,31 +45,17 @@ describe('analytics on the demo site', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-analytics-demo-'));
-    // ports are picked inside the gate: picked before a long wait, another process may take one
-    await oneStartAtATime(async () => {
-      httpPort = await freePort();
-      controlPort = await freePort();
-      let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
-      for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
-      text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
-      const shippedAnomaly = `anomaly: { sensitivity: medium, severity: minor, onDelayS: ${SHIPPED_ON_DELAY_S},`;
+    const shippedAnomaly = `anomaly: { sensitivity: medium, severity: minor, onDelayS: ${SHIPPED_ON_DELAY_S},`;
+    const edit = (text: string) => {
       expect(text).toContain(shippedAnomaly);
-      text = text.replace(shippedAnomaly, shippedAnomaly.replace(`onDelayS: ${SHIPPED_ON_DELAY_S}`, `onDelayS: ${TEST_ON_DELAY_S}`));
-      configFile = join(dir, 'demo.yaml');
-      writeFileSync(configFile, text);
-      // CRAC-1 holds its supply air at 18-20 °C (setpoint 18 plus its offset; 0.1 °C steps)
-      seedHistory(join(dir, 'data'), [{ pointId: 'crac1.supply_temp', value: (ts) => 19 + Math.round(Math.sin(ts / 97_000) * 2) / 10 }], { minutes: 180 });
-      child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
-      await waitFor(
-        async () => ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`)).ok ? true : undefined),
-        // generous: the demo starts five simulators and the gateway on a shared machine (one demo
-        // start at a time: start-gate.ts)
-        120_000,
-        'the demo gateway',
-      ).catch((err) => {
-        throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
-      });
-    });
+      return text.replace(shippedAnomaly, shippedAnomaly.replace(`onDelayS: ${SHIPPED_ON_DELAY_S}`, `onDelayS: ${TEST_ON_DELAY_S}`));
+    };
+    // CRAC-1 holds its supply air at 18-20 °C (setpoint 18 plus its offset; 0.1 °C steps)
+    const beforeStart = (dataDir: string) =>
+      seedHistory(dataDir, [{ pointId: 'crac1.supply_temp', value: (ts) => 19 + Math.round(Math.sin(ts / 97_000) * 2) / 10 }], { minutes: 180 });
+    // ports are picked inside the gate (picked before a long wait, another process may take one);
+    // generous timeout: the demo starts five simulators and the gateway on a shared machine
+    ({ httpPort, controlPort, configFile, child } = await oneStartAtATime(() => startDemoProcess(dir, { edit, beforeStart, timeoutMs: 120_000 })));
     if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alarms`)).status === 401) {
       const made = runCli(['token', 'create', '--name', 'analytics-e2e', '--role', 'viewer', '--config', configFile], { GATEWAY_DEMO_SNMP_COMMUNITY: 'analytics-e2e' });
       expect(made.code, made.stderr).toBe(0);

@@ -6,14 +6,14 @@
  * loss Hall A": raised once the racks warm, its members, its action and its return) is followed
  * end to end in cooling-demo.test.ts; acknowledging an active incident in incident-api.test.ts.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmRecord } from '../../gateway/alarms/types.js';
 import type { IncidentRecord } from '../../gateway/incidents/types.js';
-import { REPO_ROOT, runCli, spawnCli, stopCli, waitFor } from '../helpers/cli.js';
-import { freePort } from '../helpers/free-port.js';
+import { runCli, type spawnCli, stopCli, waitFor } from '../helpers/cli.js';
+import { startDemoProcess } from '../helpers/demo-copy.js';
 import { oneStartAtATime } from '../helpers/start-gate.js';
 
 /** the demo topology's devices fed by each UPS (config/demo.yaml `topology:`) */
@@ -40,30 +40,9 @@ describe('incidents on the demo site', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'gw-incident-demo-'));
-    // ports are picked inside the gate: picked before a long wait, another process may take one
-    await oneStartAtATime(async () => {
-      httpPort = await freePort();
-      controlPort = await freePort();
-      // The demo config as shipped, moved to free ports and a temporary data folder.
-      let text = readFileSync(join(REPO_ROOT, 'config', 'demo.yaml'), 'utf8');
-      for (const fixed of new Set(text.match(/\b150\d\d\b/g))) text = text.replaceAll(fixed, String(await freePort()));
-      text = text.replace('dataDir: ../data/demo', `dataDir: ${join(dir, 'data')}`).replace('port: 8080', `port: ${httpPort}`);
-      configFile = join(dir, 'demo.yaml');
-      writeFileSync(configFile, text);
-      child = spawnCli(['demo', '--config', configFile, '--control-port', String(controlPort)]);
-      await waitFor(
-        async () => {
-          const res = await fetch(`http://127.0.0.1:${httpPort}/api/v1/health`);
-          return res.ok ? true : undefined;
-        },
-        // generous: the demo starts five simulators and the gateway on a shared machine (one demo
-        // start at a time: start-gate.ts)
-        120_000,
-        'the demo gateway',
-      ).catch((err) => {
-        throw new Error(`${err.message}\n--- demo output ---\n${child.output()}`);
-      });
-    });
+    // ports are picked inside the gate (picked before a long wait, another process may take one);
+    // generous timeout: the demo starts five simulators and the gateway on a shared machine
+    ({ httpPort, controlPort, configFile, child } = await oneStartAtATime(() => startDemoProcess(dir, { timeoutMs: 120_000 })));
     // With logins, act as an operator through an API token made beside the running gateway.
     if ((await fetch(`http://127.0.0.1:${httpPort}/api/v1/alarms`)).status === 401) {
       // the demo config's SNMP community comes from the environment (`gateway demo` sets its own)
