@@ -98,7 +98,7 @@ describe('incident engine', () => {
   });
 
   it('counts an alarm raised and returned within one commit (a glitch shorter than the commit interval)', () => {
-    const e = engine();
+    engine(); // listening to the store from here on
     const append = (id: string, active: boolean) => {
       const record = alarmRecord(id, 'major', active, clock.now);
       const data: AlarmEventData = { ...record, alarmId: id, transition: active ? 'raised' : 'returned', from: active ? 'normal' : 'unack', who: null, comment: null };
