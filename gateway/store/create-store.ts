@@ -47,7 +47,7 @@ export function createStore(options: StoreOptions): Store {
   // Every committed sample reaches the rollups through the accumulator, stored or not
   // (report-by-exception). Without a rollup timer nothing would empty it, so rollUp() then folds
   // the stored rows only, as a pass over the table.
-  const rollupIntervalMs = options.rollupIntervalMs ?? 10_000;
+  const rollupIntervalMs = options.rollupIntervalMs ?? 60_000;
   const minutes = rollupIntervalMs > 0 ? createMinuteAccumulator(writer.lastReadingSeq()) : undefined;
   const rollups = createRollups(db, meta, points, { ...(minutes && { minutes }), now });
   const cursors = createSyncCursors(db, writer, now);

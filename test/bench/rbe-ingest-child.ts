@@ -27,6 +27,7 @@ import { createDeviceRunner, type DeviceRunner } from '../../drivers/modbus/simu
 import { createModel } from '../../drivers/modbus/simulator/models/registry.js';
 import { createRegisterBank } from '../../drivers/modbus/simulator/register-bank.js';
 import { createStore, type Store } from '../../gateway/store/index.js';
+import { FOLD_SPAN_MINUTES } from '../../gateway/store/rollups.js';
 import { bindValue, qualityCode } from '../../gateway/store/value-codec.js';
 
 export type IngestMode = 'rbe' | 'all' | 'raw';
@@ -61,8 +62,8 @@ export interface IngestReport {
   /** database file size after close */
   fileBytes: number;
   /**
-   * store modes: /proc/self/io write_bytes of one hourly fold, measured after the window (an
-   * hour of staged minutes of every point moved into rollups_1m; a 300 s window holds none)
+   * store modes: /proc/self/io write_bytes of one fold, measured after the window (a span of
+   * FOLD_SPAN_MINUTES staged minutes of every point moved into rollups_1m; a 300 s window holds none)
    */
   foldBytes?: number;
 }
@@ -223,23 +224,24 @@ export async function runIngest(args: IngestArgs): Promise<IngestReport> {
 }
 
 /**
- * One hourly fold on the file as the window left it: an hour of staged minutes of every point
- * after everything it holds, then a store whose clock is in the hour after, folding and closing.
+ * One fold on the file as the window left it: a span (FOLD_SPAN_MINUTES) of staged minutes of
+ * every point after everything it holds, then a store whose clock is in the span after, folding
+ * and closing.
  */
 function measureFold(file: string, points: number, openStore: (now: () => number) => Store): number {
-  const hour = (Math.floor(Date.now() / 3_600_000) + 1) * 60;
+  const span = (Math.floor(Date.now() / 60_000 / FOLD_SPAN_MINUTES) + 1) * FOLD_SPAN_MINUTES;
   const db = new Database(file);
   try {
     const insert = db.prepare('INSERT INTO rollups_recent (minute, point, n, vmin, vmax, vsum) VALUES (?, ?, 60, 1, 2, 90) ON CONFLICT DO NOTHING');
     db.transaction(() => {
-      for (let m = hour; m < hour + 60; m++) for (let point = 1; point <= points; point++) insert.run(m, point);
+      for (let m = span; m < span + FOLD_SPAN_MINUTES; m++) for (let point = 1; point <= points; point++) insert.run(m, point);
     })();
     db.pragma('wal_checkpoint(TRUNCATE)');
   } finally {
     db.close();
   }
   const w0 = ioWriteBytes();
-  const store = openStore(() => (hour + 61) * 60_000);
+  const store = openStore(() => (span + FOLD_SPAN_MINUTES + 1) * 60_000);
   store.rollUp();
   store.close();
   return ioWriteBytes() - w0;

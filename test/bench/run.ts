@@ -56,7 +56,7 @@ async function main(): Promise<number> {
     ['upstream sync into NATS JetStream (1 M-reading backlog, raw publish beside it)', benchSyncNats],
     ['upstream sync into VictoriaMetrics (1 M-reading backlog: remote_write, line protocol)', benchSyncTsdb],
     ['web page (10 k points, 20 live clients)', benchWeb],
-    ['disk writes per hour, report-by-exception (10 k points of simulated UPS/PDU/CRAC, 3 minutes each way)', () => benchRbeDiskWrites()],
+    ['disk writes per hour, report-by-exception (10 k points of simulated UPS/PDU/CRAC, 5 minutes, three stores side by side)', () => benchRbeDiskWrites()],
   ];
   const rows: BenchRow[] = [];
   const started = performance.now();

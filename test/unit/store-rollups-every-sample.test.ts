@@ -4,7 +4,7 @@
  * every sample it reported; without policies the accumulator writes exactly the rows the pass over
  * the stored readings writes; late timestamps fold into their own minute; a reopen and a failed
  * rollup write count nothing twice and lose nothing stored. Staging: every pass stages, closed
- * hours fold into the per-point table once (also across an interrupted fold), queries see both
+ * spans fold into the per-point table once (also across an interrupted fold), queries see both
  * tables through key lookups, retention and an upgrade from the schema before staging keep them.
  */
 import Database from 'better-sqlite3';
@@ -15,7 +15,7 @@ import { silentLogger } from '../../core/logger.js';
 import { createMeta } from '../../gateway/store/meta.js';
 import { createMinuteAccumulator } from '../../gateway/store/minute-accumulator.js';
 import { createPointRegistry } from '../../gateway/store/point-registry.js';
-import { FOLD_CHUNK_ROWS, FOLD_CHUNK_SQL, ROLLUP_QUERY_SQL, createRollups } from '../../gateway/store/rollups.js';
+import { FOLD_CHUNK_ROWS, FOLD_CHUNK_SQL, FOLD_SPAN_MINUTES, ROLLUP_QUERY_SQL, createRollups } from '../../gateway/store/rollups.js';
 import { openDatabase } from '../../gateway/store/schema.js';
 import { createTempStores } from '../helpers/temp-store.js';
 
@@ -331,8 +331,9 @@ describe('rollups of every committed sample', () => {
 describe('staged rollups', () => {
   const temp = createTempStores('gw-rollup-staged-');
   afterEach(() => temp.cleanup());
-  /** T0 is an hour start */
-  const H = 60 * MIN;
+  /** T0 is the start of a fold span (UTC-aligned: 12:00 for 1, 2, 3, 4 or 6 h spans) */
+  const S = FOLD_SPAN_MINUTES;
+  const H = S * MIN;
   const count = (file: string, table: string) => {
     const db = new Database(file, { readonly: true });
     try {
@@ -350,16 +351,16 @@ describe('staged rollups', () => {
     return out;
   };
 
-  it('stages every pass, folds closed hours once, and answers from both tables and the held buckets', () => {
-    let clock = T0 + 90 * MIN;
+  it('stages every pass, folds closed spans once, and answers from both tables and the held buckets', () => {
+    let clock = T0 + (S + 30) * MIN;
     const file = temp.file();
     const store = temp.open(file, { ...BY_HAND, now: () => clock });
-    const samples = minutesOf(3, 0, 90);
+    const samples = minutesOf(3, 0, S + 30);
     store.append(samples);
     store.flush();
     store.rollUp();
-    // minutes 0-59 are a closed hour: folded; 60-89 staged
-    expect(count(file, 'rollups_1m')).toBe(3 * 60);
+    // minutes 0 to S-1 are a closed span: folded; the next 30 staged
+    expect(count(file, 'rollups_1m')).toBe(3 * S);
     expect(count(file, 'rollups_recent')).toBe(3 * 30);
     const expected = expectedBuckets(samples);
     const check = (extra: Sample[] = []) => {
@@ -372,30 +373,30 @@ describe('staged rollups', () => {
           expect([b.count, b.min, b.max, b.avg]).toEqual([e.n, e.min, e.max, e.sum / e.n]);
         }
       }
-      // 15-minute buckets across the folded/staged boundary (45-59 folded, 60-74 staged)
-      expect(store.rollups('d.p1', T0 + 45 * MIN, T0 + 74 * MIN, 15 * MIN).map((b) => b.count)).toEqual([90, 90]);
+      // 15-minute buckets across the folded/staged boundary (S-15 to S-1 folded, S to S+14 staged)
+      expect(store.rollups('d.p1', T0 + (S - 15) * MIN, T0 + (S + 14) * MIN, 15 * MIN).map((b) => b.count)).toEqual([90, 90]);
     };
-    expect(expected.size).toBe(3 * 90);
+    expect(expected.size).toBe(3 * (S + 30));
     check();
     // a late sample into a folded minute and one into a staged minute: held, then staged, then
-    // the late one folded by the next pass (its hour is closed), each once
+    // the late one folded by the next pass (its span is closed), each once
     const late: Sample[] = [
       { pointId: 'd.p0', ts: T0 + 30 * MIN + 1, value: -5, quality: 'good' },
-      { pointId: 'd.p0', ts: T0 + 75 * MIN + 1, value: 500, quality: 'good' },
+      { pointId: 'd.p0', ts: T0 + (S + 15) * MIN + 1, value: 500, quality: 'good' },
     ];
     store.append(late);
     store.flush();
     check(late);
     store.rollUp();
     check(late);
-    expect(count(file, 'rollups_1m')).toBe(3 * 60);
+    expect(count(file, 'rollups_1m')).toBe(3 * S);
     expect(count(file, 'rollups_recent')).toBe(3 * 30);
     expect(rollupRows(file, 'rollups_1m').find((r) => r[0] === 'd.p0' && r[1] === T0 / MIN + 30)).toEqual(['d.p0', T0 / MIN + 30, 7, -5, 30, 6 * 30 - 5]);
-    // the next hour closes: everything is in rollups_1m, staging is empty, the answers are the same
+    // the next span closes: everything is in rollups_1m, staging is empty, the answers are the same
     clock = T0 + 2 * H + 1;
     store.rollUp();
     expect(count(file, 'rollups_recent')).toBe(0);
-    expect(count(file, 'rollups_1m')).toBe(3 * 90);
+    expect(count(file, 'rollups_1m')).toBe(3 * (S + 30));
     check(late);
     store.close();
   });
