@@ -93,6 +93,9 @@ export async function benchWeb(opts: WebBenchOptions = {}): Promise<BenchRow[]> 
       auth: testAuth.auth,
       alarms: alarms.engine,
       logger: silentLogger,
+      // 20 tablets are 20 logins; the bench opens its streams with one token, so the per-owner
+      // cap (10 by default: an 11th stream closes the oldest) is raised to the client count
+      maxLiveStreams: clients,
     };
     const app = createDashboardApp(deps);
     const headers = testAuth.bearer('viewer');
