@@ -24,6 +24,7 @@ import type { AlarmCondition, CorrelationSection, IncidentCondition, IncidentRul
 import { DEFAULT_CORRELATION } from './config-schema.js';
 import { INCIDENT_EVENT_PREFIX, type IncidentEventData, incidentMessage, recoverIncidents } from './lifecycle.js';
 import { globMatcher, type IdMatcher } from '../../core/id-glob.js';
+import { indexByDevice } from './device-index.js';
 import { type ActiveAlarms, causeOfAlarm, symptomLinks } from './symptoms.js';
 import type { IncidentRecord, IncidentService, SymptomLink } from './types.js';
 import { createPointWindow, type PointWindow } from './window.js';
@@ -80,8 +81,19 @@ interface CompiledCondition {
   device?: IdMatcher;
   alarm?: AlarmCondition;
   point?: PointCondition;
-  /** last time (mono) each matching subject was true */
+  /**
+   * last time (mono) each matching subject was true; for an alarm condition only the alarms that
+   * no longer match (returned, or changed), kept for the window after: those still matching are
+   * in `matching`, never in both
+   */
   lastTrue: Map<string, number>;
+  /**
+   * alarm conditions: the ids of the active alarms that match, kept up to date by each alarm
+   * event (undefined: not known yet, found by one pass over the active alarms when first asked).
+   * They count as true now without being stamped on every evaluation: with 500 rules, refreshing
+   * every matching alarm of every condition each second was most of the tick.
+   */
+  matching?: Set<string> | undefined;
   /** point conditions: the windows of the points this condition watches (id and zone match), added as points first report */
   windows: [string, PointWindow][];
 }
@@ -94,6 +106,12 @@ interface Incident {
   conditions: CompiledCondition[];
   machine: MachineState;
   record: IncidentRecord;
+  /**
+   * an alarm started matching one of its conditions since its members were last looked at: only
+   * then can a raised incident gain one (building every raised incident's match lists on every
+   * evaluation was a third of the tick)
+   */
+  membersMayGrow: boolean;
 }
 
 export function createIncidentEngine(options: IncidentEngineOptions): IncidentEngine {
@@ -136,6 +154,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       conditions: list.map(compile),
       machine: initialMachineState(0),
       record: emptyRecord(rule),
+      membersMayGrow: true,
     };
   }
 
@@ -146,14 +165,19 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
 
   // The topology does not change while the engine runs: its walks are answered once per question,
   // not once per alarm or point on every commit.
-  const zoneCache = new Map<string, boolean>();
+  // By zone, then device: no key string built per question (alarm events and first readings ask it of every zoned condition).
+  const zoneCache = new Map<string, Map<string, boolean>>();
   function inZone(device: string | null, zone: string): boolean {
     if (!device || !topology) return false;
-    const key = `${device}\n${zone}`;
-    let hit = zoneCache.get(key);
+    let devices = zoneCache.get(zone);
+    if (devices === undefined) {
+      devices = new Map();
+      zoneCache.set(zone, devices);
+    }
+    let hit = devices.get(device);
     if (hit === undefined) {
       hit = topology.zonesOf(device).includes(zone) || topology.inZone(zone).includes(device);
-      zoneCache.set(key, hit);
+      devices.set(device, hit);
     }
     return hit;
   }
@@ -181,7 +205,10 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   /** A point this condition watches: its id matches and it is in the condition's zone (static, so checked once per point). */
   function pointWatched(c: CompiledCondition, pointId: string): boolean {
     const zone = c.point!.zone;
-    return c.id(pointId) && !(zone && !inZone(pointId.split('.')[0] ?? null, zone));
+    if (!c.id(pointId)) return false;
+    if (!zone) return true;
+    const dot = pointId.indexOf('.');
+    return inZone(dot < 0 ? pointId : pointId.slice(0, dot), zone);
   }
 
   function pointTrue(c: CompiledCondition, w: PointWindow, windowMs: number, at: number): boolean {
@@ -202,31 +229,48 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
    * Refreshes each condition's matches as of `at`, then drives each incident's lifecycle. Point
    * conditions are refreshed on the tick only (`points`): readings arrive on every commit, several
    * a second, and judging 500 rules over thousands of points each time cost ingest a quarter of
-   * its rate; alarm changes are judged on the commit that carries them.
+   * its rate. Alarm changes are judged on the commit that carries them, for the incidents with a
+   * condition the changed alarms match or matched (`only`); the others' windows age on the tick.
    */
-  function evaluate(points = true): void {
+  function evaluate(points = true, only?: Iterable<Incident>): void {
     const at = mono();
     let emitted = 0;
-    for (const inc of incidents.values()) {
+    for (const inc of only ?? incidents.values()) {
       for (const c of inc.conditions) {
-        if (c.kind === 'alarm') {
-          for (const a of active.values()) if (alarmMatches(c, a)) c.lastTrue.set(a.id, at);
-        } else if (points) {
+        if (c.kind === 'point' && points) {
           for (const [pointId, w] of c.windows) if (pointTrue(c, w, inc.windowMs, at)) c.lastTrue.set(pointId, at);
         }
         for (const [id, t] of c.lastTrue) if (t < at - inc.windowMs) c.lastTrue.delete(id);
       }
-      emitted += drive(inc, { kind: 'condition', active: holds(inc) }, null, () => inc.conditions.map((c) => [...c.lastTrue.keys()]));
+      emitted += drive(inc, { kind: 'condition', active: holds(inc) }, null, () => inc.conditions.map((c) => [...(c.kind === 'alarm' ? matchingOf(c) : []), ...c.lastTrue.keys()]));
     }
     if (emitted > 0) scheduleFlush();
+  }
+  /** incidents an alarm event of the commit being handled may change (see evaluate) */
+  const touched = new Set<Incident>();
+
+  function matchingOf(c: CompiledCondition): Set<string> {
+    if (c.matching === undefined) {
+      c.matching = new Set();
+      for (const a of active.values()) if (alarmMatches(c, a)) c.matching.add(a.id);
+    }
+    return c.matching;
+  }
+
+  /** how many subjects of a condition are true within its window (matching and lastTrue are disjoint) */
+  function trueCount(c: CompiledCondition): number {
+    return (c.kind === 'alarm' ? matchingOf(c).size : 0) + c.lastTrue.size;
   }
 
   /** any: at least `min` distinct matches over its conditions; all: every condition has one. */
   function holds(inc: Incident): boolean {
-    if (inc.mode === 'all') return inc.conditions.every((c) => c.lastTrue.size > 0);
-    if (inc.conditions.length === 1) return inc.conditions[0]!.lastTrue.size >= inc.min;
+    if (inc.mode === 'all') return inc.conditions.every((c) => trueCount(c) > 0);
+    if (inc.conditions.length === 1) return trueCount(inc.conditions[0]!) >= inc.min;
     const distinct = new Set<string>();
-    for (const c of inc.conditions) for (const id of c.lastTrue.keys()) distinct.add(id);
+    for (const c of inc.conditions) {
+      if (c.kind === 'alarm') for (const id of matchingOf(c)) distinct.add(id);
+      for (const id of c.lastTrue.keys()) distinct.add(id);
+    }
     return distinct.size >= inc.min;
   }
 
@@ -239,7 +283,8 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     const before = inc.machine;
     const { next, transition } = step(before, input, wall, MACHINE);
     inc.machine = next;
-    const counted = matches && (transition === 'raised' || next.active) ? matches() : undefined;
+    const counted = matches && (transition === 'raised' || (next.active && inc.membersMayGrow)) ? matches() : undefined;
+    if (matches) inc.membersMayGrow = false;
     const alarmIds = counted ? counted.flatMap((ids, i) => (inc.conditions[i]!.kind === 'alarm' ? ids : [])) : [];
     const r = inc.record;
     if (transition === 'raised') {
@@ -284,11 +329,38 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
     // Shelved and out-of-service alarms are set aside by an operator: they make no incident.
     if (record.active && record.state !== 'shelved' && record.state !== 'out-of-service') {
       active.set(record.id, record);
-      // Counted now: one commit may carry its raise and its return (a glitch shorter than the
-      // commit interval), and the evaluation after the batch would no longer see it active.
-      const at = mono();
-      for (const inc of incidents.values()) for (const c of inc.conditions) if (c.kind === 'alarm' && alarmMatches(c, record)) c.lastTrue.set(record.id, at);
-    } else active.delete(record.id);
+      for (const inc of incidents.values()) {
+        for (const c of inc.conditions) {
+          if (c.kind !== 'alarm') continue;
+          // judged again on every event: its severity or device may have changed
+          if (alarmMatches(c, record)) {
+            const fresh = c.matching === undefined;
+            const matching = matchingOf(c);
+            if (fresh || !matching.has(record.id)) {
+              matching.add(record.id);
+              inc.membersMayGrow = true;
+            }
+            c.lastTrue.delete(record.id);
+            touched.add(inc);
+          } else if (leaves(c, record.id)) touched.add(inc);
+        }
+      }
+    } else if (active.has(record.id)) {
+      // still active while the conditions let it go, so one not yet asked about finds it matching
+      for (const inc of incidents.values()) for (const c of inc.conditions) if (c.kind === 'alarm' && leaves(c, record.id)) touched.add(inc);
+      active.delete(record.id);
+    }
+  }
+
+  /**
+   * An alarm no longer matching `c` stays counted for the window from now: one commit may carry
+   * its raise and its return (a glitch shorter than the commit interval), and the evaluation after
+   * the batch must still count it. Returns whether it was matching.
+   */
+  function leaves(c: CompiledCondition, id: string): boolean {
+    if (!matchingOf(c).delete(id)) return false;
+    c.lastTrue.set(id, mono());
+    return true;
   }
 
   function onReadings(readings: readonly Reading[], numbers: Int32Array | undefined): void {
@@ -309,6 +381,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   }
 
   let pointConditions = pointConditionsOf();
+  let pointCandidates = indexByDevice(pointConditions, (c) => c.point!.point);
   function pointConditionsOf(): CompiledCondition[] {
     return [...incidents.values()].flatMap((inc) => inc.conditions.filter((c) => c.kind === 'point'));
   }
@@ -316,7 +389,7 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   function watch(pointId: string): PointWindow | null {
     const known = windows.get(pointId);
     if (known) return known;
-    const watchers = pointConditions.filter((c) => pointWatched(c, pointId));
+    const watchers = pointCandidates(pointId).filter((c) => pointWatched(c, pointId));
     if (watchers.length === 0) return null;
     const w = createPointWindow(() => keepMs);
     for (const c of watchers) c.windows.push([pointId, w]);
@@ -332,13 +405,18 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
       alarmsChanged = true;
     }
     if (batch.readings.length > 0) onReadings(batch.readings, batch.pointIds);
-    if (alarmsChanged) evaluate(false);
+    if (alarmsChanged && touched.size > 0) evaluate(false, touched);
+    touched.clear();
   }
 
   function restore(): void {
     const wallNow = now();
     for (const a of options.alarms.list('active')) {
       if (a.active && a.state !== 'shelved' && a.state !== 'out-of-service') active.set(a.id, a);
+    }
+    for (const inc of incidents.values()) {
+      for (const c of inc.conditions) c.matching = undefined;
+      inc.membersMayGrow = true;
     }
     const records = recoverIncidents((after, limit) => store.eventsAfter(after, limit));
     let closed = 0;
@@ -414,10 +492,11 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
    */
   function rewatchPoints(): void {
     pointConditions = pointConditionsOf();
+    pointCandidates = indexByDevice(pointConditions, (c) => c.point!.point);
     decidedByNumber = [];
     decidedById = new Map();
     for (const [pointId, window] of windows) {
-      const watchers = pointConditions.filter((c) => pointWatched(c, pointId));
+      const watchers = pointCandidates(pointId).filter((c) => pointWatched(c, pointId));
       if (watchers.length === 0) {
         windows.delete(pointId);
         continue;

@@ -12,19 +12,27 @@ export interface PointWindow {
 }
 
 const MIN_SPAN_MS = 30_000;
+/** stale samples kept at most before a compaction (beside at most as many live ones) */
+const COMPACT_AT = 32;
 
 /** `keepMs`: a function when the rules may change while the window lives (live config). */
 export function createPointWindow(keep: number | (() => number)): PointWindow {
   const keepOf = typeof keep === 'number' ? () => keep : keep;
   const ts: number[] = [];
   const values: number[] = [];
+  /**
+   * Samples before `head` are out of the window. They are cut off in one splice once they are
+   * half the arrays, not one by one: a splice per sample moved the whole window (~120 samples at
+   * a 2-minute window) on every reading of every watched point.
+   */
+  let head = 0;
   const trim = (now: number) => {
     const keepMs = keepOf();
-    let drop = 0;
-    while (drop < ts.length - 1 && ts[drop]! < now - keepMs) drop++;
-    if (drop > 0) {
-      ts.splice(0, drop);
-      values.splice(0, drop);
+    while (head < ts.length - 1 && ts[head]! < now - keepMs) head++;
+    if (head >= COMPACT_AT && head * 2 >= ts.length) {
+      ts.splice(0, head);
+      values.splice(0, head);
+      head = 0;
     }
   };
   return {
@@ -33,14 +41,14 @@ export function createPointWindow(keep: number | (() => number)): PointWindow {
       values.push(value);
       trim(at);
     },
+    // no trim: the tick asks this of every watched point, and only the newest sample matters
     latest(now) {
-      trim(now);
       const last = ts.length - 1;
       return last >= 0 && ts[last]! >= now - keepOf() ? values[last] : undefined;
     },
     ratePerMin(now, windowMs) {
       trim(now);
-      const first = firstAtOrAfter(ts, now - windowMs);
+      const first = firstAtOrAfter(ts, head, now - windowMs);
       if (first < 0) return undefined;
       const last = ts.length - 1;
       const span = ts[last]! - ts[first]!;
@@ -50,9 +58,9 @@ export function createPointWindow(keep: number | (() => number)): PointWindow {
   };
 }
 
-/** Index of the first time at or after `from` in ascending `ts` (binary search: the tick asks this of every watched point), or -1. */
-function firstAtOrAfter(ts: readonly number[], from: number): number {
-  let lo = 0;
+/** Index of the first time at or after `from` in ascending `ts` from `lo` on (binary search: the tick asks this of every watched point), or -1. */
+function firstAtOrAfter(ts: readonly number[], start: number, from: number): number {
+  let lo = start;
   let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

@@ -139,6 +139,26 @@ describe('incident engine', () => {
     expect(last).toMatchObject({ incidentId: 'site-power-failure', transition: 'returned', state: 'normal' });
   });
 
+  it('an active alarm counts however long it lasts; one that stops matching (its severity changed) counts for the window after', () => {
+    const e = engine(rules([{ id: 'critical-battery', severity: 'critical', when: { any: [{ alarm: '*.on-battery', severity: ['critical'] }], min: 2, withinS: 30 } }]));
+    alarm('ups1.on-battery', true, 'critical');
+    alarm('ups2.on-battery', true, 'critical');
+    expect(e.get('critical-battery')!.active).toBe(true);
+    // ten minutes of ticks, far beyond the 30 s window: both are still active and matching
+    for (let i = 0; i < 60; i++) advance(10_000, e);
+    expect(e.get('critical-battery')!.active).toBe(true);
+    // ups1 is re-rated major while still active: it no longer matches, but counts 30 s more
+    alarm('ups1.on-battery', true, 'major');
+    advance(29_000, e);
+    expect(e.get('critical-battery')!.active).toBe(true);
+    advance(2000, e);
+    expect(e.get('critical-battery')).toMatchObject({ state: 'rtn-unack', active: false });
+    // critical again: it matches again, the incident holds and is raised again with both members
+    alarm('ups1.on-battery', true, 'critical');
+    expect(e.get('critical-battery')).toMatchObject({ state: 'unack', active: true, members: ['ups1.on-battery', 'ups2.on-battery'] });
+    expect(incidentEvents().map((x) => x.type)).toEqual(['incident.raised', 'incident.returned', 'incident.raised']);
+  });
+
   it('all: a compressor fault in the zone and a rising rack temperature, within the window', () => {
     const e = engine(COOLING);
     for (let i = 0; i <= 6; i++) {
