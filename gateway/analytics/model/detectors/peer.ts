@@ -51,6 +51,12 @@ const LEVEL_FLOOR = 0.002;
 const RELEARN_MINUTES = 10;
 /** a minute joins the learned history only while the EWMA is within this share of the threshold */
 const LEARN_WITHIN = 0.5;
+/**
+ * One sample per 10 s of a point is judged, the spacing the labelled evaluation measures the
+ * check at (its series are 10 s apart): a minute mean of 6 samples or 60 is the same judgement,
+ * and at 1 Hz the peer check was over a third of analytics' time per commit.
+ */
+const SPACING_MS = 10_000;
 
 export function createPeerDetector(opts: {
   label: PointLabel;
@@ -101,6 +107,8 @@ class PeerDetector implements Detector {
   private text: string | null = null;
   /** false while fewer than two trustworthy peers report: no peer judgement then */
   judging = false;
+  /** the last sample judged (see SPACING_MS) */
+  private observedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly label: PointLabel,
@@ -137,6 +145,9 @@ class PeerDetector implements Detector {
   }
 
   observe(ts: number, value: number, baseline: BaselineModel | null): void {
+    // a clock stepped back (ts before the last) is judged at once, not skipped for its distance
+    if (ts - this.observedAt < SPACING_MS && ts >= this.observedAt) return;
+    this.observedAt = ts;
     const peers = peerMedian(this.peerValues(ts));
     this.judging = peers !== null;
     if (!peers) {
