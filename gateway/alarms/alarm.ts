@@ -199,6 +199,13 @@ class RuntimeAlarm implements Alarm {
     // A value-driven alarm with no delay or shelve running and no chatter to settle: time alone
     // changes nothing (a tick visits every alarm each second; most are so).
     if (isValueDriven(rule.type) && !hasPendingTime(this.machine) && !this.chatter?.chattering) return NO_CHANGES;
+    // An analytics alarm with nothing found and nothing under way, asked before anything else is
+    // made: most of a site's (up to 5 000) are so on most ticks.
+    let analyticsReason: string | null | undefined;
+    if (rule.type === 'analytics') {
+      analyticsReason = ctx.analytics(def.id);
+      if (analyticsReason === null && this.idle()) return NO_CHANGES;
+    }
     const now = at.mono;
     const changes: AlarmChange[] = [];
     if (rule.type === 'stale') {
@@ -217,10 +224,7 @@ class RuntimeAlarm implements Alarm {
         changes.push(...this.apply({ kind: 'condition', active: since !== null }, at, null).changes);
       }
     } else if (rule.type === 'system' || rule.type === 'analytics') {
-      const reason = rule.type === 'system' ? ctx.system(rule.condition) : ctx.analytics(def.id);
-      // Nothing found and nothing under way: this tick changes nothing, so it is skipped. Most
-      // analytics alarms are so on most ticks (a site may have 5 000).
-      if (reason === null && rule.type === 'analytics' && this.idle()) return NO_CHANGES;
+      const reason = rule.type === 'system' ? ctx.system(rule.condition) : (analyticsReason ?? null);
       // The reason is the alarm's value: the record and its events say why, not just that.
       if (reason !== null) this.lastValue = reason;
       changes.push(...this.apply({ kind: 'condition', active: reason !== null }, at, null).changes);
