@@ -398,14 +398,10 @@ export function createIncidentEngine(options: IncidentEngineOptions): IncidentEn
   }
 
   function onCommit(batch: CommittedBatch): void {
-    let alarmsChanged = false;
-    for (const e of batch.events) {
-      if (!e.type.startsWith(ALARM_PREFIX)) continue;
-      onAlarmEvent(e.data as unknown as AlarmEventData);
-      alarmsChanged = true;
-    }
+    for (const e of batch.events) if (e.type.startsWith(ALARM_PREFIX)) onAlarmEvent(e.data as unknown as AlarmEventData);
     if (batch.readings.length > 0) onReadings(batch.readings, batch.pointIds);
-    if (alarmsChanged && touched.size > 0) evaluate(false, touched);
+    // only alarm events touch incidents here: none, nothing to judge before the tick
+    if (touched.size > 0) evaluate(false, touched);
     touched.clear();
   }
 
